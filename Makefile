@@ -1,0 +1,60 @@
+# almos: top-level build. `make run` and `make test` do all set-up on a fresh Debian machine.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+ALMOS   := $(VENV)/bin/almos
+DEB_PKGS := gcc-mipsel-linux-gnu gdb-multiarch mtools dosfstools qemu-user
+STAMP   := $(VENV)/.installed
+
+.PHONY: setup run test bench userland libc image clean lint debs
+
+setup: debs $(STAMP) userland image
+
+# Debian packages, installed only when a tool is missing (needs root or sudo).
+debs:
+	@missing=""; \
+	command -v mipsel-linux-gnu-gcc >/dev/null || missing="$$missing gcc-mipsel-linux-gnu"; \
+	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
+	command -v mcopy >/dev/null || missing="$$missing mtools"; \
+	command -v mkfs.fat >/dev/null || [ -x /usr/sbin/mkfs.fat ] || [ -x /sbin/mkfs.fat ] || missing="$$missing dosfstools"; \
+	command -v qemu-mipsel >/dev/null || missing="$$missing qemu-user"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml setup.py emulator/native/build.py $(wildcard emulator/native/*.c emulator/native/*.h)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+libc: debs
+	$(MAKE) -C libc_stubs
+
+userland: libc
+	$(MAKE) -C userland
+
+image: userland $(STAMP)
+	$(MAKE) -C images
+
+run: setup
+	$(ALMOS) boot images/disk.img
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -n 2 tests
+
+bench: setup
+	$(PY) bench/bench.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	-$(MAKE) -C libc_stubs clean
+	-$(MAKE) -C userland clean
+	-$(MAKE) -C images clean
+	rm -rf $(VENV) build *.egg-info emulator/native/_almos_native*

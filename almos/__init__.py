@@ -1,0 +1,1 @@
+"""The almos command line and its reports."""

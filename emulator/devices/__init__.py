@@ -1,0 +1,1 @@
+"""Device models of the TSAR platform, one module per device."""

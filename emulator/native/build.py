@@ -1,0 +1,48 @@
+"""cffi builder for the emulator's native hot paths (emulator/native/*.c).
+
+Built at install time (setup.py's cffi_modules) into the extension `emulator.native._almos_native`.
+Every .c file in this folder is compiled in; the declarations below are what Python sees.
+"""
+
+from pathlib import Path
+
+import cffi
+
+HERE = Path(__file__).resolve().parent
+
+CDEF = """
+typedef struct almos_core {
+    uint64_t instructions;
+    uint64_t cycles;
+    uint64_t deadline;
+    void *uc;
+    void (*emu_stop)(void *uc);
+    int32_t core_id;
+    int32_t cache_mode;
+    struct cachesys *cs;
+    uint32_t pmap_used;
+    uint32_t pmap_miss;
+    ...;
+} almos_core_t;
+
+void core_pmap_flush(almos_core_t *c);
+int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
+int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
+uintptr_t core_block_hook_addr(void);
+uintptr_t core_mem_hook_addr(void);
+"""
+
+EXTRA_CDEF = HERE / "cachesim.cdef"
+
+ffibuilder = cffi.FFI()
+ffibuilder.cdef(CDEF + (EXTRA_CDEF.read_text() if EXTRA_CDEF.exists() else ""))
+ffibuilder.set_source(
+    "emulator.native._almos_native",
+    '#include "core.h"\n#include "cachesim.h"\n',
+    sources=[str(p.relative_to(HERE.parent.parent)) for p in sorted(HERE.glob("*.c"))],
+    include_dirs=[str(HERE)],
+    extra_compile_args=["-O2", "-std=c11", "-Wall"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=False)

@@ -1,0 +1,36 @@
+/* Per-core state shared between Python and the native hooks attached to a Unicorn core.
+ * The block hook counts instructions and cycles and ends a slice at its deadline; the memory
+ * hook (installed only when a cache model is on) turns each access into a 40-bit physical one
+ * and hands it to the cache model. */
+#ifndef ALMOS_CORE_H
+#define ALMOS_CORE_H
+#include <stdint.h>
+
+#define CORE_PMAP_BITS 12               /* 4096-entry open-addressing VA->PA page map */
+#define CORE_PMAP_SIZE (1u << CORE_PMAP_BITS)
+#define CORE_PMAP_EMPTY 0xFFFFFFFFu
+
+struct cachesys;
+
+typedef struct almos_core {
+    uint64_t instructions;   /* retired, counted per translated block entered */
+    uint64_t cycles;         /* instructions + stall cycles charged by the cache model */
+    uint64_t deadline;       /* the slice ends once cycles >= deadline */
+    void *uc;                /* the uc_engine * */
+    void (*emu_stop)(void *uc);
+    int32_t core_id;         /* global core index, the cache model's core number */
+    int32_t cache_mode;      /* 0 off, 1 statistics, 2 timing (stalls added to cycles) */
+    struct cachesys *cs;     /* the machine's cache model, or NULL */
+    uint32_t pmap_used;
+    uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
+    uint32_t pmap_vpn[CORE_PMAP_SIZE];
+    uint64_t pmap_ppn[CORE_PMAP_SIZE]; /* 28-bit physical page number (40-bit PA >> 12) */
+} almos_core_t;
+
+void core_pmap_flush(almos_core_t *c);
+int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
+int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
+uintptr_t core_block_hook_addr(void);
+uintptr_t core_mem_hook_addr(void);
+
+#endif

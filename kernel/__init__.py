@@ -1,0 +1,1 @@
+"""ALMOS, the kernel: its logic runs as the trap handlers of the emulated cores."""

@@ -1,0 +1,1 @@
+"""File systems: the VFS layer and FAT32."""
