@@ -1,0 +1,1004 @@
+/*
+ * sh: the ALMOS shell.
+ *
+ * Usage: sh                  interactive (prompt "$ " when stdin is a terminal);
+ *                            runs /etc/rc first if it exists
+ *        sh FILE             runs the commands in FILE
+ *        sh -c COMMAND       runs one command line
+ *
+ * A command line holds commands separated by ';'; each is one program or two
+ * joined by a pipe, each with optional redirections:
+ *     prog args [< in] [> out | >> out] [| prog args ...]
+ * Words may be quoted with '...' or "..."; $? is the last exit status, $$ the
+ * shell's pid, $NAME an environment variable; # starts a comment.
+ * Programs are looked up in /bin unless the name holds a '/'.
+ * Built-ins: see HELP_TEXT below. An unknown program gives
+ * "sh: NAME: not found" and status 127.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROMPT          "$ "
+#define RC_FILE         "/etc/rc"
+#define BIN_DIR         "/bin/"
+#define LINE_LEN        1024            /* longest command line */
+#define WORDS_LEN       (4 * LINE_LEN)  /* room for words after $ expansion */
+#define MAX_ARGS        64
+#define MAX_CMDS        2               /* one pipe at most */
+#define PATH_LEN        256
+#define MSG_LEN         512
+#define COPY_BUF_LEN    8192
+#define FILE_MODE       0644
+#define DIR_MODE        0755
+
+#define STATUS_OK        0
+#define STATUS_FAIL      1
+#define STATUS_SYNTAX    2
+#define STATUS_NOT_FOUND 127
+#define STATUS_SIGNAL_BASE 128
+
+#define HELP_TEXT \
+    "built-ins:\n" \
+    "  cd [DIR]            change directory (default /)\n" \
+    "  pwd                 print the working directory\n" \
+    "  ls [-l] [PATH...]   list directories (-l: type and size)\n" \
+    "  cat [FILE...]       print files (or stdin)\n" \
+    "  echo [-n] [ARG...]  print the arguments\n" \
+    "  cp SRC DST          copy a file (DST may be a directory)\n" \
+    "  rm FILE...          remove files\n" \
+    "  mkdir DIR...        create directories\n" \
+    "  rmdir DIR...        remove empty directories\n" \
+    "  ps                  list the processes\n" \
+    "  kill [-SIG] PID...  send a signal (default TERM)\n" \
+    "  sleep SECONDS       wait\n" \
+    "  exec [-p N] PROG [ARG...]  run PROG on core N\n" \
+    "  help                this text\n" \
+    "  exit [STATUS], halt leave the shell\n" \
+    "other words run /bin/PROG (or PROG if it holds a '/');\n" \
+    "redirections: < FILE, > FILE, >> FILE; one pipe: A | B; $? = last status\n"
+
+/* Core-selection request for exec -p, passed to the program's environment. */
+#define CORE_ENV_NAME   "ALMOS_CORE"
+#define NO_CORE         (-1)
+
+/* One simple command of a pipeline. */
+struct command {
+    int argc;
+    char *argv[MAX_ARGS + 1];
+    char *in_file;      /* < FILE, or NULL */
+    char *out_file;     /* > FILE or >> FILE, or NULL */
+    int append;         /* 1 for >> */
+};
+
+typedef int (*builtin_fn)(int argc, char **argv, int in, int out);
+
+static int last_status;         /* $? */
+static int exit_requested;      /* set by exit/halt in the shell process itself */
+static char **shell_envp;       /* the environment given to main */
+
+/* ---- output helpers (unbuffered, so nothing is duplicated by fork) ---- */
+
+static void fd_puts(int fd, const char *s)
+{
+    size_t len = strlen(s);
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n <= 0)
+            return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void fd_printf(int fd, const char *fmt, ...)
+{
+    char msg[MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fd_puts(fd, msg);
+}
+
+static void error(const char *who, const char *what)
+{
+    fd_printf(2, "sh: %s: %s\n", who, what);
+}
+
+/* ---- reading lines ---- */
+
+/*
+ * Reads one line from fd into buf, a byte at a time so that the file offset
+ * stays right for the programs we start. Returns its length, or -1 at end of
+ * input with nothing read. Overlong lines are cut; backspaces edit the line.
+ */
+static int read_line(int fd, char *buf, int size)
+{
+    int len = 0, got_any = 0;
+    char c;
+    while (read(fd, &c, 1) == 1) {
+        got_any = 1;
+        if (c == '\n' || c == '\r')
+            break;
+        if (c == '\b' || c == 0x7f) {
+            if (len > 0)
+                len--;
+            continue;
+        }
+        if (len < size - 1)
+            buf[len++] = c;
+    }
+    buf[len] = '\0';
+    return got_any ? len : -1;
+}
+
+/* ---- lexing and parsing ---- */
+
+enum token { T_WORD, T_IN, T_OUT, T_APPEND, T_PIPE, T_SEMI, T_END, T_ERROR };
+
+struct lexer {
+    const char *p;      /* next input character */
+    char *out;          /* where the next word's characters go */
+    char *out_end;
+};
+
+static int put_char(struct lexer *lx, char c)
+{
+    if (lx->out >= lx->out_end)
+        return -1;
+    *lx->out++ = c;
+    return 0;
+}
+
+static int put_str(struct lexer *lx, const char *s)
+{
+    while (*s)
+        if (put_char(lx, *s++) < 0)
+            return -1;
+    return 0;
+}
+
+static int is_name_char(char c, int first)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* Expands the $ at lx->p: $?, $$ or $NAME; a lone $ stays itself. */
+static int expand_dollar(struct lexer *lx)
+{
+    char num[16];
+    const char *p = lx->p + 1;
+    if (*p == '?' || *p == '$') {
+        snprintf(num, sizeof num, "%d", *p == '?' ? last_status : (int)getpid());
+        lx->p = p + 1;
+        return put_str(lx, num);
+    }
+    if (!is_name_char(*p, 1)) {
+        lx->p = p;
+        return put_char(lx, '$');
+    }
+    char name[PATH_LEN];
+    int n = 0;
+    while (is_name_char(*p, 0)) {
+        if (n < (int)sizeof name - 1)
+            name[n++] = *p;
+        p++;
+    }
+    name[n] = '\0';
+    lx->p = p;
+    const char *value = getenv(name);
+    return value ? put_str(lx, value) : 0;
+}
+
+static int is_special(char c)
+{
+    return c == '\0' || c == ' ' || c == '\t' || c == '|' || c == '<' || c == '>' ||
+           c == ';';
+}
+
+/* Returns the next token; for T_WORD, *word is the expanded, unquoted text. */
+static enum token next_token(struct lexer *lx, char **word)
+{
+    while (*lx->p == ' ' || *lx->p == '\t')
+        lx->p++;
+    switch (*lx->p) {
+    case '\0':
+    case '#':
+        return T_END;
+    case '|':
+        lx->p++;
+        return T_PIPE;
+    case ';':
+        lx->p++;
+        return T_SEMI;
+    case '<':
+        lx->p++;
+        return T_IN;
+    case '>':
+        lx->p++;
+        if (*lx->p == '>') {
+            lx->p++;
+            return T_APPEND;
+        }
+        return T_OUT;
+    }
+
+    *word = lx->out;
+    while (!is_special(*lx->p)) {
+        char c = *lx->p;
+        int err = 0;
+        if (c == '\'' || c == '"') {
+            lx->p++;
+            while (*lx->p != c) {
+                if (*lx->p == '\0') {
+                    error("syntax", "unterminated quote");
+                    return T_ERROR;
+                }
+                if (c == '"' && *lx->p == '$')
+                    err = expand_dollar(lx);
+                else
+                    err = put_char(lx, *lx->p++);
+                if (err)
+                    break;
+            }
+            lx->p++;
+        } else if (c == '$') {
+            err = expand_dollar(lx);
+        } else {
+            err = put_char(lx, c);
+            lx->p++;
+        }
+        if (err) {
+            error("syntax", "line too long");
+            return T_ERROR;
+        }
+    }
+    if (put_char(lx, '\0') < 0) {
+        error("syntax", "line too long");
+        return T_ERROR;
+    }
+    return T_WORD;
+}
+
+/*
+ * Splits the text at *line, up to its end or the next ';', into at most MAX_CMDS
+ * commands, words stored in words[]; moves *line past the ';' (NULL at the end).
+ * Returns the number of commands (0 for an empty one), or -1 on a syntax error.
+ */
+static int parse_line(const char **line, char *words, struct command *cmds)
+{
+    struct lexer lx = { *line, words, words + WORDS_LEN };
+    int ncmds = 1;
+    struct command *cmd = &cmds[0];
+    memset(cmds, 0, MAX_CMDS * sizeof *cmds);
+
+    for (;;) {
+        char *word = NULL;
+        enum token t = next_token(&lx, &word);
+        switch (t) {
+        case T_ERROR:
+            return -1;
+        case T_WORD:
+            if (cmd->argc >= MAX_ARGS) {
+                error("syntax", "too many arguments");
+                return -1;
+            }
+            cmd->argv[cmd->argc++] = word;
+            break;
+        case T_IN:
+        case T_OUT:
+        case T_APPEND:
+            if (next_token(&lx, &word) != T_WORD) {
+                error("syntax", "redirection without a file name");
+                return -1;
+            }
+            if (t == T_IN) {
+                cmd->in_file = word;
+            } else {
+                cmd->out_file = word;
+                cmd->append = (t == T_APPEND);
+            }
+            break;
+        case T_PIPE:
+            if (cmd->argc == 0) {
+                error("syntax", "empty command before |");
+                return -1;
+            }
+            if (ncmds == MAX_CMDS) {
+                error("syntax", "only one | is supported");
+                return -1;
+            }
+            cmd = &cmds[ncmds++];
+            break;
+        case T_SEMI:
+        case T_END:
+            *line = (t == T_SEMI) ? lx.p : NULL;
+            if (ncmds > 1 && cmd->argc == 0) {
+                error("syntax", "empty command after |");
+                return -1;
+            }
+            if (ncmds == 1 && cmd->argc == 0 && !cmd->in_file && !cmd->out_file)
+                return 0;
+            return ncmds;
+        }
+    }
+}
+
+/* ---- built-in commands: (argc, argv, input fd, output fd) -> status ---- */
+
+static int builtin_cd(int argc, char **argv, int in, int out)
+{
+    const char *dir = argc > 1 ? argv[1] : "/";
+    if (chdir(dir) < 0) {
+        error(dir, strerror(errno));
+        return STATUS_FAIL;
+    }
+    return STATUS_OK;
+}
+
+static int builtin_pwd(int argc, char **argv, int in, int out)
+{
+    char cwd[PATH_LEN];
+    if (getcwd(cwd, sizeof cwd) == NULL) {
+        error("pwd", strerror(errno));
+        return STATUS_FAIL;
+    }
+    fd_printf(out, "%s\n", cwd);
+    return STATUS_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Joins dir and name into path (which holds PATH_LEN bytes). */
+static void join_path(char *path, const char *dir, const char *name)
+{
+    size_t len = strlen(dir);
+    const char *sep = (len > 0 && dir[len - 1] == '/') ? "" : "/";
+    snprintf(path, PATH_LEN, "%s%s%s", dir, sep, name);
+}
+
+static char type_char(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return 'd';
+    if (S_ISCHR(mode))
+        return 'c';
+    return '-';
+}
+
+/* One ls line for `name` whose attributes are st. */
+static void ls_entry(int out, const char *name, const struct stat *st, int long_format)
+{
+    if (long_format)
+        fd_printf(out, "%c %9lu %s\n", type_char(st->st_mode),
+                  (unsigned long)st->st_size, name);
+    else
+        fd_printf(out, "%s%s\n", name, S_ISDIR(st->st_mode) ? "/" : "");
+}
+
+static char *copy_string(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = malloc(len);
+    if (copy)
+        memcpy(copy, s, len);
+    return copy;
+}
+
+static int ls_dir(int out, const char *dir, int long_format)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        error(dir, strerror(errno));
+        return STATUS_FAIL;
+    }
+    int count = 0, cap = 16;
+    char **names = malloc(cap * sizeof *names);
+    struct dirent *e = NULL;
+    errno = 0;
+    while (names && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (count == cap) {
+            cap *= 2;
+            char **bigger = realloc(names, cap * sizeof *names);
+            if (bigger == NULL)
+                break;
+            names = bigger;
+        }
+        names[count] = copy_string(e->d_name);
+        if (names[count])
+            count++;
+    }
+    if (names && e == NULL && errno != 0)
+        error(dir, strerror(errno));
+    closedir(d);
+    if (names == NULL) {
+        error("ls", "out of memory");
+        return STATUS_FAIL;
+    }
+
+    qsort(names, count, sizeof *names, compare_names);
+    for (int i = 0; i < count; i++) {
+        char path[PATH_LEN];
+        struct stat st;
+        join_path(path, dir, names[i]);
+        if (stat(path, &st) < 0)
+            memset(&st, 0, sizeof st);
+        ls_entry(out, names[i], &st, long_format);
+        free(names[i]);
+    }
+    free(names);
+    return STATUS_OK;
+}
+
+static int builtin_ls(int argc, char **argv, int in, int out)
+{
+    int long_format = 0, first = 1, status = STATUS_OK;
+    if (first < argc && strcmp(argv[first], "-l") == 0) {
+        long_format = 1;
+        first++;
+    }
+    if (first == argc)
+        return ls_dir(out, ".", long_format);
+    for (int i = first; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+        } else if (S_ISDIR(st.st_mode)) {
+            if (argc - first > 1)
+                fd_printf(out, "%s:\n", argv[i]);
+            if (ls_dir(out, argv[i], long_format) != STATUS_OK)
+                status = STATUS_FAIL;
+        } else {
+            ls_entry(out, argv[i], &st, long_format);
+        }
+    }
+    return status;
+}
+
+/* Copies everything from fd `from` to fd `to`; returns 0 or -1. */
+static int copy_fd(int from, int to)
+{
+    static char buf[COPY_BUF_LEN];
+    ssize_t n;
+    while ((n = read(from, buf, sizeof buf)) > 0) {
+        char *p = buf;
+        while (n > 0) {
+            ssize_t w = write(to, p, (size_t)n);
+            if (w <= 0)
+                return -1;
+            p += w;
+            n -= w;
+        }
+    }
+    return n < 0 ? -1 : 0;
+}
+
+static int builtin_cat(int argc, char **argv, int in, int out)
+{
+    int status = STATUS_OK;
+    if (argc == 1)
+        return copy_fd(in, out) < 0 ? STATUS_FAIL : STATUS_OK;
+    for (int i = 1; i < argc; i++) {
+        int fd = open(argv[i], O_RDONLY);
+        if (fd < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+            continue;
+        }
+        if (copy_fd(fd, out) < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+        }
+        close(fd);
+    }
+    return status;
+}
+
+static int builtin_echo(int argc, char **argv, int in, int out)
+{
+    int first = 1, newline = 1;
+    if (argc > 1 && strcmp(argv[1], "-n") == 0) {
+        newline = 0;
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
+        if (i > first)
+            fd_puts(out, " ");
+        fd_puts(out, argv[i]);
+    }
+    if (newline)
+        fd_puts(out, "\n");
+    return STATUS_OK;
+}
+
+static int builtin_cp(int argc, char **argv, int in, int out)
+{
+    if (argc != 3) {
+        error("cp", "usage: cp SRC DST");
+        return STATUS_SYNTAX;
+    }
+    const char *src = argv[1];
+    char dst[PATH_LEN];
+    struct stat st;
+    if (stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode)) {
+        const char *base = strrchr(src, '/');
+        join_path(dst, argv[2], base ? base + 1 : src);
+    } else {
+        snprintf(dst, sizeof dst, "%s", argv[2]);
+    }
+
+    int from = open(src, O_RDONLY);
+    if (from < 0) {
+        error(src, strerror(errno));
+        return STATUS_FAIL;
+    }
+    int to = open(dst, O_WRONLY | O_CREAT | O_TRUNC, FILE_MODE);
+    if (to < 0) {
+        error(dst, strerror(errno));
+        close(from);
+        return STATUS_FAIL;
+    }
+    int status = STATUS_OK;
+    if (copy_fd(from, to) < 0) {
+        error("cp", strerror(errno));
+        status = STATUS_FAIL;
+    }
+    close(from);
+    if (close(to) < 0)
+        status = STATUS_FAIL;
+    return status;
+}
+
+/* Applies op to every argument; used by rm, mkdir and rmdir. */
+static int for_each_path(int argc, char **argv, int (*op)(const char *))
+{
+    int status = STATUS_OK;
+    if (argc < 2) {
+        fd_printf(2, "sh: %s: missing operand\n", argv[0]);
+        return STATUS_SYNTAX;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (op(argv[i]) < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+        }
+    }
+    return status;
+}
+
+static int make_dir(const char *path)
+{
+    return mkdir(path, DIR_MODE);
+}
+
+static int builtin_rm(int argc, char **argv, int in, int out)
+{
+    return for_each_path(argc, argv, unlink);
+}
+
+static int builtin_mkdir(int argc, char **argv, int in, int out)
+{
+    return for_each_path(argc, argv, make_dir);
+}
+
+static int builtin_rmdir(int argc, char **argv, int in, int out)
+{
+    return for_each_path(argc, argv, rmdir);
+}
+
+static int builtin_ps(int argc, char **argv, int in, int out)
+{
+    /* TODO: libc_stubs exposes no wrapper for the PS service (39) yet; once it
+     * does, call it here (the kernel prints the process table on stdout). */
+    fd_printf(out, "  PID CMD\n%5d sh\n", (int)getpid());
+    return STATUS_OK;
+}
+
+struct signal_name {
+    const char *name;
+    int number;
+};
+
+static const struct signal_name signal_names[] = {
+    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+    { "ABRT", SIGABRT }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV }, { "TERM", SIGTERM },
+    { "BUS", SIGBUS },
+};
+#define NSIGNAL_NAMES (sizeof signal_names / sizeof signal_names[0])
+
+static int signal_number(const char *s)
+{
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < NSIGNAL_NAMES; i++)
+        if (strcmp(s, signal_names[i].name) == 0)
+            return signal_names[i].number;
+    char *end;
+    long n = strtol(s, &end, 10);
+    return (*s != '\0' && *end == '\0' && n >= 0) ? (int)n : -1;
+}
+
+static const char *signal_name(int sig)
+{
+    for (size_t i = 0; i < NSIGNAL_NAMES; i++)
+        if (signal_names[i].number == sig)
+            return signal_names[i].name;
+    return "?";
+}
+
+static int builtin_kill(int argc, char **argv, int in, int out)
+{
+    int sig = SIGTERM, first = 1, status = STATUS_OK;
+    if (argc > 1 && argv[1][0] == '-') {
+        sig = signal_number(argv[1] + 1);
+        if (sig < 0) {
+            error(argv[1], "unknown signal");
+            return STATUS_SYNTAX;
+        }
+        first = 2;
+    }
+    if (first == argc) {
+        error("kill", "usage: kill [-SIG] PID...");
+        return STATUS_SYNTAX;
+    }
+    for (int i = first; i < argc; i++) {
+        char *end;
+        long pid = strtol(argv[i], &end, 0);
+        if (*argv[i] == '\0' || *end != '\0') {
+            error(argv[i], "not a pid");
+            status = STATUS_FAIL;
+        } else if (kill((pid_t)pid, sig) < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+        }
+    }
+    return status;
+}
+
+static int builtin_sleep(int argc, char **argv, int in, int out)
+{
+    if (argc != 2) {
+        error("sleep", "usage: sleep SECONDS");
+        return STATUS_SYNTAX;
+    }
+    sleep((unsigned)atoi(argv[1]));
+    return STATUS_OK;
+}
+
+static int builtin_help(int argc, char **argv, int in, int out)
+{
+    fd_puts(out, HELP_TEXT);
+    return STATUS_OK;
+}
+
+static int builtin_exit(int argc, char **argv, int in, int out)
+{
+    exit_requested = 1;
+    return argc > 1 ? atoi(argv[1]) : last_status;
+}
+
+struct builtin {
+    const char *name;
+    builtin_fn fn;
+};
+
+static const struct builtin builtins[] = {
+    { "cd", builtin_cd },       { "pwd", builtin_pwd },     { "ls", builtin_ls },
+    { "cat", builtin_cat },     { "echo", builtin_echo },   { "cp", builtin_cp },
+    { "rm", builtin_rm },       { "mkdir", builtin_mkdir }, { "rmdir", builtin_rmdir },
+    { "ps", builtin_ps },       { "kill", builtin_kill },   { "sleep", builtin_sleep },
+    { "help", builtin_help },   { "exit", builtin_exit },   { "halt", builtin_exit },
+};
+#define NBUILTINS (sizeof builtins / sizeof builtins[0])
+
+static builtin_fn find_builtin(const char *name)
+{
+    for (size_t i = 0; i < NBUILTINS; i++)
+        if (strcmp(name, builtins[i].name) == 0)
+            return builtins[i].fn;
+    return NULL;
+}
+
+/* ---- running programs ---- */
+
+/* Finds the program file for name into path; returns 0, or -1 if there is none. */
+static int find_program(const char *name, char *path)
+{
+    struct stat st;
+    if (strchr(name, '/'))
+        snprintf(path, PATH_LEN, "%s", name);
+    else
+        snprintf(path, PATH_LEN, "%s%s", BIN_DIR, name);
+    return (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) ? 0 : -1;
+}
+
+/* Opens cmd's redirections into *in / *out (left alone when absent). */
+static int open_redirections(const struct command *cmd, int *in, int *out)
+{
+    if (cmd->in_file) {
+        *in = open(cmd->in_file, O_RDONLY);
+        if (*in < 0) {
+            error(cmd->in_file, strerror(errno));
+            return -1;
+        }
+    }
+    if (cmd->out_file) {
+        int flags = O_WRONLY | O_CREAT | (cmd->append ? O_APPEND : O_TRUNC);
+        *out = open(cmd->out_file, flags, FILE_MODE);
+        if (*out < 0) {
+            error(cmd->out_file, strerror(errno));
+            if (cmd->in_file)
+                close(*in);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* In a child: makes fd `from` the descriptor `to`. */
+static void move_fd(int from, int to)
+{
+    if (from != to) {
+        dup2(from, to);
+        close(from);
+    }
+}
+
+/*
+ * Builds the environment of a program started by "exec -p N": the shell's
+ * environment plus ALMOS_CORE=N.
+ * TODO: libc_stubs has no call to choose the core of the next fork/exec yet
+ * (ALMOS-MKH's place_fork); until it does, the kernel may read ALMOS_CORE or
+ * ignore it.
+ */
+static char **env_with_core(int core, char *entry, size_t entry_len)
+{
+    static char *env[MAX_ARGS + 2];
+    int n = 0;
+    snprintf(entry, entry_len, "%s=%d", CORE_ENV_NAME, core);
+    env[n++] = entry;
+    for (char **e = shell_envp; e && *e && n < MAX_ARGS + 1; e++)
+        if (strncmp(*e, CORE_ENV_NAME "=", sizeof CORE_ENV_NAME) != 0)
+            env[n++] = *e;
+    env[n] = NULL;
+    return env;
+}
+
+/*
+ * In a forked child: runs cmd with its redirections over the given standard
+ * input and output, and never returns.
+ */
+static void child_run(struct command *cmd, int core)
+{
+    int in = 0, out = 1;
+    if (open_redirections(cmd, &in, &out) < 0)
+        _exit(STATUS_FAIL);
+    move_fd(in, 0);
+    move_fd(out, 1);
+
+    builtin_fn fn = find_builtin(cmd->argv[0]);
+    if (fn)
+        _exit(fn(cmd->argc, cmd->argv, 0, 1));
+
+    char path[PATH_LEN];
+    if (find_program(cmd->argv[0], path) < 0) {
+        error(cmd->argv[0], "not found");
+        _exit(STATUS_NOT_FOUND);
+    }
+    if (core == NO_CORE) {
+        execv(path, cmd->argv);
+    } else {
+        char entry[PATH_LEN];
+        execve(path, cmd->argv, env_with_core(core, entry, sizeof entry));
+    }
+    error(cmd->argv[0], strerror(errno));
+    _exit(STATUS_NOT_FOUND);
+}
+
+/* Waits for pid and turns its wait status into a shell status. */
+static int wait_for(pid_t pid, const char *name)
+{
+    int wstatus;
+    while (waitpid(pid, &wstatus, 0) < 0) {
+        if (errno != EINTR) {
+            error(name, strerror(errno));
+            return STATUS_FAIL;
+        }
+    }
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus)) {
+        int sig = WTERMSIG(wstatus);
+        fd_printf(2, "sh: %s: killed by signal %d (SIG%s)\n", name, sig, signal_name(sig));
+        return STATUS_SIGNAL_BASE + sig;
+    }
+    return STATUS_FAIL;
+}
+
+/* Runs a program in a child process and waits for it. */
+static int run_external(struct command *cmd, int core)
+{
+    char path[PATH_LEN];
+    if (find_program(cmd->argv[0], path) < 0) {
+        error(cmd->argv[0], "not found");
+        return STATUS_NOT_FOUND;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        error("fork", strerror(errno));
+        return STATUS_FAIL;
+    }
+    if (pid == 0)
+        child_run(cmd, core);
+    return wait_for(pid, cmd->argv[0]);
+}
+
+/* exec [-p N] PROG [ARG...]: runs PROG (on core N). */
+static int run_exec(struct command *cmd)
+{
+    int core = NO_CORE, skip = 1;
+    if (cmd->argc > 2 && strcmp(cmd->argv[1], "-p") == 0) {
+        char *end;
+        core = (int)strtol(cmd->argv[2], &end, 0);
+        if (*end != '\0' || core < 0) {
+            error("exec", "-p needs a core number");
+            return STATUS_SYNTAX;
+        }
+        skip = 3;
+    }
+    if (cmd->argc <= skip) {
+        error("exec", "usage: exec [-p N] PROG [ARG...]");
+        return STATUS_SYNTAX;
+    }
+    memmove(cmd->argv, cmd->argv + skip, (cmd->argc - skip + 1) * sizeof cmd->argv[0]);
+    cmd->argc -= skip;
+    return run_external(cmd, core);
+}
+
+/* Runs one command (no pipe) in the shell process or in one child. */
+static int run_simple(struct command *cmd)
+{
+    if (cmd->argc == 0) {
+        /* Redirections alone, like "> file": open (and create) and close. */
+        int in = 0, out = 1;
+        if (open_redirections(cmd, &in, &out) < 0)
+            return STATUS_FAIL;
+        if (in != 0)
+            close(in);
+        if (out != 1)
+            close(out);
+        return STATUS_OK;
+    }
+    if (strcmp(cmd->argv[0], "exec") == 0)
+        return run_exec(cmd);
+
+    builtin_fn fn = find_builtin(cmd->argv[0]);
+    if (fn == NULL)
+        return run_external(cmd, NO_CORE);
+
+    int in = 0, out = 1;
+    if (open_redirections(cmd, &in, &out) < 0)
+        return STATUS_FAIL;
+    int status = fn(cmd->argc, cmd->argv, in, out);
+    if (in != 0)
+        close(in);
+    if (out != 1)
+        close(out);
+    return status;
+}
+
+/* Runs left | right, each in its own child; the status is right's. */
+static int run_pipe(struct command *left, struct command *right)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        error("pipe", strerror(errno));
+        return STATUS_FAIL;
+    }
+    pid_t lpid = fork();
+    if (lpid == 0) {
+        close(fds[0]);
+        move_fd(fds[1], 1);
+        child_run(left, NO_CORE);
+    }
+    pid_t rpid = lpid < 0 ? -1 : fork();
+    if (rpid == 0) {
+        close(fds[1]);
+        move_fd(fds[0], 0);
+        child_run(right, NO_CORE);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    if (lpid < 0 || rpid < 0) {
+        error("fork", strerror(errno));
+        if (lpid > 0)
+            wait_for(lpid, left->argv[0]);
+        return STATUS_FAIL;
+    }
+    wait_for(lpid, left->argv[0]);
+    return wait_for(rpid, right->argv[0]);
+}
+
+/* Runs one command line (commands separated by ';') and updates $?. */
+static void run_line(const char *line)
+{
+    static char words[WORDS_LEN];
+    struct command cmds[MAX_CMDS];
+    while (line && !exit_requested) {
+        int n = parse_line(&line, words, cmds);
+        if (n < 0) {
+            last_status = STATUS_SYNTAX;
+            return;
+        }
+        if (n == 1)
+            last_status = run_simple(&cmds[0]);
+        else if (n == 2)
+            last_status = run_pipe(&cmds[0], &cmds[1]);
+    }
+}
+
+/* Runs every line read from fd until its end or exit; prompts if asked. */
+static void run_fd(int fd, int prompt)
+{
+    char line[LINE_LEN];
+    while (!exit_requested) {
+        if (prompt)
+            fd_puts(1, PROMPT);
+        if (read_line(fd, line, sizeof line) < 0)
+            break;
+        run_line(line);
+    }
+}
+
+/* Runs the commands of a file; returns -1 if it cannot be opened. */
+static int run_file(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    run_fd(fd, 0);
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+    shell_envp = envp;
+
+    if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+        run_line(argv[2]);
+        return last_status;
+    }
+    if (argc > 1) {
+        if (run_file(argv[1]) < 0) {
+            error(argv[1], strerror(errno));
+            return STATUS_NOT_FOUND;
+        }
+        return last_status;
+    }
+
+    run_file(RC_FILE);
+    if (!exit_requested) {
+        int interactive = isatty(0);
+        run_fd(0, interactive);
+        if (interactive && !exit_requested)
+            fd_puts(1, "\n");
+    }
+    return last_status;
+}
