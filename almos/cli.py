@@ -1,12 +1,90 @@
-"""The `almos` command: inspect a machine, run a program, boot a disk image."""
+"""The `almos` command: inspect a machine, run a program on it, boot a disk image.
+
+Every user error (bad topology, bad ELF, bad image, bad option) is one line on stderr and
+exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
 
 import click
 
+from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
+from emulator.topology import Topology, TopologyError, load_topology, presets, xy_of
 
-@click.group()
+
+class UserError(click.ClickException):
+    """A one-line error for the user; exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"almos: {self.format_message()}", err=True)
+
+
+def _topology(spec: str | None, memory: str | None, l1: str | None = None,
+              l2: str | None = None) -> Topology:
+    try:
+        return load_topology(spec, memory, l1, l2)
+    except TopologyError as e:
+        raise UserError(str(e)) from None
+
+
+TOPOLOGY_HELP = "XxYxP (mesh X by Y, P cores per cluster) or a preset: " + ", ".join(presets())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ALMOS on an emulated TSAR many-core."""
 
 
+@main.command()
+@click.option("--topology", "-t", default=None, help=TOPOLOGY_HELP)
+@click.option("--memory", "-m", default=None, help="RAM per cluster, e.g. 64M (default 64M)")
+def info(topology: str | None, memory: str | None) -> None:
+    """Print the machine and its 40-bit physical address map."""
+    topo = _topology(topology, memory)
+    io = topo.io_cxy
+    ram = topo.ram_per_cluster
+    click.echo(f"machine     {topo.name}: {topo.x_size} x {topo.y_size} mesh, "
+               f"{topo.cores_per_cluster} core(s) per cluster")
+    click.echo(f"clusters    {topo.nclusters}, cores {topo.ncores}")
+    click.echo(f"memory      {ram >> 20} MiB per cluster, {(ram * topo.nclusters) >> 20} MiB total")
+    click.echo(f"caches      L1 I/D {topo.l1} per core, L2 {topo.l2} per cluster")
+    click.echo(f"I/O cluster ({io >> 4}, {io & 0xF}) cxy {io:#04x}")
+    click.echo("")
+    click.echo("cluster  cxy   segment  physical range")
+    for cxy in topo.clusters():
+        x, y = xy_of(cxy)
+        base = cxy << 32
+        segs = [("RAM", 0, ram), ("XCU", SEG_XCU, SEG_SIZE), ("MMC", SEG_MMC, SEG_SIZE)]
+        if cxy == io:
+            segs += [("IOC", SEG_IOC, SEG_SIZE), ("TTY", SEG_TTY, SEG_SIZE),
+                     ("PIC", SEG_PIC, SEG_SIZE)]
+        for i, (name, off, size) in enumerate(segs):
+            head = f"({x:2},{y:2})  {cxy:#04x}" if i == 0 else " " * 13
+            click.echo(f"{head}  {name:7}  {base + off:#012x} - {base + off + size - 1:#012x}")
+
+
+def run_main() -> None:
+    """Entry point: click's errors become one line and exit status 2."""
+    try:
+        rv = main(standalone_mode=False)
+    except click.UsageError as e:
+        if isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            click.echo(e.format_message())
+            sys.exit(2)
+        click.echo(f"almos: {e.format_message()} (see 'almos --help')", err=True)
+        sys.exit(2)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("almos: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    run_main()

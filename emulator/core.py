@@ -1,0 +1,339 @@
+"""An emulated TSAR core: one Unicorn MIPS32 (little endian) instance.
+
+The core translates every virtual address itself (Unicorn's TLB_VIRTUAL mode): with its MMU
+on it walks TSAR's page tables from its PTPR (emulator/mmu.py); with it off, a data access
+goes to `DATA_PADDR_EXT << 32 | va` and a fetch to `INST_PADDR_EXT << 32 | va` (both default to
+the core's own cluster). Instruction and cycle counting and the end of a slice are done by the
+native block hook (emulator/native/core.c). Every trap goes to the `TrapHandler` installed on
+the core: system calls and page faults synchronously, other exceptions when the slice ends.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Protocol
+
+import unicorn
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError
+from unicorn import mips_const as M
+from unicorn import unicorn_const as UCC
+from unicorn.unicorn_py3 import unicorn as _ucmod
+
+from emulator import mmu
+from emulator.memory import MMIO_BASE, WINDOW_SIZE
+from emulator.mmu import Access, FaultKind, Translation, WalkFault
+from emulator.native._almos_native import ffi, lib
+
+if TYPE_CHECKING:
+    from emulator.bus import Bus
+
+# QEMU's MIPS exception numbers, as UC_HOOK_INTR reports them (UNICORN-NOTES.md).
+EXCP_ADEL = 12
+EXCP_ADES = 13
+EXCP_IBE = 15
+EXCP_SYSCALL = 17
+EXCP_BREAK = 18
+EXCP_CPU = 19
+EXCP_RI = 20
+EXCP_OVERFLOW = 21
+EXCP_TRAP = 22
+EXCP_FPE = 23
+
+GPR_NAMES = ("zero", "at", "v0", "v1", "a0", "a1", "a2", "a3",
+             "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7",
+             "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
+             "t8", "t9", "k0", "k1", "gp", "sp", "fp", "ra")
+_GPR = [M.UC_MIPS_REG_0 + i for i in range(32)]
+_REGS = {name: _GPR[i] for i, name in enumerate(GPR_NAMES)}
+_REGS.update({f"r{i}": _GPR[i] for i in range(32)})
+_REGS.update({f"f{i}": M.UC_MIPS_REG_F0 + i for i in range(32)})
+_REGS.update(hi=M.UC_MIPS_REG_HI, lo=M.UC_MIPS_REG_LO, pc=M.UC_MIPS_REG_PC,
+             fcsr=M.UC_MIPS_REG_FCSR, userlocal=M.UC_MIPS_REG_CP0_USERLOCAL,
+             status=M.UC_MIPS_REG_CP0_STATUS)
+REG_PC = M.UC_MIPS_REG_PC
+REG_V0, REG_V1 = _GPR[2], _GPR[3]
+REG_A = tuple(_GPR[4:8])
+_UC_ACCESS = {UCC.UC_MEM_READ: Access.READ, UCC.UC_MEM_WRITE: Access.WRITE,
+              UCC.UC_MEM_FETCH: Access.FETCH}
+_UC_ERR_STOPPED = {UCC.UC_ERR_OK}
+_EMU_STOP = ffi.cast("void (*)(void *)",
+                     ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
+DEFAULT_TB_SIZE = 32 << 20
+
+
+class TrapKind(Enum):
+    PAGE_FAULT = "page fault"
+    BUS_ERROR = "bus error"
+    ADDRESS_ERROR = "address error"
+    RESERVED_INSTRUCTION = "reserved instruction"
+    COPROCESSOR_UNUSABLE = "coprocessor unusable"
+    BREAK = "break"
+    OVERFLOW = "integer overflow"
+    TRAP = "trap"
+    FPE = "floating point exception"
+    UNKNOWN = "unknown exception"
+
+
+_EXCP_KIND = {EXCP_ADEL: TrapKind.ADDRESS_ERROR, EXCP_ADES: TrapKind.ADDRESS_ERROR,
+              EXCP_IBE: TrapKind.BUS_ERROR, EXCP_BREAK: TrapKind.BREAK,
+              EXCP_CPU: TrapKind.COPROCESSOR_UNUSABLE, EXCP_RI: TrapKind.RESERVED_INSTRUCTION,
+              EXCP_OVERFLOW: TrapKind.OVERFLOW, EXCP_TRAP: TrapKind.TRAP, EXCP_FPE: TrapKind.FPE}
+
+
+@dataclass(frozen=True)
+class Trap:
+    """A trap that ended a slice: what, where, and (for memory faults) which address."""
+
+    kind: TrapKind
+    pc: int
+    vaddr: int | None = None
+    access: Access | None = None
+    fault: FaultKind | None = None
+
+    def describe(self) -> str:
+        text = f"{self.kind.value} at pc {self.pc:#010x}"
+        if self.vaddr is not None:
+            what = self.access.name.lower() if self.access is not None else "access"
+            why = f", {self.fault.name.lower()}" if self.fault is not None else ""
+            text += f" ({what} of {self.vaddr:#010x}{why})"
+        return text
+
+
+class TrapHandler(Protocol):
+    """What the software running on the machine (the kernel, or a test monitor) installs."""
+
+    def on_syscall(self, core: Core) -> None:
+        """In the trap: `syscall` was executed; PC already points after it."""
+
+    def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
+        """In the TLB fill: return True once the mapping is fixed (the walk is retried)."""
+
+    def on_trap(self, core: Core, trap: Trap) -> None:
+        """After the slice: a fault or exception the core could not go past."""
+
+
+class Core:
+    """One MIPS32 core of a cluster: registers, MMU state, and slices of execution."""
+
+    def __init__(self, bus: Bus, gid: int, cxy: int, lid: int,
+                 tb_size: int = DEFAULT_TB_SIZE) -> None:
+        self.bus = bus
+        self.mem = bus.memory
+        self.gid, self.cxy, self.lid = gid, cxy, lid
+        self.handler: TrapHandler | None = None
+        # TSAR CP2 (MMU) registers
+        self._ptpr = 0
+        self._mmu_on = False
+        self.data_paddr_ext = cxy
+        self.inst_paddr_ext = cxy
+        self.user_mode = False            # the MMU enforces the U bit when set
+        self.halted = False
+        self.trap: Trap | None = None     # set when the last slice ended on a trap
+        self.on_code_frame = None         # callable(pa_page): a frame was fetched from
+        self._pending_fault: WalkFault | None = None
+        self._exception: Trap | None = None
+
+        self.state = ffi.new("almos_core_t *")
+        self.state.core_id = gid
+        self.state.emu_stop = _EMU_STOP
+        lib.core_pmap_flush(self.state)
+
+        uc = self.uc = Uc(unicorn.UC_ARCH_MIPS,
+                          unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+        uc.ctl_set_tcg_buffer_size(tb_size)
+        uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
+        uc.mem_map_ptr(0, WINDOW_SIZE, UC_PROT_ALL, self.mem.host_address)
+        uc.mmio_map(MMIO_BASE, bus.mmio_size(), self._mmio_read, None, self._mmio_write, None)
+        self.state.uc = ffi.cast("void *", uc._uch.value)
+        uc.hook_add(UCC.UC_HOOK_TLB_FILL, self._tlb_fill)
+        uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
+        self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
+        self._mem_hook: int | None = None
+
+    # ---- native hooks -------------------------------------------------------------------
+    def _native_hook(self, kind: int, fn: int) -> int:
+        h = _ucmod.uc_hook_h()
+        ud = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.state)))
+        err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), kind, ctypes.c_void_p(fn),
+                                       ud, ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err != UCC.UC_ERR_OK:
+            raise UcError(err)
+        return h.value
+
+    def attach_cache(self, cachesys_ptr, mode: int) -> None:
+        """Connect the native cache model (mode 1 statistics, 2 timing; 0 detaches)."""
+        self.state.cs = cachesys_ptr if mode else ffi.NULL
+        self.state.cache_mode = mode
+        if mode and self._mem_hook is None:
+            self._mem_hook = self._native_hook(UCC.UC_HOOK_MEM_READ | UCC.UC_HOOK_MEM_WRITE,
+                                               lib.core_mem_hook_addr())
+        self.uc.ctl_flush_tb()     # hooks take effect on code translated after this
+
+    # ---- counters -----------------------------------------------------------------------
+    @property
+    def instructions(self) -> int:
+        return self.state.instructions
+
+    @property
+    def cycles(self) -> int:
+        return self.state.cycles
+
+    @cycles.setter
+    def cycles(self, value: int) -> None:
+        self.state.cycles = value
+
+    # ---- registers ----------------------------------------------------------------------
+    def reg(self, name: str) -> int:
+        return self.uc.reg_read(_REGS[name])
+
+    def set_reg(self, name: str, value: int) -> None:
+        self.uc.reg_write(_REGS[name], value & 0xFFFF_FFFF)
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(REG_PC)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.uc.reg_write(REG_PC, value)
+
+    def gpr(self, i: int) -> int:
+        return self.uc.reg_read(_GPR[i])
+
+    def set_gpr(self, i: int, value: int) -> None:
+        if i:
+            self.uc.reg_write(_GPR[i], value & 0xFFFF_FFFF)
+
+    def syscall_args(self) -> tuple[int, int, int, int, int]:
+        r = self.uc.reg_read
+        return (r(REG_V0), r(REG_A[0]), r(REG_A[1]), r(REG_A[2]), r(REG_A[3]))
+
+    def set_syscall_result(self, value: int, errno: int = 0) -> None:
+        self.uc.reg_write(REG_V0, value & 0xFFFF_FFFF)
+        self.uc.reg_write(REG_V1, errno)
+
+    def save_context(self) -> object:
+        """The whole CPU state (GPRs, HI/LO, PC, FPU, CP0 incl. UserLocal); movable to any core."""
+        return self.uc.context_save()
+
+    def restore_context(self, ctx: object) -> None:
+        self.uc.context_restore(ctx)
+
+    # ---- MMU (TSAR CP2) -------------------------------------------------------------------
+    @property
+    def ptpr(self) -> int:
+        return self._ptpr
+
+    @ptpr.setter
+    def ptpr(self, value: int) -> None:
+        if value != self._ptpr:
+            self._ptpr = value
+            self.flush_tlb()
+
+    @property
+    def mmu_on(self) -> bool:
+        return self._mmu_on
+
+    @mmu_on.setter
+    def mmu_on(self, on: bool) -> None:
+        if on != self._mmu_on:
+            self._mmu_on = on
+            self.flush_tlb()
+
+    def flush_tlb(self) -> None:
+        self.uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)
+        lib.core_pmap_flush(self.state)
+
+    def flush_code(self) -> None:
+        """Forget translated code (after code memory was rewritten)."""
+        self.uc.ctl_flush_tb()
+
+    def translate(self, va: int, access: Access) -> Translation | WalkFault:
+        if not self._mmu_on:
+            ext = self.inst_paddr_ext if access == Access.FETCH else self.data_paddr_ext
+            return Translation((ext << 32) | (va & ~0xFFF), True, True)
+        return mmu.walk(self.mem, self._ptpr, va, access, self.user_mode, self.cxy)
+
+    def _tlb_fill(self, uc, va, uc_access, entry, _ud) -> bool:
+        access = _UC_ACCESS.get(uc_access, Access.READ)
+        t = self.translate(va, access)
+        if isinstance(t, WalkFault) and self.handler is not None and t.kind != FaultKind.BUS \
+                and self.handler.on_page_fault(self, va, access, t.kind):
+            t = self.translate(va, access)
+        if isinstance(t, WalkFault):
+            self._pending_fault = t
+            return False
+        win = self.bus.window_page(t.pa)
+        if win is None:
+            self._pending_fault = WalkFault(FaultKind.BUS, va, access)
+            return False
+        entry.paddr = win
+        entry.perms = UC_PROT_READ | (UC_PROT_WRITE if t.writable else 0) \
+            | (UC_PROT_EXEC if t.executable else 0)
+        if self.state.cs:
+            lib.core_pmap_set(self.state, va >> 12, t.pa >> 12)
+        if access == Access.FETCH and self.on_code_frame is not None:
+            self.on_code_frame(t.pa)
+        return True
+
+    # ---- MMIO and traps -------------------------------------------------------------------
+    def _mmio_read(self, uc, offset, size, _ud) -> int:
+        value = self.bus.mmio_read(offset)
+        return (value >> ((offset & 3) * 8)) & ((1 << (size * 8)) - 1)
+
+    def _mmio_write(self, uc, offset, size, value, _ud) -> None:
+        self.bus.mmio_write(offset, value)
+
+    def _intr(self, uc, intno, _ud) -> None:
+        if intno == EXCP_SYSCALL and self.handler is not None:
+            self.handler.on_syscall(self)
+            return
+        pc = uc.reg_read(REG_PC)
+        kind = _EXCP_KIND.get(intno, TrapKind.UNKNOWN)
+        if intno == EXCP_SYSCALL:
+            kind = TrapKind.UNKNOWN
+        vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR else None
+        access = (Access.WRITE if intno == EXCP_ADES else Access.READ) if vaddr is not None \
+            else None
+        self._exception = Trap(kind, pc, vaddr, access)
+        uc.emu_stop()
+
+    def _access_address(self, pc: int) -> int | None:
+        """The address a load/store at pc would access (MIPS I-format: base + offset)."""
+        t = self.translate(pc, Access.FETCH)
+        if isinstance(t, WalkFault) or not self.mem.is_ram(t.pa):
+            return None
+        insn = self.mem.read32(t.pa | (pc & 0xFFF))
+        base, imm = (insn >> 21) & 31, insn & 0xFFFF
+        return (self.gpr(base) + (imm - 0x10000 if imm & 0x8000 else imm)) & 0xFFFF_FFFF
+
+    def stop(self) -> None:
+        """End the current slice after the running hook returns."""
+        self.uc.emu_stop()
+
+    def run(self, deadline: int) -> Trap | None:
+        """Run from PC until the cycle counter reaches deadline, a stop, or a trap."""
+        self.state.deadline = deadline
+        self._pending_fault = None
+        self._exception = None
+        self.trap = None
+        try:
+            self.uc.emu_start(self.uc.reg_read(REG_PC), 0)
+        except UcError as e:
+            f = self._pending_fault
+            pc = self.uc.reg_read(REG_PC)
+            if f is not None:
+                kind = TrapKind.BUS_ERROR if f.kind == FaultKind.BUS else TrapKind.PAGE_FAULT
+                self.trap = Trap(kind, pc, f.vaddr, f.access, f.kind)
+            elif e.errno in (UCC.UC_ERR_READ_UNALIGNED, UCC.UC_ERR_WRITE_UNALIGNED,
+                             UCC.UC_ERR_FETCH_UNALIGNED):
+                self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
+            else:
+                self.trap = Trap(TrapKind.UNKNOWN, pc)
+        if self._exception is not None:
+            self.trap = self._exception
+        if self.trap is not None and self.handler is not None:
+            self.handler.on_trap(self, self.trap)
+        return self.trap

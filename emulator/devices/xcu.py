@@ -1,0 +1,160 @@
+"""XCU: TSAR's per-cluster interrupt controller: timers (PTI), write-triggered interrupts (WTI,
+the IPIs), hardware interrupt lines (HWI), per-output masks and a priority encoder.
+
+Facts (REFERENCE.md section 1, device registers): word address = (func << 5) | index. Each
+output line `out` goes to core `out` of the cluster. Timer i counts the cycles of core i of the
+cluster (core 0 for i >= cores): the emulator has no global clock, every core has its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+WTI_REG = 0
+PTI_PER = 1
+PTI_VAL = 2
+PTI_ACK = 3
+MSK_PTI = 4
+MSK_PTI_ENABLE = 5
+MSK_PTI_DISABLE = 6
+PTI_ACTIVE = 7
+MSK_HWI = 8
+MSK_HWI_ENABLE = 9
+MSK_HWI_DISABLE = 10
+HWI_ACTIVE = 11
+MSK_WTI = 12
+MSK_WTI_ENABLE = 13
+MSK_WTI_DISABLE = 14
+PRIO = 15
+NB_IRQ = 32
+# PRIO register: T/H/W "something pending" bits and the index of the lowest pending source.
+PRIO_T = 1 << 0
+PRIO_H = 1 << 1
+PRIO_W = 1 << 2
+
+
+def _lowest(bits: int) -> int:
+    return (bits & -bits).bit_length() - 1
+
+
+class Xcu:
+    name = "xcu"
+
+    def __init__(self, cxy: int, nouts: int, clock: Callable[[int], int]) -> None:
+        self.cxy = cxy
+        self.nouts = nouts
+        self._clock = clock                    # clock(i) -> cycles of the core timer i follows
+        self.reset()
+
+    def reset(self) -> None:
+        self.wti = [0] * NB_IRQ                 # mailbox values
+        self.wti_pending = 0
+        self.hwi_level = 0
+        self.pti_pending = 0
+        self.period = [0] * NB_IRQ
+        self.next_fire: list[int | None] = [None] * NB_IRQ
+        self.msk_pti = [0] * self.nouts
+        self.msk_hwi = [0] * self.nouts
+        self.msk_wti = [0] * self.nouts
+
+    def _timer_clock(self, i: int) -> int:
+        return self._clock(i if i < self.nouts else 0)
+
+    # ---- registers ------------------------------------------------------------------------
+    def read(self, offset: int) -> int:
+        func, idx = (offset >> 2) >> 5, (offset >> 2) & 31
+        if func == WTI_REG:
+            self.wti_pending &= ~(1 << idx)        # reading the mailbox acknowledges it
+            return self.wti[idx]
+        if func == PTI_PER:
+            return self.period[idx]
+        if func == PTI_VAL:
+            nf = self.next_fire[idx]
+            return 0 if nf is None else max(0, nf - self._timer_clock(idx)) & 0xFFFF_FFFF
+        if func == PTI_ACK:
+            self.pti_pending &= ~(1 << idx)
+            return 0
+        if func == PTI_ACTIVE:
+            return self.pti_pending & self.msk_pti[idx] if idx < self.nouts else 0
+        if func == HWI_ACTIVE:
+            return self.hwi_level & self.msk_hwi[idx] if idx < self.nouts else 0
+        if idx >= self.nouts:
+            return 0
+        if func in (MSK_PTI, MSK_PTI_ENABLE, MSK_PTI_DISABLE):
+            return self.msk_pti[idx]
+        if func in (MSK_HWI, MSK_HWI_ENABLE, MSK_HWI_DISABLE):
+            return self.msk_hwi[idx]
+        if func in (MSK_WTI, MSK_WTI_ENABLE, MSK_WTI_DISABLE):
+            return self.msk_wti[idx]
+        if func == PRIO:
+            return self.prio(idx)
+        return 0
+
+    def write(self, offset: int, value: int) -> None:
+        func, idx = (offset >> 2) >> 5, (offset >> 2) & 31
+        if func == WTI_REG:
+            self.wti[idx] = value
+            self.wti_pending |= 1 << idx
+        elif func == PTI_PER:
+            self.set_timer(idx, value)
+        elif func == PTI_VAL:
+            if self.period[idx]:
+                self.next_fire[idx] = self._timer_clock(idx) + value
+        elif idx < self.nouts:
+            for base, masks in ((MSK_PTI, self.msk_pti), (MSK_HWI, self.msk_hwi),
+                                (MSK_WTI, self.msk_wti)):
+                if func == base:
+                    masks[idx] = value
+                elif func == base + 1:
+                    masks[idx] |= value
+                elif func == base + 2:
+                    masks[idx] &= ~value
+
+    # ---- the machine's side -----------------------------------------------------------------
+    def set_timer(self, idx: int, period: int) -> None:
+        self.period[idx] = period
+        self.next_fire[idx] = self._timer_clock(idx) + period if period else None
+
+    def set_hwi(self, line: int, level: bool) -> None:
+        if level:
+            self.hwi_level |= 1 << line
+        else:
+            self.hwi_level &= ~(1 << line)
+
+    def update_timers(self) -> None:
+        """Raise the timers whose period has elapsed on the clock they follow."""
+        for i, nf in enumerate(self.next_fire):
+            if nf is not None:
+                now = self._timer_clock(i)
+                if now >= nf:
+                    self.pti_pending |= 1 << i
+                    p = self.period[i]
+                    self.next_fire[i] = nf + p * ((now - nf) // p + 1)
+
+    def pending(self, out: int) -> int:
+        """Bitmask of T/H/W kinds pending and unmasked for output (core) `out`."""
+        return ((PRIO_T if self.pti_pending & self.msk_pti[out] else 0)
+                | (PRIO_H if self.hwi_level & self.msk_hwi[out] else 0)
+                | (PRIO_W if self.wti_pending & self.msk_wti[out] else 0))
+
+    def prio(self, out: int) -> int:
+        pti = self.pti_pending & self.msk_pti[out]
+        hwi = self.hwi_level & self.msk_hwi[out]
+        wti = self.wti_pending & self.msk_wti[out]
+        v = 0
+        if pti:
+            v |= PRIO_T | (_lowest(pti) << 8)
+        if hwi:
+            v |= PRIO_H | (_lowest(hwi) << 16)
+        if wti:
+            v |= PRIO_W | (_lowest(wti) << 24)
+        return v
+
+    def next_event(self, out: int) -> int | None:
+        """Cycle at which the next unmasked timer for `out` fires (None: no timer)."""
+        best = None
+        m = self.msk_pti[out]
+        for i, nf in enumerate(self.next_fire):
+            if nf is not None and m >> i & 1 and (best is None or nf < best):
+                best = nf
+        return best

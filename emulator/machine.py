@@ -1,0 +1,242 @@
+"""The TSAR machine: clusters of cores on an X x Y mesh, their devices, and the scheduler that
+interleaves the cores.
+
+Execution is deterministic: the next core to run a slice is always the running core with the
+smallest cycle counter (ties by core id), so clocks stay within one slice of each other and the
+same program and configuration give the same interleaving. A halted core costs no host time; it
+is woken by an unmasked interrupt of its XCU (timer, IPI, device line). Cores (Unicorn
+instances) are created on first use, so a 16x16x4 machine is cheap until its cores run.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
+from emulator.core import DEFAULT_TB_SIZE, Core, TrapHandler
+from emulator.devices.ioc import Ioc
+from emulator.devices.mmc import Mmc
+from emulator.devices.pic import IRQ_IOC, IRQ_TTY_BASE, Pic
+from emulator.devices.tty import HostConsole, Tty
+from emulator.devices.xcu import Xcu
+from emulator.memory import PhysicalMemory
+from emulator.topology import Topology, xy_of
+
+DEFAULT_QUANTUM = 20_000          # cycles per slice
+TTY_CHANNELS = 4
+
+
+@dataclass
+class Cluster:
+    cxy: int
+    index: int
+    xcu: Xcu
+    mmc: Mmc
+    cores: list[Core | None] = field(default_factory=list)
+
+    @property
+    def xy(self) -> tuple[int, int]:
+        return xy_of(self.cxy)
+
+
+class Machine:
+    """Everything hardware: memory, bus, clusters, cores, devices, and the run loop."""
+
+    def __init__(self, topology: Topology, disk: str | None = None,
+                 console: HostConsole | None = None, quantum: int = DEFAULT_QUANTUM,
+                 tb_size: int | None = None) -> None:
+        self.topology = topology
+        self.quantum = quantum
+        self.tb_size = tb_size or (DEFAULT_TB_SIZE if topology.ncores <= 64 else 8 << 20)
+        self.memory = PhysicalMemory(topology.ram_per_cluster, topology.clusters())
+        self.bus = Bus(self.memory)
+        self.handler: TrapHandler | None = None
+        self.on_interrupt: Callable[[Core], None] | None = None
+        self.on_idle: Callable[[], bool] | None = None
+        self.cache = None                      # emulator.cache.CacheSystem when a model is on
+        self.cache_mode = 0
+        self.clusters: list[Cluster] = []
+        self._cores: list[Core | None] = [None] * topology.ncores
+        self._frozen_cycles = [0] * topology.ncores     # clock of a core not created yet
+        for cxy in topology.clusters():
+            idx = topology.cluster_index(cxy)
+            xcu = Xcu(cxy, topology.cores_per_cluster, self._clock_fn(idx))
+            mmc = Mmc(cxy, self._memc_counters)
+            self.clusters.append(Cluster(cxy, idx, xcu, mmc,
+                                         [None] * topology.cores_per_cluster))
+            self.bus.attach(cxy, SEG_XCU, xcu)
+            self.bus.attach(cxy, SEG_MMC, mmc)
+        io = self.cluster(topology.io_cxy)
+        self.pic = Pic(self.bus.write32)
+        self.tty = Tty(TTY_CHANNELS, console,
+                       irq=lambda ch, lvl: self.pic.set_line(IRQ_TTY_BASE + ch, lvl))
+        self.ioc = Ioc(self.memory, disk, irq=lambda lvl: self.pic.set_line(IRQ_IOC, lvl))
+        self.bus.attach(io.cxy, SEG_PIC, self.pic)
+        self.bus.attach(io.cxy, SEG_TTY, self.tty)
+        self.bus.attach(io.cxy, SEG_IOC, self.ioc)
+        self.code_frames: set[int] = set()     # physical pages instructions were fetched from
+        self._tb_flush_pending = False
+        self._after_flush: list[Callable[[], None]] = []
+        self._heap: list[tuple[int, int]] = []
+        self._in_heap: set[int] = set()
+        self._running_core: Core | None = None
+        self.running = False
+        self.slices = 0
+
+    # ---- structure --------------------------------------------------------------------------
+    def cluster(self, cxy: int) -> Cluster:
+        return self.clusters[self.topology.cluster_index(cxy)]
+
+    def _clock_fn(self, cluster_index: int) -> Callable[[int], int]:
+        p = self.topology.cores_per_cluster
+        return lambda lid: self.cycles_of(cluster_index * p + lid)
+
+    def cycles_of(self, gid: int) -> int:
+        c = self._cores[gid]
+        return c.cycles if c is not None else self._frozen_cycles[gid]
+
+    def core(self, gid: int) -> Core:
+        """The core with global id gid (cluster_index * P + lid), created on first use."""
+        c = self._cores[gid]
+        if c is None:
+            p = self.topology.cores_per_cluster
+            cl = self.clusters[gid // p]
+            c = Core(self.bus, gid, cl.cxy, gid % p, self.tb_size)
+            c.cycles = self._frozen_cycles[gid]
+            c.handler = self.handler
+            c.on_code_frame = self.code_frames.add
+            c.halted = True
+            if self.cache is not None:
+                c.attach_cache(self.cache.ptr, self.cache_mode)
+            self._cores[gid] = cl.cores[gid % p] = c
+        return c
+
+    def started_cores(self) -> list[Core]:
+        return [c for c in self._cores if c is not None]
+
+    def gid_of(self, cxy: int, lid: int) -> int:
+        return self.topology.cluster_index(cxy) * self.topology.cores_per_cluster + lid
+
+    def set_handler(self, handler: TrapHandler) -> None:
+        self.handler = handler
+        for c in self.started_cores():
+            c.handler = handler
+
+    def attach_cache(self, cache, mode: int) -> None:
+        """Put a cache model (emulator.cache.CacheSystem) on every core; mode 1 stats, 2 timing."""
+        self.cache, self.cache_mode = cache, mode
+        for c in self.started_cores():
+            c.attach_cache(cache.ptr, mode)
+
+    def _memc_counters(self, cxy: int) -> dict:
+        return self.cache.memc(cxy) if self.cache is not None else {}
+
+    # ---- translated code --------------------------------------------------------------------
+    def request_tb_flush(self, then: Callable[[], None] | None = None) -> None:
+        """Flush every core's translated code at the next slice boundary, then call `then`."""
+        self._tb_flush_pending = True
+        if then is not None:
+            self._after_flush.append(then)
+
+    def _flush_tbs(self) -> None:
+        for c in self.started_cores():
+            c.flush_code()
+        self.code_frames.clear()
+        self._tb_flush_pending = False
+        todo, self._after_flush = self._after_flush, []
+        for fn in todo:
+            fn()
+
+    # ---- scheduling -------------------------------------------------------------------------
+    def wake(self, core: Core, at_least: int | None = None) -> None:
+        """Make a halted core runnable; its clock catches up with `at_least` (idle time)."""
+        if at_least is not None and core.cycles < at_least:
+            core.cycles = at_least
+        core.halted = False
+        if core.gid not in self._in_heap:
+            self._in_heap.add(core.gid)
+            heapq.heappush(self._heap, (core.cycles, core.gid))
+
+    def now(self) -> int:
+        """The machine's notion of the present: the clock of the core running, else the least."""
+        if self._running_core is not None:
+            return self._running_core.cycles
+        return min((c for c, _ in self._heap), default=max(
+            (c.cycles for c in self.started_cores()), default=0))
+
+    def power_off(self) -> None:
+        self.running = False
+
+    def _interrupt_pending(self, core: Core) -> bool:
+        cl = self.clusters[core.gid // self.topology.cores_per_cluster]
+        cl.xcu.update_timers()
+        return bool(cl.xcu.pending(core.lid))
+
+    def _next_timer(self, core: Core) -> int | None:
+        return self.clusters[core.gid // self.topology.cores_per_cluster].xcu.next_event(core.lid)
+
+    def check_interrupts(self, now: int) -> None:
+        """Deliver pending interrupts to halted cores (IPIs and device lines arrive any time)."""
+        for c in self.started_cores():
+            if c.halted and self._interrupt_pending(c):
+                self.wake(c, now)
+                if self.on_interrupt is not None:
+                    self.on_interrupt(c)
+
+    def run(self) -> None:
+        """Interleave the cores until power-off or until nothing can ever run again."""
+        self.running = True
+        while self.running:
+            if self._tb_flush_pending:
+                self._flush_tbs()
+            if not self._heap:
+                if not self._advance_idle():
+                    break
+                continue
+            cycles, gid = heapq.heappop(self._heap)
+            self._in_heap.discard(gid)
+            core = self._cores[gid]
+            if core is None or core.halted:
+                continue
+            if cycles != core.cycles:          # clock moved while queued: requeue
+                self.wake(core)
+                continue
+            self._wake_due_timers(core.cycles)
+            if self._interrupt_pending(core) and self.on_interrupt is not None:
+                self.on_interrupt(core)
+                if core.halted or not self.running:
+                    continue
+            deadline = core.cycles + self.quantum
+            nt = self._next_timer(core)
+            if nt is not None and nt < deadline:
+                deadline = max(nt, core.cycles + 1)
+            self._running_core = core
+            core.run(deadline)
+            self._running_core = None
+            self.slices += 1
+            if not core.halted:
+                self.wake(core)
+
+    def _wake_due_timers(self, now: int) -> None:
+        """Halted cores whose timer fires before `now` join the run queue at their fire time."""
+        for c in self.started_cores():
+            if c.halted:
+                nt = self._next_timer(c)
+                if nt is not None and nt <= now:
+                    self.wake(c, nt)
+
+    def _advance_idle(self) -> bool:
+        """No core runs: jump to the next timer of a halted core, or ask the software."""
+        best: tuple[int, int] | None = None
+        for c in self.started_cores():
+            nt = self._next_timer(c)
+            if nt is not None and (best is None or (nt, c.gid) < best):
+                best = (nt, c.gid)
+        if best is not None:
+            self.wake(self._cores[best[1]], best[0])
+            return True
+        if self.on_idle is not None:
+            return self.on_idle()
+        return False
