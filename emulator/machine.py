@@ -55,6 +55,7 @@ class Machine:
         self.handler: TrapHandler | None = None
         self.on_interrupt: Callable[[Core], None] | None = None
         self.on_idle: Callable[[], bool] | None = None
+        self.on_slice_end: Callable[[Core], None] | None = None
         self.cache = None                      # emulator.cache.CacheSystem when a model is on
         self.cache_mode = 0
         self.clusters: list[Cluster] = []
@@ -216,6 +217,8 @@ class Machine:
             core.run(deadline)
             self._running_core = None
             self.slices += 1
+            if self.on_slice_end is not None:
+                self.on_slice_end(core)
             if not core.halted:
                 self.wake(core)
 
