@@ -27,6 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __ALMOS__
+#include <almos.h>
+#endif
+
 #define PROMPT          "$ "
 #define RC_FILE         "/etc/rc"
 #define BIN_DIR         "/bin/"
@@ -80,6 +84,9 @@ struct command {
 };
 
 typedef int (*builtin_fn)(int argc, char **argv, int in, int out);
+
+static void move_fd(int from, int to);
+static int wait_for(pid_t pid, const char *name);
 
 static int last_status;         /* $? */
 static int exit_requested;      /* set by exit/halt in the shell process itself */
@@ -604,10 +611,20 @@ static int builtin_rmdir(int argc, char **argv, int in, int out)
 
 static int builtin_ps(int argc, char **argv, int in, int out)
 {
-    /* TODO: libc_stubs exposes no wrapper for the PS service (39) yet; once it
-     * does, call it here (the kernel prints the process table on stdout). */
+#ifdef __ALMOS__
+    /* The kernel prints its process table on our stdout: send it to `out`. */
+    if (out == 1)
+        return almos_ps() < 0 ? STATUS_FAIL : STATUS_OK;
+    pid_t pid = fork();
+    if (pid == 0) {
+        move_fd(out, 1);
+        _exit(almos_ps() < 0 ? STATUS_FAIL : STATUS_OK);
+    }
+    return pid < 0 ? STATUS_FAIL : wait_for(pid, "ps");
+#else
     fd_printf(out, "  PID CMD\n%5d sh\n", (int)getpid());
     return STATUS_OK;
+#endif
 }
 
 struct signal_name {
