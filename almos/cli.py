@@ -12,6 +12,7 @@ import click
 
 from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
 from emulator.topology import Topology, TopologyError, load_topology, presets, xy_of
+from kernel.placement import POLICIES
 
 
 class UserError(click.ClickException):
@@ -65,6 +66,71 @@ def info(topology: str | None, memory: str | None) -> None:
         for i, (name, off, size) in enumerate(segs):
             head = f"({x:2},{y:2})  {cxy:#04x}" if i == 0 else " " * 13
             click.echo(f"{head}  {name:7}  {base + off:#012x} - {base + off + size - 1:#012x}")
+
+
+def _common(fn):
+    """Options shared by `run` and `boot`."""
+    opts = [
+        click.option("--topology", "-t", default=None, help=TOPOLOGY_HELP),
+        click.option("--memory", "-m", default=None, help="RAM per cluster (default 64M)"),
+        click.option("--placement", "-P", default="almos",
+                     type=click.Choice(sorted(POLICIES)), help="page placement policy"),
+        click.option("--cache", default="timing", type=click.Choice(["timing", "stats", "off"]),
+                     help="cache model: timing (stalls), stats (counters only), off (fastest)"),
+        click.option("--l1", default=None, help="L1 I/D geometry SIZE:WAYS:LINE, e.g. 16K:4:64"),
+        click.option("--l2", default=None, help="L2 geometry SIZE:WAYS:LINE, e.g. 256K:16:64"),
+        click.option("--stats", "stats", default=None, metavar="FILE|-",
+                     help="write statistics as JSON to FILE, or tables on stderr with -"),
+        click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+                     help="kill every process after this many instructions in all"),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions):
+    from almos.session import Options
+    from emulator.cache import CacheGeometry
+    for name, spec in (("--l1", l1), ("--l2", l2)):
+        if spec:
+            try:
+                CacheGeometry.parse(spec)
+            except ValueError as e:
+                raise UserError(f"bad {name} '{spec}': {e}") from None
+    return Options(_topology(topology, memory, l1, l2), placement, cache, stats,
+                   max_instructions)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_common
+@click.argument("program", type=click.Path(dir_okay=False))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(program, args, **kw) -> int:
+    """Run a static MIPS32 program (built with libc_stubs/almos-gcc) on the machine.
+
+    The guest's stdout and stderr are the host's; the exit status is the guest's.
+    """
+    import time
+
+    from almos.session import build, exit_code, finish
+    from emulator.elf import ElfError, parse_elf
+    opts = _options(**kw)
+    try:
+        data = open(program, "rb").read()
+    except OSError as e:
+        raise UserError(f"cannot read {program}: {e.strerror}") from None
+    try:
+        elf = parse_elf(data, program)
+    except ElfError as e:
+        raise UserError(str(e)) from None
+    machine, kernel = build(opts)
+    p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
+    started = time.perf_counter()
+    machine.run()
+    sys.stdout.flush()
+    finish(opts, kernel, started)
+    return exit_code(p.exit_status)
 
 
 def run_main() -> None:

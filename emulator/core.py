@@ -138,6 +138,8 @@ class Core:
         self.state = ffi.new("almos_core_t *")
         self.state.core_id = gid
         self.state.emu_stop = _EMU_STOP
+        self.state.window_pa = self.mem.window_pa
+        self.state.window_size = WINDOW_SIZE
         lib.core_pmap_flush(self.state)
 
         uc = self.uc = Uc(unicorn.UC_ARCH_MIPS,

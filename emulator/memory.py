@@ -49,6 +49,11 @@ class PhysicalMemory:
         self._table = [-1] * (256 * self.chunks_per_cluster)
         self._next_free = 0
         self.chunks_used = 0
+        # reverse map for the native memory hooks: window chunk -> 40-bit PA of the chunk
+        from emulator.native._almos_native import ffi
+        self.window_pa = ffi.new("uint64_t[]", WINDOW_SIZE >> CHUNK_SHIFT)
+        ffi.memmove(self.window_pa, b"\xff" * (8 * (WINDOW_SIZE >> CHUNK_SHIFT)),
+                    8 * (WINDOW_SIZE >> CHUNK_SHIFT))
 
     def is_ram(self, pa: int) -> bool:
         return (pa >> 32) in self._valid and (pa & 0xFFFF_FFFF) < self.ram_size
@@ -67,6 +72,7 @@ class PhysicalMemory:
                     f"guest RAM in use exceeds the host window ({WINDOW_SIZE >> 20} MiB): "
                     "use fewer clusters or less memory")
             base = self._table[idx] = self._next_free
+            self.window_pa[base >> CHUNK_SHIFT] = pa & ~CHUNK_MASK
             self._next_free += CHUNK_SIZE
             self.chunks_used += 1
         return base + (local & CHUNK_MASK)

@@ -20,6 +20,8 @@ typedef struct almos_core {
     int32_t core_id;
     int32_t cache_mode;
     struct cachesys *cs;
+    const uint64_t *window_pa;
+    uint64_t window_size;
     uint32_t pmap_used;
     uint32_t pmap_miss;
     ...;

@@ -73,9 +73,11 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
 static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data)
 {
     almos_core_t *c = (almos_core_t *)user_data;
-    uint64_t pa;
     (void)uc; (void)value;
-    if (!c->cs || !translate(c, address, &pa)) return;
+    if (!c->cs || address >= c->window_size) return;       /* device (MMIO) accesses */
+    uint64_t base = c->window_pa[address >> 20];
+    if (base == ~(uint64_t)0) { c->pmap_miss++; return; }
+    uint64_t pa = base | (address & 0xFFFFF);
     uint32_t stall = cachesim_access(c->cs, c->core_id, pa, (uint32_t)size,
                                      type == UC_MEM_WRITE ? CS_WRITE : CS_READ);
     if (c->cache_mode == 2) c->cycles += stall;

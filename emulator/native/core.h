@@ -1,4 +1,7 @@
-/* Per-core state shared between Python and the native hooks attached to a Unicorn core.
+/* Memory hooks in Unicorn's TLB_VIRTUAL mode receive the window (Unicorn physical) address
+ * of an access, block hooks the virtual PC: data goes through window_pa, fetch through pmap.
+ *
+ * Per-core state shared between Python and the native hooks attached to a Unicorn core.
  * The block hook counts instructions and cycles and ends a slice at its deadline; the memory
  * hook (installed only when a cache model is on) turns each access into a 40-bit physical one
  * and hands it to the cache model. */
@@ -21,6 +24,8 @@ typedef struct almos_core {
     int32_t core_id;         /* global core index, the cache model's core number */
     int32_t cache_mode;      /* 0 off, 1 statistics, 2 timing (stalls added to cycles) */
     struct cachesys *cs;     /* the machine's cache model, or NULL */
+    const uint64_t *window_pa; /* Unicorn window chunk (addr >> 20) -> 40-bit PA, ~0 if none */
+    uint64_t window_size;    /* memory hooks see window addresses: below this is RAM */
     uint32_t pmap_used;
     uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
     uint32_t pmap_vpn[CORE_PMAP_SIZE];

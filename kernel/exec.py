@@ -1,0 +1,68 @@
+"""Program loading: an ELF image becomes a process's vsegs (code, data, heap, main stack),
+filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING
+
+from emulator.elf import Elf
+from kernel.errno import E2BIG, SysError
+from kernel.process import Process, Thread
+from kernel.vmm import Vmm
+from kernel.vseg import USTACK_TOP, Vseg, VsegType
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+ARG_MAX = 64 << 10
+PAGE = 0x1000
+
+
+def build_image(vmm: Vmm, elf: Elf) -> None:
+    """Code and data vsegs from the ELF's loadable segments, then an empty heap after them."""
+    top = 0
+    for seg in elf.segments:
+        base = seg.vaddr & ~(PAGE - 1)
+        end = (seg.vaddr + seg.memsz + PAGE - 1) & ~(PAGE - 1)
+        kind = VsegType.CODE if seg.executable and not seg.writable else VsegType.DATA
+        vmm.add(Vseg(kind, base, end, seg.writable, seg.executable,
+                     file_data=elf.segment_bytes(seg), file_base=seg.vaddr))
+        top = max(top, end)
+    vmm.set_heap(top)
+
+
+def stack_image(argv: list[str], envp: list[str]) -> tuple[bytes, int, int]:
+    """The bytes to put just below USTACK_TOP: (image, sp, offset of argv array from sp)."""
+    strings = bytearray()
+    offs = []
+    for s in argv + envp:
+        offs.append(len(strings))
+        strings += s.encode() + b"\0"
+    if len(strings) > ARG_MAX:
+        raise SysError(E2BIG)
+    nptr = 1 + len(argv) + 1 + len(envp) + 1
+    size = (nptr * 4 + len(strings) + 15) & ~15
+    sp = USTACK_TOP - 64 - size
+    str_base = sp + nptr * 4
+    words = [len(argv)] + [str_base + o for o in offs[:len(argv)]] + [0] \
+        + [str_base + o for o in offs[len(argv):]] + [0]
+    img = struct.pack(f"<{len(words)}I", *words) + bytes(strings)
+    return img.ljust(size, b"\0"), sp, 4
+
+
+def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid: int) -> Thread:
+    """Give process p this program and a main thread on core gid (p.vmm is fresh)."""
+    build_image(p.vmm, elf)
+    cxy = k.topo.core_cxy(gid)
+    p.vmm.add_stack(cxy, main=True)
+    img, sp, argv_off = stack_image(argv, envp)
+    k.current_cxy = cxy
+    p.vmm.copy_out(sp, img, cxy)
+    p.elf = elf
+    th = Thread(k.new_tid(cxy), p, gid)
+    envp_va = sp + 4 * (2 + len(argv))
+    th.start_regs = {"pc": elf.entry, "sp": sp, "a0": len(argv), "a1": sp + argv_off,
+                     "a2": envp_va, "ra": 0}
+    return th

@@ -1,0 +1,488 @@
+"""ALMOS's kernel: one instance per cluster (its page manager, its cores' schedulers, its thread
+and process tables), cooperating through counted RPCs. Its code runs as the cores' trap
+handlers: system calls and page faults inside the trap, faults and scheduling between slices.
+
+Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
+TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
+masked, so it costs no host time) until a thread is made runnable on it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from emulator.core import Core, Trap, TrapKind
+from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
+from emulator.machine import Machine
+from emulator.mmu import Access, FaultKind
+from kernel.dqdt import Dqdt
+from kernel.placement import POLICIES
+from kernel.ppm import Ppm
+from kernel.process import Process, State, Thread
+from kernel.rpc import RpcCounters
+
+TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
+CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
+SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
+SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+            SIGTRAP: "SIGTRAP", SIGFPE: "SIGFPE", 15: "SIGTERM", 6: "SIGABRT"}
+_TRAP_SIGNAL = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGBUS,
+                TrapKind.ADDRESS_ERROR: SIGBUS, TrapKind.RESERVED_INSTRUCTION: SIGILL,
+                TrapKind.COPROCESSOR_UNUSABLE: SIGILL, TrapKind.BREAK: SIGTRAP,
+                TrapKind.TRAP: SIGTRAP, TrapKind.OVERFLOW: SIGFPE, TrapKind.FPE: SIGFPE,
+                TrapKind.UNKNOWN: SIGILL}
+
+
+@dataclass
+class CoreSched:
+    """One core's scheduler state."""
+
+    gid: int
+    runq: deque[Thread] = field(default_factory=deque)
+    current: Thread | None = None
+    resched: bool = False
+    timer_on: bool = False
+    busy_cycles: int = 0
+    idle_since: int | None = 0
+
+
+@dataclass
+class ClusterKernel:
+    """The kernel instance of one cluster."""
+
+    cxy: int
+    ppm: Ppm
+    next_pid: int = 1
+    next_tid: int = 1
+
+
+class Kernel:
+    def __init__(self, machine: Machine, placement: str = "almos",
+                 stdout: TextIO | None = None, stderr=None) -> None:
+        self.machine = machine
+        self.topo = machine.topology
+        self.clusters_list = self.topo.clusters()
+        self.policy = POLICIES[placement](self.clusters_list)
+        self.placement = placement
+        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.rpc = RpcCounters()
+        self.clusters = {cxy: ClusterKernel(cxy, Ppm(cxy, self.topo.ram_per_cluster))
+                         for cxy in self.clusters_list}
+        self.sched = [CoreSched(g) for g in range(self.topo.ncores)]
+        self.dqdt = Dqdt(self.topo, [0] * self.topo.ncores,
+                         {c: k.ppm.free_pages for c, k in self.clusters.items()})
+        self.processes: dict[int, Process] = {}
+        self.threads: dict[int, Thread] = {}
+        self.sync: dict[tuple[int, int], object] = {}
+        self.sleepers: list[Thread] = []
+        self.stdin_waiters: deque = deque()
+        self.current_cxy = self.clusters_list[0]
+        self.oom = False
+        self.syscall_count = 0
+        self.first_process: Process | None = None
+        self.quarantine: list[int] = []
+        self._blank = machine.core(0).save_context()
+        machine.set_handler(self)
+        machine.on_interrupt = self.on_interrupt
+        machine.on_idle = self.on_idle
+        machine.on_slice_end = self.on_slice_end
+        from kernel import syscalls
+        self.syscalls = syscalls
+
+    # ---- physical memory --------------------------------------------------------------------
+    def alloc_frames(self, cxy: int, order: int = 0, exact: bool = False) -> int | None:
+        """Frames from cluster cxy; when it runs short, from the DQDT's choice (unless exact)."""
+        self.rpc.send(self.current_cxy, cxy, "ppm_alloc")
+        pa = self.clusters[cxy].ppm.alloc(order)
+        if pa is None and not exact:
+            other = self.dqdt.place_memory(cxy, 1 << order)
+            if other is not None:
+                self.rpc.send(self.current_cxy, other, "ppm_alloc")
+                pa = self.clusters[other].ppm.alloc(order)
+        if pa is not None:
+            self.dqdt.add_free_pages(pa >> 32, -(1 << order))
+        return pa
+
+    def free_frame(self, pa: int) -> None:
+        """Release a frame; one that held executed code waits for a flush of translated code."""
+        page = pa & ~0xFFF
+        if page in self.machine.code_frames:
+            self.quarantine.append(pa)
+            if len(self.quarantine) == 1:
+                self.machine.request_tb_flush(self._release_quarantine)
+            return
+        self._free_now(pa)
+
+    def _free_now(self, pa: int) -> None:
+        cxy = pa >> 32
+        ppm = self.clusters[cxy].ppm
+        before = ppm.free_pages
+        ppm.free(pa)
+        self.dqdt.add_free_pages(cxy, ppm.free_pages - before)
+
+    def _release_quarantine(self) -> None:
+        todo, self.quarantine = self.quarantine, []
+        for pa in todo:
+            self._free_now(pa)
+
+    def flush_tlbs(self, vmm) -> None:
+        """Forget stale translations of vmm's address space on every core running it."""
+        for s in self.sched:
+            t = s.current
+            if t is not None and t.process.vmm is vmm:
+                self.machine.core(s.gid).flush_tlb()
+
+    # ---- threads and scheduling ---------------------------------------------------------
+    def new_tid(self, cxy: int) -> int:
+        ck = self.clusters[cxy]
+        tid = (cxy << 16) | ck.next_tid
+        ck.next_tid += 1
+        return tid
+
+    def new_pid(self, cxy: int) -> int:
+        ck = self.clusters[cxy]
+        pid = (cxy << 16) | ck.next_pid
+        ck.next_pid += 1
+        return pid
+
+    def add_thread(self, th: Thread) -> None:
+        self.threads[th.tid] = th
+        th.process.threads[th.tid] = th
+        th.created_at = self.machine.now()
+        self.dqdt.thread_added(th.gid)
+        self.make_runnable(th)
+
+    def make_runnable(self, th: Thread, result: tuple[int, int] | None = None) -> None:
+        if result is not None:
+            th.result = result
+        th.state = State.RUNNABLE
+        th.waiting_on = ""
+        s = self.sched[th.gid]
+        s.runq.append(th)
+        core = self.machine.core(th.gid)
+        running = self.machine._running_core
+        if s.current is None and (running is None or running.gid != core.gid):
+            self._timer(s, True)
+            now = self.machine.now()
+            self.schedule(core)                # an idle core takes it at once
+            s.idle_since = None
+            self.machine.wake(core, now)
+
+    def block(self, th: Thread, why: str) -> None:
+        th.state = State.BLOCKED
+        th.waiting_on = why
+
+    def _timer(self, s: CoreSched, on: bool) -> None:
+        if s.timer_on == on:
+            return
+        s.timer_on = on
+        core = self.machine.core(s.gid)
+        xcu = self.machine.cluster(core.cxy).xcu
+        if on:
+            xcu.set_timer(core.lid, TICK)
+        xcu.write((MSK_PTI << 5 | core.lid) << 2, (1 << core.lid) if on else 0)
+
+    def _switch_out(self, core: Core, s: CoreSched) -> None:
+        th = s.current
+        if th is None:
+            return
+        th.instructions += core.instructions - th._in_instr
+        th.cycles += core.cycles - th._in_cycles
+        if th.state == State.RUNNING:
+            th.state = State.RUNNABLE
+            s.runq.append(th)
+        if th.alive:
+            th.ctx = core.save_context()
+        s.current = None
+
+    def _switch_in(self, core: Core, s: CoreSched, th: Thread) -> None:
+        if th.ctx is None:
+            core.restore_context(self._blank)
+            for name, value in th.start_regs.items():
+                core.set_reg(name, value)
+        else:
+            core.restore_context(th.ctx)
+        if th.result is not None:
+            core.set_syscall_result(*th.result)
+            th.result = None
+        core.ptpr = th.process.vmm.ptpr_for(core.cxy)
+        core.mmu_on = True
+        core.user_mode = True
+        th.state = State.RUNNING
+        th.switches += 1
+        th._in_instr, th._in_cycles = core.instructions, core.cycles
+        s.current = th
+
+    def schedule(self, core: Core) -> None:
+        """Pick the next runnable thread of this core (the core is not inside a slice)."""
+        s = self.sched[core.gid]
+        s.resched = False
+        self._switch_out(core, s)
+        while s.runq:
+            th = s.runq.popleft()
+            if th.state == State.RUNNABLE:
+                self._switch_in(core, s, th)
+                core.halted = False
+                return
+        core.halted = True
+        s.idle_since = core.cycles
+        if not any(t.gid == core.gid for t in self.sleepers):
+            self._timer(s, False)
+
+    def resched_core(self, gid: int) -> None:
+        """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
+        s = self.sched[gid]
+        running = self.machine._running_core
+        if running is not None and running.gid == gid:
+            s.resched = True
+            running.stop()
+        else:
+            self.schedule(self.machine.core(gid))
+            if not self.machine.core(gid).halted:
+                self.machine.wake(self.machine.core(gid), self.machine.now())
+
+    # ---- machine callbacks --------------------------------------------------------------
+    def on_slice_end(self, core: Core) -> None:
+        s = self.sched[core.gid]
+        s.busy_cycles = core.cycles
+        if s.resched or s.current is None or s.current.state != State.RUNNING:
+            self.schedule(core)
+        if self.machine.slices & 255 == 0:
+            self.poll_input(0.0)
+
+    def on_interrupt(self, core: Core) -> None:
+        xcu = self.machine.cluster(core.cxy).xcu
+        xcu.update_timers()
+        pti = xcu.pti_pending & xcu.msk_pti[core.lid]
+        if pti:
+            for i in range(32):
+                if pti >> i & 1:
+                    xcu.read((PTI_ACK << 5 | i) << 2)
+            self._tick(core)
+        if xcu.wti_pending & xcu.msk_wti[core.lid]:
+            xcu.read((WTI_REG << 5 | core.lid) << 2)
+            self.schedule(core)
+
+    def _tick(self, core: Core) -> None:
+        now = core.cycles
+        for th in [t for t in self.sleepers if t.gid == core.gid and t.wake_at <= now]:
+            self.sleepers.remove(th)
+            th.wake_at = None
+            self.make_runnable(th, (0, 0))
+        s = self.sched[core.gid]
+        if s.current is None or s.runq:
+            self.schedule(core)
+
+    def on_idle(self) -> bool:
+        """Nothing can run: wait for host input if a thread waits for it, else stop."""
+        if not self.processes_alive():
+            return False
+        if self.stdin_waiters:
+            while not self.poll_input(0.5):
+                pass
+            return True
+        if self.sleepers:
+            th = min(self.sleepers, key=lambda t: t.wake_at)
+            self.machine.wake(self.machine.core(th.gid), th.wake_at)
+            return True
+        self._deadlock()
+        return False
+
+    def processes_alive(self) -> bool:
+        return any(p.exit_status is None for p in self.processes.values())
+
+    def _deadlock(self) -> None:
+        for p in list(self.processes.values()):
+            if p.exit_status is None:
+                blocked = ", ".join(f"{t.tid:#x} on {t.waiting_on or t.state.value}"
+                                    for t in p.live_threads)
+                self.log(f"pid {p.pid:#x} ({p.name}) deadlocked: every thread is blocked "
+                         f"({blocked})")
+                self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+
+    def poll_input(self, timeout: float) -> bool:
+        tty = self.machine.tty
+        got = tty.poll_host(timeout)
+        if got or tty.rx[0] or tty.eof:
+            while self.stdin_waiters and (tty.rx[0] or tty.eof):
+                fn = self.stdin_waiters.popleft()
+                fn()
+        return got
+
+    # ---- traps ----------------------------------------------------------------------------
+    def on_syscall(self, core: Core) -> None:
+        self.syscalls.dispatch(self, core)
+
+    def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
+        th = self.sched[core.gid].current
+        if th is None or kind != FaultKind.UNMAPPED:
+            return False
+        self.current_cxy = core.cxy
+        return th.process.vmm.fault(vaddr, access, core.cxy)
+
+    def on_trap(self, core: Core, trap: Trap) -> None:
+        th = self.sched[core.gid].current
+        if th is None:
+            self.log(f"core {core.gid}: {trap.describe()} with no thread")
+            core.halted = True
+            return
+        sig = _TRAP_SIGNAL.get(trap.kind, SIGSEGV)
+        if trap.kind == TrapKind.PAGE_FAULT and self.oom:
+            sig, self.oom = SIGKILL, False
+            reason = f"out of memory at pc {trap.pc:#010x}"
+        else:
+            reason = trap.describe()
+        p = th.process
+        self.log(f"pid {p.pid:#x} ({p.name}) thread {th.tid:#x} on core {core.gid} killed by "
+                 f"{SIGNAMES.get(sig, sig)}: {reason}")
+        self.exit_process(p, sig, signal=sig)
+
+    def log(self, text: str) -> None:
+        self.stderr.write(f"almos: {text}\n".encode())
+        self.stderr.flush()
+
+    # ---- exits --------------------------------------------------------------------------
+    def thread_exit(self, th: Thread, value: int) -> None:
+        p = th.process
+        th.exit_value = value
+        self._retire(th)
+        if not p.live_threads:
+            self.exit_process(p, 0)
+            return
+        if th.joiner is not None:
+            self._deliver_join(th.joiner, th)
+        elif th.detached:
+            self._reap(th)
+
+    def _retire(self, th: Thread) -> None:
+        """Take a thread off its core for good."""
+        was = th.state
+        th.state = State.ZOMBIE
+        if th in self.sleepers:
+            self.sleepers.remove(th)
+        s = self.sched[th.gid]
+        if th in s.runq:
+            s.runq.remove(th)
+        self.dqdt.thread_removed(th.gid)
+        if s.current is th:
+            self.resched_core(th.gid)
+        del was
+
+    def _reap(self, th: Thread) -> None:
+        th.state = State.DEAD
+        if th.stack is not None and th.process.exit_status is None:
+            th.process.vmm.remove_vseg(th.stack)
+            th.stack = None
+
+    def _deliver_join(self, joiner: Thread, th: Thread) -> None:
+        if joiner.join_out:
+            try:
+                joiner.process.vmm.copy_out(joiner.join_out, th.exit_value.to_bytes(4, "little"),
+                                            self.machine.core(joiner.gid).cxy)
+            except Exception:
+                pass
+        self._reap(th)
+        self.make_runnable(joiner, (0, 0))
+
+    def exit_process(self, p: Process, status: int, signal: int = 0) -> None:
+        """End a process: every thread off its core, memory freed, parent told."""
+        if p.exit_status is not None:
+            return
+        p.exit_status = signal if signal else (status & 0xFF) << 8
+        p.killed_by = SIGNAMES.get(signal, "") if signal else ""
+        for th in list(p.threads.values()):
+            if th.alive:
+                self._retire(th)
+            th.state = State.DEAD
+        for key in [k for k in self.sync if k[0] == p.pid]:
+            del self.sync[key]
+        self.stdin_waiters = deque(w for w in self.stdin_waiters
+                                   if getattr(w, "process", None) is not p)
+        for f in p.fds.values():
+            close = getattr(f, "close", None)
+            if close is not None:
+                close()
+        p.fds.clear()
+        p.vmm.destroy()
+        for w in p.waiters:
+            self.make_runnable(w, (p.pid, 0))
+        p.waiters.clear()
+        self.on_process_exit(p)
+        if not self.processes_alive():
+            self.machine.power_off()
+
+    def on_process_exit(self, p: Process) -> None:
+        """Hook for the parts of the kernel that care (wait, the VFS); nothing by default."""
+
+    # ---- processes ----------------------------------------------------------------------
+    clock_hz = CLOCK_HZ
+
+    def spawn(self, elf, argv: list[str], envp: list[str], parent: Process | None = None,
+              gid: int | None = None) -> Process:
+        """A new process running elf, its main thread placed by the DQDT (or on core gid)."""
+        from kernel.exec import load
+        from kernel.vmm import Vmm
+        if gid is None:
+            near = parent.owner if parent is not None else self.clusters_list[0]
+            gid = self.dqdt.place_thread(near)
+        cxy = self.topo.core_cxy(gid)
+        self.current_cxy = cxy
+        p = Process(self.new_pid(cxy), argv[0].rsplit("/", 1)[-1] if argv else "?", cxy,
+                    Vmm(self, cxy), argv=list(argv), parent=parent)
+        p.fds = dict(self.default_fds()) if parent is None else dict(parent.fds)
+        th = load(self, p, elf, argv, envp, gid)
+        self.processes[p.pid] = p
+        if parent is not None:
+            parent.children.append(p)
+        if self.first_process is None:
+            self.first_process = p
+        self.add_thread(th)
+        return p
+
+    # ---- file descriptors: objects with read/write/close (kernel/console.py, the VFS) -----
+    def default_fds(self) -> dict[int, object]:
+        from kernel.console import Console
+        return {0: Console(0, "stdin"), 1: Console(0, "stdout"), 2: Console(0, "stderr")}
+
+    def write_fd(self, th: Thread, core: Core, fd: int, data: bytes) -> int:
+        from kernel.errno import EBADF, SysError
+        f = th.process.fds.get(fd)
+        if f is None:
+            raise SysError(EBADF)
+        return f.write(self, th, core, data)
+
+    def read_fd(self, th: Thread, core: Core, fd: int, buf: int, count: int):
+        from kernel.errno import EBADF, SysError
+        f = th.process.fds.get(fd)
+        if f is None:
+            raise SysError(EBADF)
+        return f.read(self, th, core, buf, count)
+
+    def console_read(self, th: Thread, core: Core, buf: int, count: int, channel: int):
+        """Read from a TTY channel; block the thread until input (or end of input) arrives."""
+        from kernel.syscalls import BLOCK
+        tty = self.machine.tty
+        if count:
+            th.process.vmm.user_pa(buf, True, core.cxy)
+        if tty.rx[channel] or tty.eof or count == 0:
+            data = tty.take(channel, count)
+            th.process.vmm.copy_out(buf, data, core.cxy)
+            return len(data)
+        p = th.process
+
+        def resume() -> None:
+            if th.state != State.BLOCKED:
+                return
+            data = tty.take(channel, count)
+            try:
+                p.vmm.copy_out(buf, data, self.machine.core(th.gid).cxy)
+                self.make_runnable(th, (len(data), 0))
+            except Exception:
+                self.make_runnable(th, (-1, 14))
+        resume.process = p  # type: ignore[attr-defined]
+        self.stdin_waiters.append(resume)
+        th.waiting_on = "tty input"
+        return BLOCK

@@ -1,0 +1,76 @@
+"""Processes and threads (ALMOS's process and thread descriptors).
+
+A PID is the owner cluster in the high 16 bits and a local index in the low 16 bits; a thread
+id is its core's cluster in the high 16 bits and a per-cluster index below. A thread is bound
+to one core (chosen by the DQDT or pinned by its attributes). Its CPU state lives in the core
+while it runs, and in a saved Unicorn context while it does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kernel.vmm import Vmm
+    from kernel.vseg import Vseg
+
+
+class State(Enum):
+    RUNNABLE = "runnable"
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    ZOMBIE = "zombie"          # exited, waiting to be joined
+    DEAD = "dead"
+
+
+@dataclass(eq=False)
+class Thread:
+    tid: int
+    process: Process
+    gid: int                                  # the core it is bound to
+    state: State = State.RUNNABLE
+    ctx: Any = None                           # saved Unicorn context, None before its first run
+    start_regs: dict[str, int] = field(default_factory=dict)
+    result: tuple[int, int] | None = None     # (v0, errno) to deliver when it runs again
+    detached: bool = False
+    joiner: Thread | None = None
+    join_out: int = 0                         # where the joiner wants the value (user pointer)
+    exit_value: int = 0
+    stack: Vseg | None = None
+    wake_at: int | None = None                # sleeping until this cycle of its core
+    waiting_on: str = ""
+    instructions: int = 0
+    cycles: int = 0
+    syscalls: int = 0
+    switches: int = 0
+    created_at: int = 0
+    _in_instr: int = 0                        # core counters when switched in
+    _in_cycles: int = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in (State.ZOMBIE, State.DEAD)
+
+
+@dataclass(eq=False)
+class Process:
+    pid: int
+    name: str
+    owner: int                                # owner cluster cxy
+    vmm: Vmm
+    argv: list[str] = field(default_factory=list)
+    threads: dict[int, Thread] = field(default_factory=dict)
+    parent: Process | None = None
+    children: list[Process] = field(default_factory=list)
+    fds: dict[int, Any] = field(default_factory=dict)
+    cwd: str = "/"
+    exit_status: int | None = None            # Linux-encoded wait status once it has exited
+    killed_by: str = ""
+    waiters: list[Thread] = field(default_factory=list)
+    elf: Any = None
+
+    @property
+    def live_threads(self) -> list[Thread]:
+        return [t for t in self.threads.values() if t.alive]

@@ -1,0 +1,70 @@
+"""Run statistics: where the time and the traffic went (cores, caches, clusters, threads, the
+cluster-to-cluster traffic matrix, RPCs), as one JSON-ready dict. Cache fields are present
+when a cache model ran (`--cache stats` or `timing`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emulator.topology import xy_of
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+
+def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
+    m = k.machine
+    topo = k.topo
+    cache = m.cache.stats() if m.cache is not None else None
+    cores = []
+    for gid in range(topo.ncores):
+        c = m._cores[gid]
+        if c is None:
+            continue
+        cx, cy = xy_of(c.cxy)
+        s = k.sched[gid]
+        entry: dict[str, Any] = {"cluster": [cx, cy], "core": c.lid, "gid": gid,
+                                 "instructions": c.instructions, "cycles": c.cycles,
+                                 "busy_cycles": sum(t.cycles for t in k.threads.values()
+                                                    if t.gid == gid)}
+        entry["idle_cycles"] = max(0, c.cycles - entry["busy_cycles"])
+        if cache is not None:
+            entry.update({kk: cache["cores"][gid][kk] for kk in ("l1i", "l1d")})
+        del s
+        cores.append(entry)
+    clusters = []
+    for i, cxy in enumerate(topo.clusters()):
+        entry = {"cluster": list(xy_of(cxy)), "cxy": cxy,
+                 "free_pages": k.clusters[cxy].ppm.free_pages}
+        if cache is not None:
+            entry.update(cache["clusters"][i])
+        clusters.append(entry)
+    threads = [{"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
+                "cluster": list(xy_of(topo.core_cxy(t.gid))),
+                "core": t.gid % topo.cores_per_cluster,
+                "gid": t.gid, "instructions": t.instructions, "cycles": t.cycles,
+                "syscalls": t.syscalls, "state": t.state.value}
+               for t in k.threads.values()]
+    total_instr = sum(c["instructions"] for c in cores)
+    return {
+        "machine": {"topology": topo.name, "x": topo.x_size, "y": topo.y_size,
+                    "cores_per_cluster": topo.cores_per_cluster,
+                    "ram_per_cluster": topo.ram_per_cluster, "l1": topo.l1, "l2": topo.l2,
+                    "cache": cache_mode, "placement": k.placement, "clock_hz": k.clock_hz},
+        "summary": {"instructions": total_instr,
+                    "cycles": max((c["cycles"] for c in cores), default=0),
+                    "syscalls": k.syscall_count, "wall_seconds": round(wall_seconds, 3),
+                    "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
+                    if wall_seconds > 0 else 0.0,
+                    "rpcs": k.rpc.total},
+        "cores": cores,
+        "clusters": clusters,
+        "threads": threads,
+        "processes": [{"pid": p.pid, "name": p.name, "exit_status": p.exit_status,
+                       "killed_by": p.killed_by} for p in k.processes.values()],
+        "rpc": {"by_kind": dict(k.rpc.by_kind),
+                "by_pair": [[list(xy_of(a)), list(xy_of(b)), n]
+                            for (a, b), n in sorted(k.rpc.by_pair.items())]},
+        "traffic": cache["traffic"] if cache is not None else None,
+    }

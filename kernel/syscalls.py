@@ -1,0 +1,540 @@
+"""System calls: ALMOS's numbers and ABI (docs/ABI.md). `dispatch` runs in the `syscall` trap;
+each service returns a result, raises SysError(errno), or returns BLOCK after queueing the
+caller, which then gets its result when it is woken.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from emulator.core import Core
+from kernel import errno as E
+from kernel.errno import SysError
+from kernel.process import State, Thread
+from kernel.sync import Barrier, Cond, Mutex, RwLock, Semaphore
+from kernel.vseg import DEFAULT_THREAD_STACK
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+BLOCK = object()                   # the caller was queued; its result comes when it wakes
+NORETURN = object()                # the caller is gone (exit)
+
+SYS_EXIT, SYS_MMAP, SYS_CREATE, SYS_JOIN, SYS_DETACH, SYS_YIELD = 0, 1, 2, 3, 4, 5
+SYS_SEMAPHORE, SYS_COND_VAR, SYS_BARRIER, SYS_RWLOCK, SYS_SLEEP, SYS_WAKEUP = 6, 7, 8, 9, 10, 11
+SYS_READ, SYS_WRITE = 14, 15
+SYS_CLOCK, SYS_UTLS, SYS_KILL, SYS_GETPID, SYS_PS = 27, 30, 34, 35, 39
+SYS_SBRK, SYS_MUNMAP, SYS_GET_CONFIG, SYS_GET_CORE, SYS_THREAD_EXIT, SYS_MUTEX = \
+    44, 45, 47, 48, 49, 50
+SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 54, 55, 56
+
+SLEEP_FOREVER = 0xFFFF_FFFF
+MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
+PROT_WRITE, PROT_EXEC = 2, 4
+ATTR_DETACHED = 1
+
+Handler = Callable[["Kernel", Thread, Core, int, int, int, int], object]
+TABLE: dict[int, Handler] = {}
+
+
+def syscall(nr: int) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        TABLE[nr] = fn
+        return fn
+    return register
+
+
+def s32(v: int) -> int:
+    return v - (1 << 32) if v & 0x8000_0000 else v
+
+
+def dispatch(k: Kernel, core: Core) -> None:
+    th = k.sched[core.gid].current
+    nr, a0, a1, a2, a3 = core.syscall_args()
+    if th is None:
+        core.set_syscall_result(-1, E.ENOSYS)
+        return
+    th.syscalls += 1
+    k.syscall_count += 1
+    k.current_cxy = core.cxy
+    fn = TABLE.get(nr)
+    try:
+        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
+    except SysError as e:
+        core.set_syscall_result(-1, e.errno)
+        return
+    if result is BLOCK or result is NORETURN:
+        if th.state == State.RUNNING and result is BLOCK:
+            k.block(th, th.waiting_on or "syscall")
+        core.stop()
+        k.sched[core.gid].resched = True
+        return
+    core.set_syscall_result(int(result))
+
+
+def _enosys(nr: int) -> int:
+    raise SysError(E.ENOSYS)
+
+
+# ---- user memory helpers -------------------------------------------------------------------
+def put_u32(th: Thread, core: Core, va: int, value: int) -> None:
+    th.process.vmm.copy_out(va, struct.pack("<I", value & 0xFFFF_FFFF), core.cxy)
+
+
+def get_u32(th: Thread, core: Core, va: int) -> int:
+    return struct.unpack("<I", th.process.vmm.copy_in(va, 4, core.cxy))[0]
+
+
+# ---- processes and threads -------------------------------------------------------------------
+@syscall(SYS_EXIT)
+def sys_exit(k: Kernel, th, core, status, *_):
+    k.exit_process(th.process, status & 0xFF)
+    return NORETURN
+
+
+@syscall(SYS_THREAD_EXIT)
+def sys_thread_exit(k: Kernel, th, core, value, *_):
+    k.thread_exit(th, value)
+    return NORETURN
+
+
+@syscall(SYS_GETPID)
+def sys_getpid(k, th, core, *_):
+    return th.process.pid
+
+
+@syscall(SYS_GETTID)
+def sys_gettid(k, th, core, *_):
+    return th.tid
+
+
+@syscall(SYS_CREATE)
+def sys_create(k: Kernel, th: Thread, core: Core, tid_out, attr_va, start, arg):
+    flags, cpuid, stack_size, stack_addr, exit_ra, tls = 0, -1, 0, 0, 0, 0
+    if attr_va:
+        flags, cpuid, stack_size, stack_addr, exit_ra, tls = struct.unpack(
+            "<IiIIII", th.process.vmm.copy_in(attr_va, 24, core.cxy))
+    if cpuid >= k.topo.ncores or cpuid < -1:
+        raise SysError(E.EINVAL)
+    get_u32(th, core, tid_out)                       # EFAULT before anything is created
+    gid = cpuid if cpuid >= 0 else k.dqdt.place_thread(core.cxy)
+    cxy = k.topo.core_cxy(gid)
+    k.rpc.send(core.cxy, cxy, "thread_create")
+    p = th.process
+    new = Thread(k.new_tid(cxy), p, gid, detached=bool(flags & ATTR_DETACHED))
+    if stack_addr:
+        sp = (stack_addr + (stack_size or DEFAULT_THREAD_STACK)) & ~7
+    else:
+        new.stack = p.vmm.add_stack(cxy, stack_size)
+        sp = new.stack.end
+    new.start_regs = {"pc": start, "a0": arg, "ra": exit_ra, "sp": sp - 16,
+                      "userlocal": tls, "k1": tls}
+    put_u32(th, core, tid_out, new.tid)
+    k.add_thread(new)
+    return 0
+
+
+def _thread_of(k: Kernel, th: Thread, tid: int) -> Thread:
+    t = k.threads.get(tid)
+    if t is None or t.process is not th.process or t.state == State.DEAD:
+        raise SysError(E.ESRCH)
+    return t
+
+
+@syscall(SYS_JOIN)
+def sys_join(k: Kernel, th: Thread, core, tid, out, *_):
+    t = _thread_of(k, th, tid)
+    if t is th:
+        raise SysError(E.EDEADLK)
+    if t.detached or t.joiner is not None:
+        raise SysError(E.EINVAL)
+    if out:
+        get_u32(th, core, out)
+    th.join_out = out
+    if t.state == State.ZOMBIE:
+        if out:
+            put_u32(th, core, out, t.exit_value)
+        k._reap(t)
+        return 0
+    t.joiner = th
+    th.waiting_on = f"join {tid:#x}"
+    return BLOCK
+
+
+@syscall(SYS_DETACH)
+def sys_detach(k: Kernel, th, core, tid, *_):
+    t = _thread_of(k, th, tid)
+    if t.detached:
+        raise SysError(E.EINVAL)
+    t.detached = True
+    if t.state == State.ZOMBIE:
+        k._reap(t)
+    return 0
+
+
+@syscall(SYS_YIELD)
+def sys_yield(k: Kernel, th, core, *_):
+    if k.sched[core.gid].runq:
+        core.set_syscall_result(0)
+        k.sched[core.gid].resched = True
+        core.stop()
+        th.result = (0, 0)
+        return BLOCK_YIELD
+    return 0
+
+
+BLOCK_YIELD = object()
+
+
+@syscall(SYS_SLEEP)
+def sys_sleep(k: Kernel, th, core, usec, *_):
+    if usec == SLEEP_FOREVER:
+        th.waiting_on = "sleep"
+        return BLOCK
+    th.wake_at = core.cycles + usec * (k.clock_hz // 1_000_000)
+    th.waiting_on = "sleep"
+    k.sleepers.append(th)
+    k._timer(k.sched[core.gid], True)
+    return BLOCK
+
+
+@syscall(SYS_WAKEUP)
+def sys_wakeup(k: Kernel, th, core, tid, *_):
+    t = _thread_of(k, th, tid)
+    if t.state == State.BLOCKED and t.waiting_on == "sleep":
+        if t in k.sleepers:
+            k.sleepers.remove(t)
+        k.make_runnable(t, (0, 0))
+    return 0
+
+
+@syscall(SYS_UTLS)
+def sys_utls(k, th, core, op, value, *_):
+    if op == 0:
+        core.set_reg("userlocal", value)
+        core.set_reg("k1", value)
+        return 0
+    if op == 1:
+        return core.reg("userlocal")
+    raise SysError(E.EINVAL)
+
+
+@syscall(SYS_CLOCK)
+def sys_clock(k, th, core, out, *_):
+    th.process.vmm.copy_out(out, struct.pack("<Q", core.cycles), core.cxy)
+    return 0
+
+
+@syscall(SYS_GET_CONFIG)
+def sys_get_config(k: Kernel, th, core, xp, yp, np_, *_):
+    for va, v in ((xp, k.topo.x_size), (yp, k.topo.y_size), (np_, k.topo.cores_per_cluster)):
+        if va:
+            put_u32(th, core, va, v)
+    return 0
+
+
+@syscall(SYS_GET_CORE)
+def sys_get_core(k, th, core, cxyp, lidp, *_):
+    if cxyp:
+        put_u32(th, core, cxyp, core.cxy)
+    if lidp:
+        put_u32(th, core, lidp, core.lid)
+    return 0
+
+
+@syscall(SYS_THREAD_INFO)
+def sys_thread_info(k: Kernel, th, core, tid, cxyp, lidp, *_):
+    t = th if tid == 0 else _thread_of(k, th, tid)
+    c = k.machine.core(t.gid)
+    if cxyp:
+        put_u32(th, core, cxyp, c.cxy)
+    if lidp:
+        put_u32(th, core, lidp, c.lid)
+    return 0
+
+
+@syscall(SYS_KILL)
+def sys_kill(k: Kernel, th, core, pid, sig, *_):
+    p = k.processes.get(pid)
+    if p is None or p.exit_status is not None:
+        raise SysError(E.ESRCH)
+    if sig == 0:
+        return 0
+    k.log(f"pid {p.pid:#x} ({p.name}) killed by signal {sig} from pid {th.process.pid:#x}")
+    k.exit_process(p, 128 + sig, signal=sig)
+    return NORETURN if p is th.process else 0
+
+
+@syscall(SYS_PS)
+def sys_ps(k: Kernel, th, core, *_):
+    lines = ["  PID       THREADS  STATE    NAME"]
+    for p in k.processes.values():
+        if p.exit_status is None:
+            lines.append(f"  {p.pid:#08x}  {len(p.live_threads):7}  running  {p.name}")
+    k.write_fd(th, core, 1, ("\n".join(lines) + "\n").encode())
+    return 0
+
+
+# ---- memory ----------------------------------------------------------------------------------
+@syscall(SYS_SBRK)
+def sys_sbrk(k, th, core, incr, *_):
+    return th.process.vmm.sbrk(s32(incr))
+
+
+@syscall(SYS_MMAP)
+def sys_mmap(k: Kernel, th, core, args_va, *_):
+    addr, length, prot, flags, fd, offset = struct.unpack(
+        "<IIiiiI", th.process.vmm.copy_in(args_va, 24, core.cxy))
+    if not flags & MAP_ANONYMOUS:
+        raise SysError(E.ENOSYS)
+    if flags & MAP_FIXED or length == 0:
+        raise SysError(E.EINVAL)
+    return th.process.vmm.mmap_anon(length, bool(prot & PROT_WRITE), bool(prot & PROT_EXEC),
+                                    core.cxy)
+
+
+@syscall(SYS_MUNMAP)
+def sys_munmap(k, th, core, addr, length, *_):
+    th.process.vmm.munmap(addr, length)
+    return 0
+
+
+# ---- read and write (the file system adds to these) --------------------------------------------
+@syscall(SYS_WRITE)
+def sys_write(k: Kernel, th, core, fd, buf, count, *_):
+    data = th.process.vmm.copy_in(buf, count, core.cxy)
+    return k.write_fd(th, core, s32(fd), data)
+
+
+@syscall(SYS_READ)
+def sys_read(k: Kernel, th, core, fd, buf, count, *_):
+    return k.read_fd(th, core, s32(fd), buf, count)
+
+
+# ---- synchronisation -----------------------------------------------------------------------
+def _obj(k: Kernel, th: Thread, va: int, cls):
+    if va == 0 or va & 3:
+        raise SysError(E.EINVAL)
+    key = (th.process.pid, va)
+    o = k.sync.get(key)
+    if o is None or not isinstance(o, cls):
+        o = k.sync[key] = cls()
+    return o
+
+
+def _mutex_word(th, core, va) -> int:
+    return get_u32(th, core, va)
+
+
+def mutex_lock(k: Kernel, th: Thread, core: Core, va: int):
+    m = _obj(k, th, va, Mutex)
+    if _mutex_word(th, core, va) == 0:
+        put_u32(th, core, va, 2 if m.waiters else 1)
+        return 0
+    put_u32(th, core, va, 2)
+    m.waiters.append(th)
+    th.waiting_on = f"mutex {va:#x}"
+    return BLOCK
+
+
+def mutex_unlock(k: Kernel, th: Thread, core: Core, va: int) -> None:
+    m = _obj(k, th, va, Mutex)
+    while m.waiters:
+        w = m.waiters.popleft()
+        if w.state == State.BLOCKED:
+            put_u32(th, core, va, 2 if m.waiters else 1)
+            k.make_runnable(w, (0, 0))
+            return
+    put_u32(th, core, va, 0)
+
+
+@syscall(SYS_MUTEX)
+def sys_mutex(k: Kernel, th, core, va, op, *_):
+    if op == 0:
+        _obj(k, th, va, Mutex)
+        return 0
+    if op == 1:
+        return mutex_lock(k, th, core, va)
+    if op == 2:
+        mutex_unlock(k, th, core, va)
+        return 0
+    if op == 3:
+        k.sync.pop((th.process.pid, va), None)
+        return 0
+    raise SysError(E.EINVAL)
+
+
+def _requeue_on_mutex(k: Kernel, w: Thread, mva: int) -> None:
+    """A woken condition waiter must own the mutex again before it returns."""
+    core = k.machine.core(w.gid)
+    m = _obj(k, w, mva, Mutex)
+    if get_u32(w, core, mva) == 0:
+        put_u32(w, core, mva, 2 if m.waiters else 1)
+        k.make_runnable(w, (0, 0))
+    else:
+        put_u32(w, core, mva, 2)
+        m.waiters.append(w)
+        w.waiting_on = f"mutex {mva:#x}"
+
+
+@syscall(SYS_COND_VAR)
+def sys_cond(k: Kernel, th, core, va, op, mva, *_):
+    c = _obj(k, th, va, Cond)
+    if op == 0:
+        return 0
+    if op == 1:
+        if mva == 0:
+            raise SysError(E.EINVAL)
+        mutex_unlock(k, th, core, mva)
+        c.waiters.append((th, mva))
+        th.waiting_on = f"cond {va:#x}"
+        return BLOCK
+    if op in (2, 3):
+        n = 1 if op == 2 else len(c.waiters)
+        for _ in range(min(n, len(c.waiters))):
+            w, wm = c.waiters.popleft()
+            if w.state == State.BLOCKED:
+                _requeue_on_mutex(k, w, wm)
+        return 0
+    if op == 4:
+        if c.waiters:
+            raise SysError(E.EBUSY)
+        k.sync.pop((th.process.pid, va), None)
+        return 0
+    raise SysError(E.EINVAL)
+
+
+@syscall(SYS_SEMAPHORE)
+def sys_sem(k: Kernel, th, core, va, op, arg, *_):
+    if op == 0:
+        s = k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
+        return 0
+    s = _obj(k, th, va, Semaphore)
+    if op in (1, 5):
+        if s.value > 0:
+            s.value -= 1
+            return 0
+        if op == 5:
+            raise SysError(E.EAGAIN)
+        s.waiters.append(th)
+        th.waiting_on = f"semaphore {va:#x}"
+        return BLOCK
+    if op == 2:
+        while s.waiters:
+            w = s.waiters.popleft()
+            if w.state == State.BLOCKED:
+                k.make_runnable(w, (0, 0))
+                return 0
+        s.value += 1
+        return 0
+    if op == 3:
+        put_u32(th, core, arg, s.value)
+        return 0
+    if op == 4:
+        k.sync.pop((th.process.pid, va), None)
+        return 0
+    raise SysError(E.EINVAL)
+
+
+@syscall(SYS_BARRIER)
+def sys_barrier(k: Kernel, th, core, va, op, count, *_):
+    if op == 0:
+        if count == 0:
+            raise SysError(E.EINVAL)
+        k.sync[(th.process.pid, va)] = Barrier(count=count)
+        return 0
+    b = _obj(k, th, va, Barrier)
+    if op == 1:
+        if b.count == 0:
+            raise SysError(E.EINVAL)
+        if len(b.arrived) + 1 >= b.count:
+            for w in b.arrived:
+                k.make_runnable(w, (0, 0))
+            b.arrived = []
+            return -1                    # PTHREAD_BARRIER_SERIAL_THREAD
+        b.arrived.append(th)
+        th.waiting_on = f"barrier {va:#x}"
+        return BLOCK
+    if op == 2:
+        k.sync.pop((th.process.pid, va), None)
+        return 0
+    raise SysError(E.EINVAL)
+
+
+def _rw_grant(k: Kernel, rw: RwLock) -> None:
+    while rw.waiters and rw.writer is None:
+        w, wants_write = rw.waiters[0]
+        if wants_write:
+            if rw.readers:
+                return
+            rw.waiters.popleft()
+            rw.writer = w
+            k.make_runnable(w, (0, 0))
+            return
+        rw.waiters.popleft()
+        rw.readers += 1
+        k.make_runnable(w, (0, 0))
+
+
+@syscall(SYS_RWLOCK)
+def sys_rwlock(k: Kernel, th, core, va, op, *_):
+    rw = _obj(k, th, va, RwLock)
+    if op == 0:
+        return 0
+    if op in (1, 5):                                     # read lock: writers waiting go first
+        if rw.writer is None and not any(w for _, w in rw.waiters):
+            rw.readers += 1
+            return 0
+        if op == 5:
+            raise SysError(E.EBUSY)
+        rw.waiters.append((th, False))
+        th.waiting_on = f"rwlock {va:#x}"
+        return BLOCK
+    if op in (2, 6):
+        if rw.writer is None and rw.readers == 0:
+            rw.writer = th
+            return 0
+        if op == 6:
+            raise SysError(E.EBUSY)
+        rw.waiters.append((th, True))
+        th.waiting_on = f"rwlock {va:#x}"
+        return BLOCK
+    if op == 3:
+        if rw.writer is th:
+            rw.writer = None
+        elif rw.readers:
+            rw.readers -= 1
+        else:
+            raise SysError(E.EPERM)
+        _rw_grant(k, rw)
+        return 0
+    if op == 4:
+        k.sync.pop((th.process.pid, va), None)
+        return 0
+    raise SysError(E.EINVAL)
+
+
+@syscall(SYS_MEMC)
+def sys_memc(k: Kernel, th, core, op, cxy, out, *_):
+    cache = k.machine.cache
+    if op == 0:
+        if cache is not None:
+            cache.reset_counters()
+            cache.set_counting(True)
+        return 0
+    if op == 1:
+        if cache is not None:
+            cache.set_counting(False)
+        return 0
+    if op == 2:
+        if not k.topo.valid_cxy(cxy):
+            raise SysError(E.EINVAL)
+        c = cache.memc(cxy) if cache is not None else {}
+        names = ("local_reads", "remote_reads", "local_writes", "remote_writes", "updates",
+                 "invalidations", "broadcasts", "cleanups")
+        data = struct.pack("<8IQ", *(c.get(n, 0) & 0xFFFF_FFFF for n in names), c.get("cost", 0))
+        th.process.vmm.copy_out(out, data, core.cxy)
+        return 0
+    raise SysError(E.EINVAL)

@@ -1,0 +1,295 @@
+"""Virtual memory manager: a process's vsegs and its TSAR page tables, filled on demand.
+
+The page tables live in guest physical memory (emulator/mmu.py has the format). With a
+placement policy that replicates code, the process has one PT1 copy per cluster it runs in
+(ALMOS-MKH's per-cluster copies): every mapping is written into every copy, except code
+pages, which each cluster maps to its own local replica. Page-table pages and PT1 copies are
+allocated in the cluster of the copy; updates of a remote copy are counted as RPCs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from emulator.mmu import (
+    PT1_SIZE,
+    PTE_C,
+    PTE_T,
+    PTE_U,
+    PTE_V,
+    PTE_W,
+    PTE_X,
+    PTPR_SHIFT,
+    Access,
+    ix1,
+    ix2,
+)
+from kernel.errno import EFAULT, EINVAL, ENOMEM, SysError
+from kernel.ppm import PAGE_SIZE
+from kernel.vseg import (
+    DEFAULT_THREAD_STACK,
+    GUARD,
+    MMAP_BASE,
+    STACKS_TOP,
+    USER_TOP,
+    USTACK_MAX,
+    USTACK_TOP,
+    Vseg,
+    VsegType,
+)
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+PAGE_MASK = PAGE_SIZE - 1
+
+
+class Vmm:
+    def __init__(self, kernel: Kernel, owner_cxy: int) -> None:
+        self.k = kernel
+        self.mem = kernel.machine.memory
+        self.owner = owner_cxy
+        self.replicate = kernel.policy.replicate_code
+        self.vsegs: list[Vseg] = []
+        self.pt1: dict[int, int] = {}              # cxy -> PT1 physical address
+        self.pt2: dict[tuple[int, int], int] = {}  # (copy cxy, ix1) -> PT2 physical address
+        self.pages: dict[int, int] = {}            # vpn -> frame (shared by every copy)
+        self.code: dict[tuple[int, int], int] = {} # (vpn, cxy) -> replica frame
+        self.heap: Vseg | None = None
+        self.mmap_next = MMAP_BASE
+        self.stack_next = STACKS_TOP
+        self.resident = 0
+        self._pt1_for(owner_cxy)
+
+    # ---- page tables --------------------------------------------------------------------
+    def ptpr_for(self, cxy: int) -> int:
+        return self._pt1_for(cxy if self.replicate else self.owner) >> PTPR_SHIFT
+
+    def _pt1_for(self, cxy: int) -> int:
+        pa = self.pt1.get(cxy)
+        if pa is None:
+            self.k.rpc.send(self.owner, cxy, "pt1_copy")
+            pa = self.k.alloc_frames(cxy, order=1, exact=True)
+            if pa is None:
+                raise SysError(ENOMEM)
+            self.mem.fill(pa, PT1_SIZE)
+            self.pt1[cxy] = pa
+            for vpn, frame in self.pages.items():
+                self._write_pte(cxy, vpn, frame, self._flags_for(vpn << 12))
+        return pa
+
+    def _write_pte(self, copy: int, vpn: int, frame: int | None, flags: int) -> None:
+        va = vpn << 12
+        key = (copy, ix1(va))
+        pt2 = self.pt2.get(key)
+        if pt2 is None:
+            if frame is None:
+                return
+            pt2 = self.k.alloc_frames(copy, exact=True)
+            if pt2 is None:
+                raise SysError(ENOMEM)
+            self.mem.fill(pt2, PAGE_SIZE)
+            self.pt2[key] = pt2
+            self.mem.write32(self.pt1[copy] + ix1(va) * 4, PTE_V | PTE_T | (pt2 >> 12))
+        entry = pt2 + ix2(va) * 8
+        if frame is None:
+            self.mem.write32(entry, 0)
+            self.mem.write32(entry + 4, 0)
+        else:
+            self.mem.write32(entry, flags)
+            self.mem.write32(entry + 4, frame >> 12)
+
+    def _flags_for(self, va: int) -> int:
+        v = self.find(va)
+        flags = PTE_V | PTE_C | PTE_U
+        if v is not None and v.writable:
+            flags |= PTE_W
+        if v is not None and v.executable:
+            flags |= PTE_X
+        return flags
+
+    def _map(self, vpn: int, frame: int, vseg: Vseg, only: int | None = None) -> None:
+        flags = PTE_V | PTE_C | PTE_U | (PTE_W if vseg.writable else 0) \
+            | (PTE_X if vseg.executable else 0)
+        for copy in ([only] if only is not None else list(self.pt1)):
+            if copy != self.k.current_cxy:
+                self.k.rpc.send(self.k.current_cxy, copy, "pte_update")
+            self._write_pte(copy, vpn, frame, flags)
+        self.resident += 1
+
+    # ---- vsegs ----------------------------------------------------------------------------
+    def find(self, va: int) -> Vseg | None:
+        for v in self.vsegs:
+            if v.base <= va < v.end:
+                return v
+        return None
+
+    def add(self, vseg: Vseg) -> Vseg:
+        for v in self.vsegs:
+            if vseg.base < v.end and v.base < vseg.end:
+                raise SysError(EINVAL)
+        self.vsegs.append(vseg)
+        return vseg
+
+    def add_stack(self, home: int, size: int = 0, main: bool = False) -> Vseg:
+        if main:
+            return self.add(Vseg(VsegType.STACK, USTACK_TOP - USTACK_MAX, USTACK_TOP,
+                                 True, False, home=home))
+        size = (size or DEFAULT_THREAD_STACK) + PAGE_MASK & ~PAGE_MASK
+        base = self.stack_next - size
+        if base < self.mmap_next + GUARD:
+            raise SysError(ENOMEM)
+        self.stack_next = base - GUARD               # an unmapped guard page below each stack
+        return self.add(Vseg(VsegType.STACK, base, base + size, True, False, home=home))
+
+    def set_heap(self, base: int) -> None:
+        self.heap = self.add(Vseg(VsegType.HEAP, base, base, True, False))
+        self.brk = base
+
+    def sbrk(self, incr: int) -> int:
+        assert self.heap is not None
+        old = self.brk
+        new = old + incr
+        if new < self.heap.base or new > MMAP_BASE:
+            raise SysError(ENOMEM)
+        self.brk = new
+        new_end = (new + PAGE_MASK) & ~PAGE_MASK
+        if new_end < self.heap.end:
+            self.unmap_range(new_end, self.heap.end)
+        self.heap.end = new_end
+        return old
+
+    def mmap_anon(self, length: int, writable: bool, executable: bool, home: int) -> int:
+        size = (length + PAGE_MASK) & ~PAGE_MASK
+        if size == 0 or self.mmap_next + size > self.stack_next:
+            raise SysError(ENOMEM if size else EINVAL)
+        base = self.mmap_next
+        self.mmap_next += size + GUARD
+        self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home))
+        return base
+
+    def munmap(self, base: int, length: int) -> None:
+        v = self.find(base)
+        if v is None or v.type not in (VsegType.ANON, VsegType.STACK) or base & PAGE_MASK:
+            raise SysError(EINVAL)
+        end = min(v.end, (base + length + PAGE_MASK) & ~PAGE_MASK)
+        self.unmap_range(base, end)
+        if base == v.base and end == v.end:
+            self.vsegs.remove(v)
+        elif base == v.base:
+            v.base = end
+        elif end == v.end:
+            v.end = base
+        else:
+            raise SysError(EINVAL)
+
+    def remove_vseg(self, vseg: Vseg) -> None:
+        self.unmap_range(vseg.base, vseg.end)
+        self.vsegs.remove(vseg)
+
+    def unmap_range(self, base: int, end: int) -> None:
+        for vpn in range(base >> 12, end >> 12):
+            frame = self.pages.pop(vpn, None)
+            if frame is not None:
+                for copy in self.pt1:
+                    self._write_pte(copy, vpn, None, 0)
+                self.k.free_frame(frame)
+                self.resident -= 1
+        self.k.flush_tlbs(self)
+
+    # ---- page faults ----------------------------------------------------------------------
+    def fault(self, va: int, access: Access, toucher: int) -> bool:
+        """Map the page holding va for an access from cluster `toucher`; False if not allowed."""
+        v = self.find(va)
+        if v is None or va >= USER_TOP:
+            return False
+        if (access == Access.WRITE and not v.writable) or \
+                (access == Access.FETCH and not v.executable):
+            return False
+        vpn = va >> 12
+        replica = self.replicate and v.type == VsegType.CODE
+        if (vpn, toucher) in self.code if replica else vpn in self.pages:
+            return False                  # mapped already: the walk failed on permissions
+        cxy = self.k.policy.cluster_for(v, vpn, toucher)
+        frame = self.k.alloc_frames(cxy)
+        if frame is None:
+            self.k.oom = True
+            return False
+        self._fill(frame, v, vpn << 12)
+        if replica:
+            self.code[(vpn, toucher)] = frame
+            self._map(vpn, frame, v, only=toucher)
+        else:
+            self.pages[vpn] = frame
+            self._map(vpn, frame, v)
+        return True
+
+    def _fill(self, frame: int, v: Vseg, va: int) -> None:
+        self.mem.fill(frame, PAGE_SIZE)
+        if v.file_data:
+            lo = max(va, v.file_base)
+            hi = min(va + PAGE_SIZE, v.file_base + len(v.file_data))
+            if lo < hi:
+                self.mem.write(frame + (lo - va), v.file_data[lo - v.file_base:hi - v.file_base])
+
+    # ---- kernel access to user memory (EFAULT on anything not mapped or not allowed) -------
+    def user_pa(self, va: int, write: bool, toucher: int) -> int:
+        va &= 0xFFFF_FFFF
+        v = self.find(va)
+        if v is None or (write and not v.writable):
+            raise SysError(EFAULT)
+        vpn = va >> 12
+        if v.type == VsegType.CODE and self.replicate:
+            frame = self.code.get((vpn, toucher))
+        else:
+            frame = self.pages.get(vpn)
+        if frame is None:
+            if not self.fault(va, Access.WRITE if write else Access.READ, toucher):
+                raise SysError(EFAULT)
+            return self.user_pa(va, write, toucher)
+        return frame | (va & PAGE_MASK)
+
+    def copy_in(self, va: int, n: int, toucher: int) -> bytes:
+        out = bytearray()
+        while n > 0:
+            k = min(n, PAGE_SIZE - (va & PAGE_MASK))
+            out += self.mem.read(self.user_pa(va, False, toucher), k)
+            va += k
+            n -= k
+        return bytes(out)
+
+    def copy_out(self, va: int, data: bytes, toucher: int) -> None:
+        i = 0
+        while i < len(data):
+            k = min(len(data) - i, PAGE_SIZE - (va & PAGE_MASK))
+            self.mem.write(self.user_pa(va, True, toucher), data[i:i + k])
+            va += k
+            i += k
+
+    def read_str(self, va: int, toucher: int, limit: int = 4096) -> str:
+        out = bytearray()
+        while len(out) < limit:
+            pa = self.user_pa(va, False, toucher)
+            chunk = self.mem.read(pa, PAGE_SIZE - (va & PAGE_MASK))
+            z = chunk.find(b"\0")
+            if z >= 0:
+                out += chunk[:z]
+                return out.decode("utf-8", errors="replace")
+            out += chunk
+            va += len(chunk)
+        raise SysError(EFAULT)
+
+    def destroy(self) -> None:
+        """Free every frame, page-table page and PT1 copy (the process is gone)."""
+        for frame in self.pages.values():
+            self.k.free_frame(frame)
+        for frame in self.code.values():
+            self.k.free_frame(frame)
+        for pa in self.pt2.values():
+            self.k.free_frame(pa)
+        for pa in self.pt1.values():
+            self.k.free_frame(pa)
+        self.pages.clear()
+        self.code.clear()
+        self.pt2.clear()
+        self.pt1.clear()
