@@ -64,13 +64,16 @@
     "  ps                  list the processes\n" \
     "  kill [-SIG] PID...  send a signal (default TERM)\n" \
     "  sleep SECONDS       wait\n" \
+    "  export NAME=VALUE   set an environment variable\n" \
+    "  printenv [NAME...]  print the environment\n" \
     "  exec [-p N] PROG [ARG...]  run PROG on core N\n" \
     "  help                this text\n" \
     "  exit [STATUS], halt leave the shell\n" \
     "other words run /bin/PROG (or PROG if it holds a '/');\n" \
-    "redirections: < FILE, > FILE, >> FILE; one pipe: A | B; $? = last status\n"
+    "redirections: < FILE, > FILE, >> FILE; one pipe: A | B; A ; B in turn;\n" \
+    "$? = last status, $$ = pid, $NAME = environment; # comment\n"
 
-/* Core-selection request for exec -p, passed to the program's environment. */
+/* Core-selection request of exec -p, passed in the program's environment. */
 #define CORE_ENV_NAME   "ALMOS_CORE"
 #define NO_CORE         (-1)
 
@@ -88,9 +91,10 @@ typedef int (*builtin_fn)(int argc, char **argv, int in, int out);
 static void move_fd(int from, int to);
 static int wait_for(pid_t pid, const char *name);
 
+extern char **environ;          /* POSIX: the application declares it */
+
 static int last_status;         /* $? */
 static int exit_requested;      /* set by exit/halt in the shell process itself */
-static char **shell_envp;       /* the environment given to main */
 
 /* ---- output helpers (unbuffered, so nothing is duplicated by fork) ---- */
 
@@ -698,6 +702,44 @@ static int builtin_sleep(int argc, char **argv, int in, int out)
     return STATUS_OK;
 }
 
+static int builtin_export(int argc, char **argv, int in, int out)
+{
+    int status = STATUS_OK;
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq == NULL || eq == argv[i]) {
+            error(argv[i], "usage: export NAME=VALUE");
+            status = STATUS_SYNTAX;
+            continue;
+        }
+        *eq = '\0';
+        if (setenv(argv[i], eq + 1, 1) < 0) {
+            error(argv[i], strerror(errno));
+            status = STATUS_FAIL;
+        }
+        *eq = '=';
+    }
+    return status;
+}
+
+static int builtin_printenv(int argc, char **argv, int in, int out)
+{
+    if (argc > 1) {
+        int status = STATUS_OK;
+        for (int i = 1; i < argc; i++) {
+            const char *value = getenv(argv[i]);
+            if (value)
+                fd_printf(out, "%s\n", value);
+            else
+                status = STATUS_FAIL;
+        }
+        return status;
+    }
+    for (char **e = environ; e && *e; e++)
+        fd_printf(out, "%s\n", *e);
+    return STATUS_OK;
+}
+
 static int builtin_help(int argc, char **argv, int in, int out)
 {
     fd_puts(out, HELP_TEXT);
@@ -720,6 +762,7 @@ static const struct builtin builtins[] = {
     { "cat", builtin_cat },     { "echo", builtin_echo },   { "cp", builtin_cp },
     { "rm", builtin_rm },       { "mkdir", builtin_mkdir }, { "rmdir", builtin_rmdir },
     { "ps", builtin_ps },       { "kill", builtin_kill },   { "sleep", builtin_sleep },
+    { "export", builtin_export }, { "printenv", builtin_printenv },
     { "help", builtin_help },   { "exit", builtin_exit },   { "halt", builtin_exit },
 };
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
@@ -778,26 +821,6 @@ static void move_fd(int from, int to)
 }
 
 /*
- * Builds the environment of a program started by "exec -p N": the shell's
- * environment plus ALMOS_CORE=N.
- * TODO: libc_stubs has no call to choose the core of the next fork/exec yet
- * (ALMOS-MKH's place_fork); until it does, the kernel may read ALMOS_CORE or
- * ignore it.
- */
-static char **env_with_core(int core, char *entry, size_t entry_len)
-{
-    static char *env[MAX_ARGS + 2];
-    int n = 0;
-    snprintf(entry, entry_len, "%s=%d", CORE_ENV_NAME, core);
-    env[n++] = entry;
-    for (char **e = shell_envp; e && *e && n < MAX_ARGS + 1; e++)
-        if (strncmp(*e, CORE_ENV_NAME "=", sizeof CORE_ENV_NAME) != 0)
-            env[n++] = *e;
-    env[n] = NULL;
-    return env;
-}
-
-/*
  * In a forked child: runs cmd with its redirections over the given standard
  * input and output, and never returns.
  */
@@ -818,12 +841,15 @@ static void child_run(struct command *cmd, int core)
         error(cmd->argv[0], "not found");
         _exit(STATUS_NOT_FOUND);
     }
-    if (core == NO_CORE) {
-        execv(path, cmd->argv);
-    } else {
-        char entry[PATH_LEN];
-        execve(path, cmd->argv, env_with_core(core, entry, sizeof entry));
+    if (core != NO_CORE) {
+        /* TODO: libc_stubs has no call that chooses the core of a new process
+         * (ALMOS-MKH's place_fork); until it does, the request travels in the
+         * environment, for the kernel's exec or the program to honour. */
+        char value[16];
+        snprintf(value, sizeof value, "%d", core);
+        setenv(CORE_ENV_NAME, value, 1);
     }
+    execv(path, cmd->argv);
     error(cmd->argv[0], strerror(errno));
     _exit(STATUS_NOT_FOUND);
 }
@@ -994,9 +1020,8 @@ static int run_file(const char *path)
     return 0;
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
-    shell_envp = envp;
 
     if (argc > 2 && strcmp(argv[1], "-c") == 0) {
         run_line(argv[2]);
