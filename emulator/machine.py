@@ -56,6 +56,8 @@ class Machine:
         self.on_interrupt: Callable[[Core], None] | None = None
         self.on_idle: Callable[[], bool] | None = None
         self.on_slice_end: Callable[[Core], None] | None = None
+        self.on_new_core: Callable[[Core], None] | None = None   # e.g. a debugger's hooks
+        self.stop_requested = False            # pause(): run() returns at a slice boundary
         self.cache = None                      # emulator.cache.CacheSystem when a model is on
         self.cache_mode = 0
         self.clusters: list[Cluster] = []
@@ -112,6 +114,8 @@ class Machine:
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
             self._cores[gid] = cl.cores[gid % p] = c
+            if self.on_new_core is not None:
+                self.on_new_core(c)
         return c
 
     def started_cores(self) -> list[Core]:
@@ -170,6 +174,12 @@ class Machine:
     def power_off(self) -> None:
         self.running = False
 
+    def pause(self) -> None:
+        """All-stop for a debugger: run() returns at the next slice boundary; run() resumes.
+
+        Safe to call from a hook (with core.stop() to end the slice now) or another thread."""
+        self.stop_requested = True
+
     def _interrupt_pending(self, core: Core) -> bool:
         cl = self.clusters[core.gid // self.topology.cores_per_cluster]
         cl.xcu.update_timers()
@@ -190,6 +200,9 @@ class Machine:
         """Interleave the cores until power-off or until nothing can ever run again."""
         self.running = True
         while self.running:
+            if self.stop_requested:
+                self.stop_requested = False
+                break
             if self._tb_flush_pending:
                 self._flush_tbs()
             if not self._heap:
