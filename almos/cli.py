@@ -133,6 +133,24 @@ def run(program, args, **kw) -> int:
     return exit_code(p.exit_status)
 
 
+@main.command()
+@_common
+@click.argument("image", type=click.Path(dir_okay=False))
+def boot(image, **kw) -> int:
+    """Boot a FAT32 disk IMAGE: / from the image, /dev, then /bin/init and the shell.
+
+    The guest's terminal (/dev/tty0) is the host's stdin and stdout; with stdin not a
+    terminal the shell reads its commands from it. The exit status is init's.
+    """
+    from kernel.boot import BootError
+    from kernel.boot import boot as boot_image
+    opts = _options(**kw)
+    try:
+        return boot_image(opts, image)
+    except BootError as e:
+        raise UserError(str(e)) from None
+
+
 def run_main() -> None:
     """Entry point: click's errors become one line and exit status 2."""
     try:

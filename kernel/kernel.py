@@ -415,7 +415,9 @@ class Kernel:
             self.machine.power_off()
 
     def on_process_exit(self, p: Process) -> None:
-        """Hook for the parts of the kernel that care (wait, the VFS); nothing by default."""
+        """Hook for the parts of the kernel that care: wait and the VFS (kernel/sysproc.py)."""
+        from kernel.sysproc import process_exited
+        process_exited(self, p)
 
     # ---- processes ----------------------------------------------------------------------
     clock_hz = CLOCK_HZ

@@ -538,3 +538,6 @@ def sys_memc(k: Kernel, th, core, op, cxy, out, *_):
         th.process.vmm.copy_out(out, data, core.cxy)
         return 0
     raise SysError(E.EINVAL)
+
+
+from kernel import sysfile, sysproc  # noqa: E402,F401  (they register their services)

@@ -9,6 +9,7 @@ allocated in the cluster of the copy; updates of a remote copy are counted as RP
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from emulator.mmu import (
@@ -278,6 +279,37 @@ class Vmm:
             out += chunk
             va += len(chunk)
         raise SysError(EFAULT)
+
+    # ---- fork -------------------------------------------------------------------------------
+    def clone(self, owner_cxy: int) -> Vmm:
+        """A copy of this address space for a forked child owned by cluster owner_cxy.
+
+        The copy is eager: every mapped page gets a new frame (placed by the policy as if the
+        child touched it from owner_cxy) holding the same bytes. Replicated code pages are not
+        copied: they are read-only and the child faults its own replicas in from the ELF.
+        """
+        child = Vmm(self.k, owner_cxy)
+        try:
+            for v in self.vsegs:
+                nv = child.add(replace(v))
+                if v is self.heap:
+                    child.heap = nv
+            if self.heap is not None:
+                child.brk = self.brk
+            child.mmap_next, child.stack_next = self.mmap_next, self.stack_next
+            for vpn, frame in self.pages.items():
+                v = child.find(vpn << 12)
+                assert v is not None, f"vmm.clone: page {vpn:#x} outside every vseg"
+                new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, owner_cxy))
+                if new is None:
+                    raise SysError(ENOMEM)
+                self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
+                child.pages[vpn] = new
+                child._map(vpn, new, v)
+        except SysError:
+            child.destroy()
+            raise
+        return child
 
     def destroy(self) -> None:
         """Free every frame, page-table page and PT1 copy (the process is gone)."""

@@ -1,0 +1,87 @@
+"""The boot sequence of `almos boot IMAGE` (REFERENCE.md section 2, "Disk image", "Userland").
+
+Mount the image's FAT32 volume at / through the IOC driver (kernel/iodev.py), devfs at /dev,
+then start /bin/init with descriptors 0, 1 and 2 on /dev/tty0 (TTY channel 0, the host's
+terminal). The machine powers off when no process is left (Kernel.exit_process); then the
+buffer cache, the FAT and FSInfo are written back and the image file is made durable.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from emulator.elf import ElfError, parse_elf
+from kernel.errno import SysError
+from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError
+from kernel.fs.fat32 import Fat32, FsError
+from kernel.iodev import IocBlockDevice
+from kernel.vfs import TtyFile, Vfs
+
+if TYPE_CHECKING:
+    from almos.session import Options
+
+INIT = "/bin/init"
+CONSOLE_CHANNEL = 0                     # /dev/tty0
+INIT_ENV = ["PATH=/bin", "HOME=/", "TERM=dumb"]
+STD_FDS = (0, 1, 2)
+
+
+class BootError(Exception):
+    """The image cannot be booted; the message is one line for the user."""
+
+
+def check_image(image: str) -> None:
+    """Fail early, with a clear message, on an image that cannot be a FAT32 disk."""
+    try:
+        st = os.stat(image)
+    except OSError as e:
+        raise BootError(f"cannot open disk image {image}: {e.strerror}") from None
+    if not os.path.isfile(image):
+        raise BootError(f"{image}: not a disk image file")
+    if not os.access(image, os.R_OK | os.W_OK):
+        raise BootError(f"cannot open disk image {image}: permission denied (read and write)")
+    if st.st_size < BLOCK_SIZE:
+        raise BootError(f"{image}: not a FAT32 file system: {st.st_size} bytes, "
+                        "less than one sector")
+
+
+def boot(opts: Options, image: str) -> int:
+    """Boot the image; the exit status is init's (as a shell would report it)."""
+    from almos.session import build, exit_code, finish
+    check_image(image)
+    machine, kernel = build(opts, disk=image)
+    dev = IocBlockDevice(kernel)
+    try:
+        fs = Fat32(dev, clock=lambda: int(time.time()))
+    except FsError as e:
+        dev.power_off()
+        raise BootError(f"{image}: {e}") from None
+    except BlockDeviceError as e:
+        dev.power_off()
+        raise BootError(f"{image}: cannot read the disk: {e}") from None
+    vfs = Vfs(kernel, fs, dev)
+    kernel.vfs = vfs  # type: ignore[attr-defined]
+    try:
+        try:
+            data = vfs.read_file("/", INIT)
+        except SysError:
+            raise BootError(f"{image}: no {INIT} on the disk (the image needs userland "
+                            "programs: make -C userland, then make -C images)") from None
+        try:
+            elf = parse_elf(data, INIT)
+        except ElfError as e:
+            raise BootError(f"{image}: {INIT}: {e}") from None
+        p = kernel.spawn(elf, [INIT], INIT_ENV)
+        for f in p.fds.values():
+            f.close()
+        console = TtyFile(CONSOLE_CHANNEL, "rw")
+        console.refs = len(STD_FDS)
+        p.fds = {fd: console for fd in STD_FDS}
+        started = time.perf_counter()
+        machine.run()
+    finally:
+        vfs.power_off()
+    finish(opts, kernel, started)
+    return exit_code(p.exit_status)

@@ -1,0 +1,170 @@
+"""Process system calls (docs/ABI.md): FORK, EXEC and WAIT, and what a process's exit means
+to its parent (Kernel.on_process_exit calls `process_exited`).
+
+FORK copies the address space eagerly (Vmm.clone) and gives the child one thread, placed by the
+DQDT, that resumes from the caller's saved CPU context with v0 = 0; the descriptors are shared
+(each gains a reference). EXEC replaces the image: a new Vmm loaded from the ELF file, a new
+main thread, the same pid and descriptors. WAIT reaps a child that has exited (a zombie) or
+blocks until one does; its status word is the Linux-encoded Process.exit_status.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from emulator.elf import ElfError, parse_elf
+from kernel import errno as E
+from kernel.errno import SysError
+from kernel.exec import load
+from kernel.process import Process, State, Thread
+from kernel.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
+from kernel.sysfile import vfs_of
+from kernel.vmm import Vmm
+
+if TYPE_CHECKING:
+    from emulator.core import Core
+    from kernel.kernel import Kernel
+
+SYS_FORK, SYS_EXEC, SYS_WAIT = 36, 37, 46
+WNOHANG = 1
+ANY_CHILD = -1
+ARGS_MAX = 1024                    # argv or envp entries EXEC reads
+CORE_ENV = "ALMOS_CORE="           # `exec -p N` of the shell: run the new image on core N
+
+
+@syscall(SYS_FORK)
+def sys_fork(k: Kernel, th: Thread, core: Core, *_):
+    parent = th.process
+    gid = k.dqdt.place_thread(core.cxy)
+    cxy = k.topo.core_cxy(gid)
+    k.rpc.send(core.cxy, cxy, "process_fork")
+    vmm = parent.vmm.clone(cxy)
+    child = Process(k.new_pid(cxy), parent.name, cxy, vmm, argv=list(parent.argv),
+                    parent=parent, cwd=parent.cwd, elf=parent.elf)
+    child.fds = dict(parent.fds)
+    for f in child.fds.values():
+        if hasattr(f, "refs"):
+            f.refs += 1
+    t = Thread(k.new_tid(cxy), child, gid)
+    t.ctx = core.save_context()            # resumes after the syscall, like a woken thread
+    t.result = (0, 0)
+    k.processes[child.pid] = child
+    parent.children.append(child)
+    k.add_thread(t)
+    return child.pid
+
+
+def _strings(vmm: Vmm, va: int, cxy: int) -> list[str]:
+    """A NULL-terminated array of string pointers from user memory."""
+    out: list[str] = []
+    if va == 0:
+        return out
+    while True:
+        if len(out) >= ARGS_MAX:
+            raise SysError(E.E2BIG)
+        ptr = int.from_bytes(vmm.copy_in(va + 4 * len(out), 4, cxy), "little")
+        if ptr == 0:
+            return out
+        out.append(vmm.read_str(ptr, cxy))
+
+
+def _exec_core(k: Kernel, envp: list[str], gid: int) -> int:
+    for e in envp:
+        if e.startswith(CORE_ENV):
+            try:
+                want = int(e[len(CORE_ENV):], 0)
+            except ValueError:
+                return gid
+            return want if 0 <= want < k.topo.ncores else gid
+    return gid
+
+
+@syscall(SYS_EXEC)
+def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp_va: int, *_):
+    p = th.process
+    old = p.vmm
+    path = old.read_str(path_va, core.cxy)
+    argv = _strings(old, argv_va, core.cxy)
+    envp = _strings(old, envp_va, core.cxy)
+    data = vfs_of(k).read_file(p.cwd, path)
+    try:
+        elf = parse_elf(data, path)
+    except ElfError:
+        raise SysError(E.ENOEXEC) from None
+    gid = _exec_core(k, envp, th.gid)
+    p.vmm = Vmm(k, k.topo.core_cxy(gid))
+    try:
+        new = load(k, p, elf, argv or [path], envp, gid)
+    except SysError:
+        p.vmm.destroy()
+        p.vmm = old
+        raise
+    # No way back from here: the old image and its threads go.
+    for t in list(p.threads.values()):
+        if t.alive:
+            k._retire(t)
+        t.state = State.DEAD
+    for key in [key for key in k.sync if key[0] == p.pid]:
+        del k.sync[key]
+    p.name = path.rsplit("/", 1)[-1]
+    p.argv = list(argv)
+    k.add_thread(new)
+    old.destroy()
+    return NORETURN
+
+
+@syscall(SYS_WAIT)
+def sys_wait(k: Kernel, th: Thread, core: Core, pid: int, status_va: int, options: int, *_):
+    p = th.process
+    pid = s32(pid)
+    children = [c for c in p.children if pid == ANY_CHILD or c.pid == pid]
+    if not children:
+        raise SysError(E.ECHILD)
+    if status_va:
+        p.vmm.user_pa(status_va, True, core.cxy)      # EFAULT before anything is reaped
+    for c in children:
+        if c.exit_status is not None:
+            p.children.remove(c)
+            if status_va:
+                put_u32(th, core, status_va, c.exit_status)
+            return c.pid
+    if options & WNOHANG:
+        return 0
+    p.wait_queue.append((th, pid, status_va))
+    th.waiting_on = "wait child" if pid == ANY_CHILD else f"wait {pid:#x}"
+    return BLOCK
+
+
+def process_exited(k: Kernel, p: Process) -> None:
+    """p has exited: its writes go to disk, its children are orphans, a waiting parent reaps."""
+    vfs = getattr(k, "vfs", None)
+    if vfs is not None:
+        try:
+            vfs.sync()
+        except SysError:
+            k.log(f"pid {p.pid:#x} ({p.name}): I/O error writing the disk back")
+    for c in p.children:
+        c.parent = None
+    p.children.clear()
+    p.wait_queue.clear()
+    parent = p.parent
+    if parent is None or parent.exit_status is not None:
+        return
+    for entry in list(parent.wait_queue):
+        w, pid, status_va = entry
+        if w.state != State.BLOCKED:
+            parent.wait_queue.remove(entry)
+            continue
+        if pid != ANY_CHILD and pid != p.pid:
+            continue
+        parent.wait_queue.remove(entry)
+        parent.children.remove(p)
+        result = (p.pid, 0)
+        if status_va:
+            try:
+                parent.vmm.copy_out(status_va, p.exit_status.to_bytes(4, "little"),
+                                    k.topo.core_cxy(w.gid))
+            except SysError as e:
+                result = (-1, e.errno)
+        k.make_runnable(w, result)
+        return
