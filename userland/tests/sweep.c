@@ -12,6 +12,8 @@
  *       interleave  main mallocs one block for all arrays (HEAP vseg, whose pages
  *                   the kernel spreads over the clusters)
  *       remote      main mmaps and touches every array: all pages in main's cluster
+ *   The kernel's page placement policy (almos run --placement) still applies on
+ *   top: this option only chooses which thread allocates and first touches.
  *
  * Each sweep adds 1 to every word. Prints one line per thread
  * "thread I: core G cycles N", then "cycles: N" (the slowest thread) and OK if
