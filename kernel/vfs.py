@@ -292,11 +292,12 @@ class Pipe:
         w = _Writer(th, data)
         if not self.wwait:
             self._fill(w)
+        self.pump()                      # before queueing: the pump wakes only blocked threads
         if w.data:
             self.wwait.append(w)
             th.waiting_on = "pipe write"
-        self.pump()
-        return BLOCK if w.data else w.done
+            return BLOCK
+        return w.done
 
     def _fill(self, w: _Writer) -> None:
         room = PIPE_SIZE - len(self.buf)
