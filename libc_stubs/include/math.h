@@ -81,6 +81,8 @@ double fmax(double, double);
 double fdim(double, double);
 double fma(double, double, double);
 double nextafter(double, double);
+void sincos(double, double *, double *);
+double exp10(double);
 
 float sqrtf(float);
 float sinf(float);
@@ -109,4 +111,6 @@ float copysignf(float, float);
 float ldexpf(float, int);
 float frexpf(float, int *);
 float modff(float, float *);
+float exp2f(float);
+void sincosf(float, float *, float *);
 #endif

@@ -31,6 +31,17 @@ enum { MUTEX_OP_INIT, MUTEX_OP_LOCK, MUTEX_OP_UNLOCK, MUTEX_OP_DESTROY };
 enum { UTLS_OP_SET, UTLS_OP_GET };
 enum { MEMC_OP_ROI_BEGIN, MEMC_OP_ROI_END, MEMC_OP_READ };
 
+#ifdef LIBC_LINUX_SHIM
+/*
+ * Test builds only (tests/libc/shim): the services are emulated with Linux system
+ * calls, so that the whole library can run under qemu-mipsel before the kernel can.
+ */
+long __linux_shim(long n, long a, long b, long c, long d, int *err);
+static inline long __syscall4(long n, long a, long b, long c, long d, int *err)
+{
+    return __linux_shim(n, a, b, c, d, err);
+}
+#else
 static inline long __syscall4(long n, long a, long b, long c, long d, int *err)
 {
     register long v0 __asm__("$2") = n;
@@ -46,6 +57,7 @@ static inline long __syscall4(long n, long a, long b, long c, long d, int *err)
     *err = (int)v1;
     return v0;
 }
+#endif
 
 #define __syscall0(n, e)          __syscall4((n), 0, 0, 0, 0, (e))
 #define __syscall1(n, a, e)       __syscall4((n), (long)(a), 0, 0, 0, (e))

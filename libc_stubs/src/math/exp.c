@@ -98,3 +98,8 @@ double tanh(double x)
     double e = expm1(2 * a);
     return copysign(e / (e + 2), x);
 }
+
+double exp10(double x)
+{
+    return pow(10, x);
+}

@@ -35,3 +35,11 @@ float modff(float x, float *ip)
     *ip = (float)i;
     return (float)f;
 }
+float exp2f(float x) { return (float)exp2(x); }
+
+void sincosf(float x, float *s, float *c)
+{
+    double ds = sin(x), dc = cos(x);
+    *s = (float)ds;
+    *c = (float)dc;
+}

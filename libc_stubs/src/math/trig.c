@@ -205,3 +205,10 @@ double tan(double x)
     double s = __sin_kernel(hi, lo), c = __cos_kernel(hi, lo);
     return q & 1 ? -c / s : s / c;
 }
+
+/* gcc turns sin(x) and cos(x) of the same x into one call to this. */
+void sincos(double x, double *s, double *c)
+{
+    *s = sin(x);
+    *c = cos(x);
+}

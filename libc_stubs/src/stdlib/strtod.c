@@ -171,6 +171,16 @@ static double refine(const struct decimal *dec, double x)
     return make(m, k);
 }
 
+/* Whether v (finite, >= 0) is exactly dec. */
+static int exact(const struct decimal *dec, double v)
+{
+    int e;
+    double f = frexp(v, &e);
+    if (v == 0)
+        return 0;
+    return compare(dec, (uint64_t)ldexp(f, 53), e - 53) == 0;
+}
+
 static const double pow10_exact[] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -326,6 +336,10 @@ static const char *read_hex(const char *s, double *out)
     if (rest > half || (rest == half && (sticky || (m & 1))))
         m++;
     *out = ldexp((double)m, e + drop);
+    if ((rest || sticky) && *out < 0x1p-1022)
+        errno = ERANGE;
+    if (*out == HUGE_VAL)
+        errno = ERANGE;
     return p;
 }
 
@@ -360,11 +374,12 @@ double strtod(const char *restrict s, char **restrict end)
     } else if ((q = read_decimal(p, &dec)) != p) {
         p = q;
         v = decimal_to_double(&dec);
-        if ((v == 0 && dec.nd) || v == HUGE_VAL)
-            errno = ERANGE;
+        if (v == HUGE_VAL || (dec.nd && v < 0x1p-1022 && !exact(&dec, v)))
+            errno = ERANGE;     /* overflow, or underflow: tiny and inexact */
     } else {
         p = s;                  /* no number at all */
         v = 0;
+        neg = 0;
     }
     if (end)
         *end = (char *)p;
