@@ -53,6 +53,12 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
 {
     almos_core_t *c = (almos_core_t *)user_data;
     uint32_t n = size >> 2;
+    /* Stopping from a block hook ends the slice before the block runs: so check the deadline
+     * first and count only blocks that will run (a slice always runs at least one block). */
+    if (c->cycles >= c->deadline) {
+        c->emu_stop(uc);
+        return;
+    }
     c->instructions += n;
     c->cycles += n;
     if (c->cs && size) {
@@ -66,8 +72,6 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
             }
         }
     }
-    if (c->cycles >= c->deadline)
-        c->emu_stop(uc);
 }
 
 static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data)
