@@ -84,6 +84,9 @@ class Kernel:
         self.syscall_count = 0
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
+        self.max_instructions: int | None = None
+        self._instr_seen = [0] * self.topo.ncores
+        self.instructions_total = 0
         self._blank = machine.core(0).save_context()
         machine.set_handler(self)
         machine.on_interrupt = self.on_interrupt
@@ -247,7 +250,16 @@ class Kernel:
     # ---- machine callbacks --------------------------------------------------------------
     def on_slice_end(self, core: Core) -> None:
         s = self.sched[core.gid]
-        s.busy_cycles = core.cycles
+        self.instructions_total += core.instructions - self._instr_seen[core.gid]
+        self._instr_seen[core.gid] = core.instructions
+        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
+            self.max_instructions = None
+            for p in list(self.processes.values()):
+                if p.exit_status is None:
+                    self.log(f"pid {p.pid:#x} ({p.name}) killed by SIGKILL: instruction limit "
+                             f"reached ({self.instructions_total} instructions)")
+                    self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+            return
         if s.resched or s.current is None or s.current.state != State.RUNNING:
             self.schedule(core)
         if self.machine.slices & 255 == 0:
