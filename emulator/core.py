@@ -61,6 +61,10 @@ _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
 _EMU_STOP = ffi.cast("void (*)(void *)",
                      ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
 DEFAULT_TB_SIZE = 32 << 20
+# Major opcodes of the I-format loads and stores (base + offset): lb..lwr, sb..swr, cache, ll,
+# lwc1, pref, ldc1, sc, swc1, sdc1.
+_MEMORY_OPCODES = frozenset([*range(0x20, 0x27), *range(0x28, 0x2F), 0x2F, 0x30, 0x31, 0x33,
+                             0x35, 0x38, 0x39, 0x3D])
 
 
 class TrapKind(Enum):
@@ -108,7 +112,9 @@ class TrapHandler(Protocol):
         """In the trap: `syscall` was executed; PC already points after it."""
 
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
-        """In the TLB fill: return True once the mapping is fixed (the walk is retried)."""
+        """In the TLB fill: return True once the mapping is fixed (the walk is retried).
+        vaddr is the start of the faulting page (Unicorn's TLB fill knows no more); the Trap
+        given to on_trap, if the fault stays, has the exact address."""
 
     def on_trap(self, core: Core, trap: Trap) -> None:
         """After the slice: a fault or exception the core could not go past."""
@@ -302,12 +308,24 @@ class Core:
         self._exception = Trap(kind, pc, vaddr, access)
         uc.emu_stop()
 
-    def _access_address(self, pc: int) -> int | None:
+    def _fault_address(self, f: WalkFault, pc: int) -> int:
+        """The exact address of a failed translation. Unicorn's TLB fill reports only the page:
+        a fetch faults at the PC; a load or store at the effective address of the instruction
+        at pc (also in a delay slot: Unicorn stops at the faulting instruction and keeps the
+        pending branch in the CPU state, so resuming at pc completes the branch). The page
+        itself if that address is not in it (e.g. the second page of an unaligned lwl/lwr)."""
+        page = f.vaddr & ~0xFFF
+        addr = pc if f.access == Access.FETCH else self._access_address(pc, memory_only=True)
+        return addr if addr is not None and addr & ~0xFFF == page else f.vaddr
+
+    def _access_address(self, pc: int, memory_only: bool = False) -> int | None:
         """The address a load/store at pc would access (MIPS I-format: base + offset)."""
         t = self.translate(pc, Access.FETCH)
         if isinstance(t, WalkFault) or not self.mem.is_ram(t.pa):
             return None
         insn = self.mem.read32(t.pa | (pc & 0xFFF))
+        if memory_only and insn >> 26 not in _MEMORY_OPCODES:
+            return None
         base, imm = (insn >> 21) & 31, insn & 0xFFFF
         return (self.gpr(base) + (imm - 0x10000 if imm & 0x8000 else imm)) & 0xFFFF_FFFF
 
@@ -328,7 +346,7 @@ class Core:
             pc = self.uc.reg_read(REG_PC)
             if f is not None:
                 kind = TrapKind.BUS_ERROR if f.kind == FaultKind.BUS else TrapKind.PAGE_FAULT
-                self.trap = Trap(kind, pc, f.vaddr, f.access, f.kind)
+                self.trap = Trap(kind, pc, self._fault_address(f, pc), f.access, f.kind)
             elif e.errno in (UCC.UC_ERR_READ_UNALIGNED, UCC.UC_ERR_WRITE_UNALIGNED,
                              UCC.UC_ERR_FETCH_UNALIGNED):
                 self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
