@@ -65,7 +65,8 @@ class Machine:
         self._frozen_cycles = [0] * topology.ncores     # clock of a core not created yet
         for cxy in topology.clusters():
             idx = topology.cluster_index(cxy)
-            xcu = Xcu(cxy, topology.cores_per_cluster, self._clock_fn(idx))
+            xcu = Xcu(cxy, topology.cores_per_cluster, self._clock_fn(idx),
+                      self._raise_fn(idx))
             mmc = Mmc(cxy, self._memc_counters)
             self.clusters.append(Cluster(cxy, idx, xcu, mmc,
                                          [None] * topology.cores_per_cluster))
@@ -82,6 +83,7 @@ class Machine:
         self.code_frames: set[int] = set()     # physical pages instructions were fetched from
         self._tb_flush_pending = False
         self._after_flush: list[Callable[[], None]] = []
+        self._raised: dict[int, int] = {}      # cluster index -> time an IPI/HWI arrived
         self._heap: list[tuple[int, int]] = []
         self._in_heap: set[int] = set()
         self._running_core: Core | None = None
@@ -95,6 +97,12 @@ class Machine:
     def _clock_fn(self, cluster_index: int) -> Callable[[int], int]:
         p = self.topology.cores_per_cluster
         return lambda lid: self.cycles_of(cluster_index * p + lid)
+
+    def _raise_fn(self, cluster_index: int) -> Callable[[], None]:
+        def raised() -> None:
+            t = self.now()
+            self._raised[cluster_index] = min(self._raised.get(cluster_index, t), t)
+        return raised
 
     def cycles_of(self, gid: int) -> int:
         c = self._cores[gid]
@@ -196,6 +204,17 @@ class Machine:
                 if self.on_interrupt is not None:
                     self.on_interrupt(c)
 
+    def _deliver_raised(self) -> None:
+        """Wake the halted cores of the clusters whose XCU got an IPI or a HWI since the last
+        look, at the time it arrived."""
+        raised, self._raised = self._raised, {}
+        for idx, t in sorted(raised.items()):
+            for c in self.clusters[idx].cores:
+                if c is not None and c.halted and self._interrupt_pending(c):
+                    self.wake(c, t)
+                    if self.on_interrupt is not None:
+                        self.on_interrupt(c)
+
     def run(self) -> None:
         """Interleave the cores until power-off or until nothing can ever run again."""
         self.running = True
@@ -205,6 +224,8 @@ class Machine:
                 break
             if self._tb_flush_pending:
                 self._flush_tbs()
+            if self._raised:
+                self._deliver_raised()
             if not self._heap:
                 if not self._advance_idle():
                     break

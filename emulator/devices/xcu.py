@@ -40,10 +40,12 @@ def _lowest(bits: int) -> int:
 class Xcu:
     name = "xcu"
 
-    def __init__(self, cxy: int, nouts: int, clock: Callable[[int], int]) -> None:
+    def __init__(self, cxy: int, nouts: int, clock: Callable[[int], int],
+                 on_raise: Callable[[], None] | None = None) -> None:
         self.cxy = cxy
         self.nouts = nouts
         self._clock = clock                    # clock(i) -> cycles of the core timer i follows
+        self.on_raise = on_raise               # called when a WTI is written or a HWI rises
         self.reset()
 
     def reset(self) -> None:
@@ -95,6 +97,8 @@ class Xcu:
         if func == WTI_REG:
             self.wti[idx] = value
             self.wti_pending |= 1 << idx
+            if self.on_raise is not None:
+                self.on_raise()
         elif func == PTI_PER:
             self.set_timer(idx, value)
         elif func == PTI_VAL:
@@ -118,6 +122,8 @@ class Xcu:
     def set_hwi(self, line: int, level: bool) -> None:
         if level:
             self.hwi_level |= 1 << line
+            if self.on_raise is not None:
+                self.on_raise()
         else:
             self.hwi_level &= ~(1 << line)
 
