@@ -55,13 +55,24 @@ double exp2(double x)
     return scalbn(1 + expm1_small(hi + lo), (int)k);
 }
 
+/* e^x - 1 = 2^k (e^r - 1) + (2^k - 1): no cancellation, for x near 0 or not. */
 double expm1(double x)
 {
     if (fabs(x) <= 0.35)
         return expm1_small(x);
+    if (x != x || x > EXP_OVER)
+        return exp(x);
     if (x < -40)
         return -1;
-    return exp(x) - 1;
+    double k = rint(x * INV_LN2);
+    double hi = x - k * LN2_HI, lo = -k * LN2_LO;
+    double r = hi + lo, rlo = (hi - r) + lo;
+    double p = expm1_small(r);
+    p += rlo * (1 + p);         /* e^(r + rlo) - 1 = p + rlo e^r, nearly */
+    if (k > 1000)
+        return scalbn(1 + p, (int)k);
+    double two = scalbn(1, (int)k);
+    return (two - 1) + two * p;
 }
 
 double sinh(double x)
