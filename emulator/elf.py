@@ -83,7 +83,7 @@ def parse_elf(data: bytes, name: str = "program") -> Elf:
             raise ElfError(f"{name}: dynamically linked; build it static (almos-gcc does)")
         if ptype != PT_LOAD or memsz == 0:
             continue
-        if off + filesz > len(data) or filesz > memsz:
+        if (filesz and off + filesz > len(data)) or filesz > memsz:
             raise ElfError(f"{name}: truncated segment at {vaddr:#x}")
         if vaddr + memsz > 0x8000_0000:
             raise ElfError(f"{name}: segment at {vaddr:#x} is outside user space")
