@@ -41,7 +41,8 @@ ffibuilder.cdef(CDEF + (EXTRA_CDEF.read_text() if EXTRA_CDEF.exists() else ""))
 ffibuilder.set_source(
     "emulator.native._almos_native",
     '#include "core.h"\n#include "cachesim.h"\n',
-    sources=[str(p.relative_to(HERE.parent.parent)) for p in sorted(HERE.glob("*.c"))],
+    sources=[str(p.relative_to(HERE.parent.parent)) for p in sorted(HERE.glob("*.c"))
+             if not p.name.startswith("_")],          # _almos_native.c is cffi output
     include_dirs=[str(HERE)],
     extra_compile_args=["-O2", "-std=c11", "-Wall"],
 )
