@@ -25,6 +25,7 @@ from emulator.memory import PhysicalMemory
 from emulator.topology import Topology, xy_of
 
 DEFAULT_QUANTUM = 20_000          # cycles per slice
+SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
 TTY_CHANNELS = 4
 
 
@@ -102,6 +103,9 @@ class Machine:
         def raised() -> None:
             t = self.now()
             self._raised[cluster_index] = min(self._raised.get(cluster_index, t), t)
+            r = self._running_core
+            if r is not None:                   # delivered within a quantum
+                r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
         return raised
 
     def cycles_of(self, gid: int) -> int:
@@ -171,6 +175,9 @@ class Machine:
         if core.gid not in self._in_heap:
             self._in_heap.add(core.gid)
             heapq.heappush(self._heap, (core.cycles, core.gid))
+        r = self._running_core
+        if r is not None and r is not core:     # a long solo slice ends within a quantum
+            r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
 
     def now(self) -> int:
         """The machine's notion of the present: the clock of the core running, else the least."""
@@ -244,6 +251,13 @@ class Machine:
                 if core.halted or not self.running:
                     continue
             deadline = core.cycles + self.quantum
+            if not self._heap:
+                # alone: fewer, longer slices (each costs ~10 us of host time), up to the
+                # next timer of a halted core, or until another core is woken (wake())
+                deadline = core.cycles + self.quantum * SOLO_FACTOR
+                ht = self._next_halted_timer()
+                if ht is not None:
+                    deadline = max(min(deadline, ht), core.cycles + self.quantum)
             nt = self._next_timer(core)
             if nt is not None and nt < deadline:
                 deadline = max(nt, core.cycles + 1)
@@ -255,6 +269,11 @@ class Machine:
                 self.on_slice_end(core)
             if not core.halted:
                 self.wake(core)
+
+    def _next_halted_timer(self) -> int | None:
+        times = [t for c in self.started_cores() if c.halted
+                 if (t := self._next_timer(c)) is not None]
+        return min(times, default=None)
 
     def _wake_due_timers(self, now: int) -> None:
         """Halted cores whose timer fires before `now` join the run queue at their fire time."""
