@@ -1,0 +1,208 @@
+"""Benchmarks of the emulated TSAR machine, printed as tables (no assertions).
+
+Run by `make bench` (`.venv/bin/python bench/bench.py`; `--quick` for a short run). Each
+section is a function that returns rows; add sections to SECTIONS.
+
+Section "cpu": one compute-bound bare-metal program (bench/mm.c, an integer matrix multiply)
+run side by side on
+  - the machine: one core of a 1x1x1 machine through emulator.baremetal (native block hook,
+    MMU off, Python TLB fill, the scheduler's slices);
+  - raw Unicorn: the same ELF on a bare Unicorn MIPS32 instance, TLB_VIRTUAL with a trivial
+    Python TLB fill (identity), memory by mem_map_ptr, no other hook but the one that ends
+    the run on the exit system call;
+  - qemu-mipsel (user mode), wall clock around the process.
+Guest instructions are counted by the machine; every run executes the same instructions.
+Times are the best of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import ctypes
+import io
+import mmap
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import unicorn  # noqa: E402
+from unicorn import mips_const as M  # noqa: E402
+from unicorn import unicorn_const as UCC  # noqa: E402
+
+from emulator.baremetal import BareMetal  # noqa: E402
+from emulator.elf import Elf, parse_elf  # noqa: E402
+from emulator.machine import Machine  # noqa: E402
+from emulator.topology import load_topology  # noqa: E402
+
+CC = "mipsel-linux-gnu-gcc"
+QEMU = "qemu-mipsel"
+BARE_CFLAGS = ["-O2", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls", "-Wl,-e,_start"]
+HERE = Path(__file__).resolve().parent
+TARGET_RATIO = 0.6            # machine / raw Unicorn
+
+
+@dataclass
+class Row:
+    name: str
+    seconds: float
+    instructions: int
+    note: str = ""
+
+    @property
+    def mips(self) -> float:
+        return self.instructions / self.seconds / 1e6 if self.seconds else 0.0
+
+
+def build(src: Path, out_dir: Path, defines: dict[str, int]) -> Path:
+    out = out_dir / (src.stem + "".join(f"-{k}{v}" for k, v in defines.items()))
+    cmd = [CC, *BARE_CFLAGS, *(f"-D{k}={v}" for k, v in defines.items()), "-o", str(out),
+           str(src)]
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def best_of(n: int, fn: Callable[[], float]) -> float:
+    return min(fn() for _ in range(n))
+
+
+# ---- the three ways to run a program ------------------------------------------------------
+
+def run_machine(elf: Elf) -> tuple[float, int, int, Machine]:
+    """(seconds, instructions, exit status, machine) of one bare-metal run on core 0."""
+    m = Machine(load_topology("1x1x1"))
+    bm = BareMetal(m, elf, [0])
+    t = time.perf_counter()
+    codes = bm.run()
+    dt = time.perf_counter() - t
+    return dt, m.core(0).instructions, codes.get(0, -1), m
+
+
+def run_raw_unicorn(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
+    """(seconds, exit status): the ELF on a bare Unicorn, TLB_VIRTUAL + identity TLB fill."""
+    buf = mmap.mmap(-1, ram)
+    host = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    uc = unicorn.Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+    uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
+    uc.mem_map_ptr(0, ram, unicorn.UC_PROT_ALL, host)
+    for seg in elf.segments:
+        buf[seg.vaddr:seg.vaddr + seg.filesz] = elf.segment_bytes(seg)
+    status = [-1]
+
+    def tlb_fill(uc_, va, _access, entry, _ud) -> bool:
+        entry.paddr = va & ~0xFFF
+        entry.perms = unicorn.UC_PROT_ALL
+        return True
+
+    def intr(uc_, intno, _ud) -> None:
+        status[0] = uc_.reg_read(M.UC_MIPS_REG_A0) & 0xFF
+        uc_.emu_stop()
+
+    uc.hook_add(UCC.UC_HOOK_TLB_FILL, tlb_fill)
+    uc.hook_add(UCC.UC_HOOK_INTR, intr)
+    uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
+    t = time.perf_counter()
+    uc.emu_start(elf.entry, 0)
+    dt = time.perf_counter() - t
+    del uc
+    buf.close()
+    return dt, status[0]
+
+
+def run_qemu(binary: Path) -> tuple[float, int]:
+    t = time.perf_counter()
+    r = subprocess.run([QEMU, str(binary)], capture_output=True)
+    return time.perf_counter() - t, r.returncode
+
+
+# ---- sections -------------------------------------------------------------------------------
+
+def section_cpu(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    n = 150 if args.quick else 320
+    reps = 1 if args.quick else 3
+    binary = build(HERE / "mm.c", work, {"N": n})
+    elf = parse_elf(binary.read_bytes(), binary.name)
+    notes: list[str] = []
+
+    runs = [run_machine(elf) for _ in range(reps)]
+    t_machine = min(r[0] for r in runs)
+    insns, status, machine = runs[0][1], runs[0][2], runs[0][3]
+    rows = [Row("machine (1 core, BareMetal)", t_machine, insns,
+                f"{machine.slices} slices of {machine.quantum} cycles")]
+
+    raw = [run_raw_unicorn(elf) for _ in range(reps)]
+    t_raw = min(r[0] for r in raw)
+    rows.append(Row("raw Unicorn (TLB_VIRTUAL, Python fill)", t_raw, insns))
+    if any(r[1] != status for r in raw):
+        notes.append(f"raw Unicorn exit status {raw[0][1]} != machine {status}")
+
+    if shutil.which(QEMU):
+        q = [run_qemu(binary) for _ in range(reps)]
+        t_q = min(r[0] for r in q)
+        rows.append(Row("qemu-mipsel (user mode, process wall clock)", t_q, insns))
+        if any(r[1] != status for r in q):
+            notes.append(f"qemu exit status {q[0][1]} != machine {status}")
+    else:
+        notes.append(f"{QEMU} not found: skipped")
+
+    ratio = t_raw / t_machine
+    notes.append(f"matrix {n}x{n}, {insns / 1e6:.1f} M guest instructions, best of {reps}; "
+                 f"machine / raw Unicorn = {ratio:.2f} (target >= {TARGET_RATIO})")
+    if ratio < TARGET_RATIO:
+        notes.append("machine below target: profile with --profile")
+    if args.profile:
+        notes.append(profile(elf))
+    return "cpu: compute-bound guest code", rows, notes
+
+
+def profile(elf: Elf) -> str:
+    """cProfile of one machine run: where the host time goes (top functions by own time)."""
+    pr = cProfile.Profile()
+    pr.enable()
+    run_machine(elf)
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(12)
+    return out.getvalue()
+
+
+SECTIONS = {"cpu": section_cpu}
+
+
+def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
+    print(f"\n== {title}")
+    ref = rows[1].seconds if len(rows) > 1 else rows[0].seconds
+    print(f"{'run':46} {'seconds':>8} {'guest MIPS':>11} {'vs raw Unicorn':>15}  note")
+    for r in rows:
+        print(f"{r.name:46} {r.seconds:8.3f} {r.mips:11.0f} {ref / r.seconds:14.2f}x  {r.note}")
+    for n in notes:
+        print(f"  {n}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
+    ap.add_argument("--profile", action="store_true", help="add a cProfile of the machine run")
+    ap.add_argument("sections", nargs="*", choices=[[], *SECTIONS], default=[],
+                    help=f"sections to run (default all: {', '.join(SECTIONS)})")
+    args = ap.parse_args(argv)
+    if shutil.which(CC) is None:
+        print(f"bench: {CC} not found (make debs)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="almos-bench-") as tmp:
+        for name in args.sections or list(SECTIONS):
+            print_table(*SECTIONS[name](args, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

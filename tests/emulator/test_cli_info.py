@@ -1,0 +1,82 @@
+"""`almos info`: the machine summary and its 40-bit address map; user errors (bad topology or
+memory size) are one line on stderr with exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from almos.cli import main
+
+ALMOS = Path(sys.executable).parent / "almos"
+
+
+def info(*args: str) -> str:
+    r = CliRunner().invoke(main, ["info", *args])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_info_2x2x4():
+    out = info("--topology", "2x2x4")
+    lines = out.splitlines()
+    assert "2x2x4: 2 x 2 mesh, 4 core(s) per cluster" in lines[0]
+    assert "clusters    4, cores 16" in out
+    assert "64 MiB per cluster, 256 MiB total" in out
+    assert "I/O cluster (1, 1) cxy 0x11" in out
+    for cxy in (0x00, 0x01, 0x10, 0x11):
+        base = cxy << 32
+        assert f"RAM      {base:#012x} - {base + (64 << 20) - 1:#012x}" in out
+        assert f"XCU      {base | 0xF000_0000:#012x}" in out
+        assert f"MMC      {base | 0xF100_0000:#012x}" in out
+    rows = [ln.split() for ln in lines if "RAM" in ln or "XCU" in ln or "TTY" in ln]
+    assert sum("RAM" in r for r in rows) == 4
+    assert sum("XCU" in r for r in rows) == 4
+    # devices of the I/O cluster only in cluster 0x11
+    assert "TTY      0x11f4000000 - 0x11f4000fff" in out
+    assert "IOC      0x11f2000000 - 0x11f2000fff" in out
+    assert "PIC      0x11f9000000 - 0x11f9000fff" in out
+    assert out.count("TTY") == 1 and out.count("IOC") == 1
+
+
+def test_info_16x16x4_memory():
+    out = info("-t", "16x16x4", "-m", "128M")
+    assert "clusters    256, cores 1024" in out
+    assert "128 MiB per cluster, 32768 MiB total" in out
+    assert "I/O cluster (15, 15) cxy 0xff" in out
+    assert "(15,15)  0xff  RAM      0xff00000000 - 0xff07ffffff" in out
+    assert "XCU      0xfff0000000 - 0xfff0000fff" in out
+    assert "(15, 0)  0xf0  RAM      0xf000000000" in out
+
+
+def test_info_default_is_a_preset():
+    assert "2x2x4" in info().splitlines()[0]
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--topology", "17x1x1"], "X is 17"),
+    (["--topology", "0x2x4"], "X is 0"),
+    (["--topology", "2x2x0"], "cores per cluster is 0"),
+    (["--topology", "2x2x5"], "cores per cluster is 5"),
+    (["--topology", "banana"], "banana"),
+    (["--memory", "4G"], "memory"),
+    (["--memory", "lots"], "memory"),
+])
+def test_info_user_errors(args, word):
+    r = subprocess.run([str(ALMOS), "info", *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1, r.stderr
+    assert err[0].startswith("almos: ") and word in err[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_info_error_in_process_runner():
+    r = CliRunner().invoke(main, ["info", "--topology", "17x1x1"])
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
