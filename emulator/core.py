@@ -25,6 +25,7 @@ from emulator import mmu
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
+from emulator.ucfix import MIPS_HFLAG_BMASK, locate_hflags
 
 if TYPE_CHECKING:
     from emulator.bus import Bus
@@ -155,6 +156,11 @@ class Core:
         uc.mem_map_ptr(0, WINDOW_SIZE, UC_PROT_ALL, self.mem.host_address)
         uc.mmio_map(MMIO_BASE, bus.mmio_size(), self._mmio_read, None, self._mmio_write, None)
         self.state.uc = ffi.cast("void *", uc._uch.value)
+        hflags = locate_hflags(uc)
+        if hflags is None:
+            raise RuntimeError("cannot locate Unicorn's MIPS hflags: is this unicorn 2.1.4?")
+        self._hflags = ctypes.c_uint32.from_address(hflags)
+        self.state.hflags = ffi.cast("uint32_t *", hflags)
         uc.hook_add(UCC.UC_HOOK_TLB_FILL, self._tlb_fill)
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
@@ -284,6 +290,8 @@ class Core:
             lib.core_pmap_set(self.state, va >> 12, t.pa >> 12)
         if access == Access.FETCH and self.on_code_frame is not None:
             self.on_code_frame(t.pa)
+        if access != Access.FETCH:
+            self._hflags.value &= ~MIPS_HFLAG_BMASK  # see emulator/ucfix.py
         return True
 
     # ---- MMIO and traps -------------------------------------------------------------------

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 BLOCK = object()                   # the caller was queued; its result comes when it wakes
 NORETURN = object()                # the caller is gone (exit)
+YIELD = object()                   # the caller stays runnable but gives its core away
 
 SYS_EXIT, SYS_MMAP, SYS_CREATE, SYS_JOIN, SYS_DETACH, SYS_YIELD = 0, 1, 2, 3, 4, 5
 SYS_SEMAPHORE, SYS_COND_VAR, SYS_BARRIER, SYS_RWLOCK, SYS_SLEEP, SYS_WAKEUP = 6, 7, 8, 9, 10, 11
@@ -64,6 +65,11 @@ def dispatch(k: Kernel, core: Core) -> None:
         result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
     except SysError as e:
         core.set_syscall_result(-1, e.errno)
+        return
+    if result is YIELD:
+        th.result = (0, 0)
+        k.sched[core.gid].resched = True
+        core.stop()
         return
     if result is BLOCK or result is NORETURN:
         if th.state == State.RUNNING and result is BLOCK:
@@ -176,16 +182,7 @@ def sys_detach(k: Kernel, th, core, tid, *_):
 
 @syscall(SYS_YIELD)
 def sys_yield(k: Kernel, th, core, *_):
-    if k.sched[core.gid].runq:
-        core.set_syscall_result(0)
-        k.sched[core.gid].resched = True
-        core.stop()
-        th.result = (0, 0)
-        return BLOCK_YIELD
-    return 0
-
-
-BLOCK_YIELD = object()
+    return YIELD if k.sched[core.gid].runq else 0
 
 
 @syscall(SYS_SLEEP)

@@ -22,6 +22,7 @@ typedef struct almos_core {
     struct cachesys *cs;
     const uint64_t *window_pa;
     uint64_t window_size;
+    uint32_t *hflags;
     uint32_t pmap_used;
     uint32_t pmap_miss;
     ...;

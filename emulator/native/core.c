@@ -78,6 +78,9 @@ static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t val
 {
     almos_core_t *c = (almos_core_t *)user_data;
     (void)uc; (void)value;
+    /* Unicorn synced the CPU state for this hook: in a delay slot that leaves stale
+     * delay-slot flags behind (see emulator/ucfix.py) */
+    *c->hflags &= ~MIPS_HFLAG_BMASK;
     if (!c->cs || address >= c->window_size) return;       /* device (MMIO) accesses */
     uint64_t base = c->window_pa[address >> 20];
     if (base == ~(uint64_t)0) { c->pmap_miss++; return; }

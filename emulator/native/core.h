@@ -12,6 +12,7 @@
 #define CORE_PMAP_BITS 12               /* 4096-entry open-addressing VA->PA page map */
 #define CORE_PMAP_SIZE (1u << CORE_PMAP_BITS)
 #define CORE_PMAP_EMPTY 0xFFFFFFFFu
+#define MIPS_HFLAG_BMASK 0x87F800u   /* delay-slot bits of QEMU's hflags */
 
 struct cachesys;
 
@@ -26,6 +27,7 @@ typedef struct almos_core {
     struct cachesys *cs;     /* the machine's cache model, or NULL */
     const uint64_t *window_pa; /* Unicorn window chunk (addr >> 20) -> 40-bit PA, ~0 if none */
     uint64_t window_size;    /* memory hooks see window addresses: below this is RAM */
+    uint32_t *hflags;        /* QEMU's env->hflags of this core (emulator/ucfix.py) */
     uint32_t pmap_used;
     uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
     uint32_t pmap_vpn[CORE_PMAP_SIZE];

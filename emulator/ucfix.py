@@ -1,0 +1,83 @@
+"""Work-around for a Unicorn 2.1.4 MIPS bug: stale delay-slot flags after a hook.
+
+When a TLB fill or a memory hook runs for an instruction in a branch delay slot, Unicorn
+restores the CPU state so the hook sees an exact PC; that sets the delay-slot bits of QEMU's
+`env->hflags`. The translated code then completes the branch without storing `hflags` (the
+translator believes they were never set), so the stale bits key the next block lookup: the
+code at the branch target is translated as if it sat in a delay slot, and its first branch
+raises a reserved-instruction exception (QEMU's "branch in delay slot" rule).
+
+The fix clears those bits at the end of our hooks: safe, because the block finishes the branch
+from `env->btarget`, and an exception recomputes `hflags` from the instruction's own data.
+Reaching `env->hflags` needs the CPU state's address, found once per core by a verified scan
+(the uc_struct holds the CPU pointer; the env starts with the GPRs; `hflags` sits at a fixed
+offset of the context Unicorn saves), so nothing depends on header layouts we cannot see.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+
+from unicorn import Uc
+from unicorn import mips_const as M
+
+MIPS_HFLAG_BMASK = 0x87F800          # QEMU: MIPS_HFLAG_BMASK_BASE | MIPS_HFLAG_BMASK_EXT
+MIPS_HFLAG_KSU = 0x3
+HFLAGS_OFFSET = 11156                # offsetof(CPUMIPSState, hflags) in unicorn 2.1.4 (mipsel)
+_PATTERN_BASE = 0x5A17_0000
+_SCAN_STRUCT = 4096                  # bytes of uc_struct scanned for the CPU pointer
+_SCAN_CPU = 1 << 16                  # bytes of the CPU object scanned for env
+
+
+def _readable_ranges() -> list[tuple[int, int]]:
+    out = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            span, perms = line.split()[:2]
+            if perms[0] == "r":
+                a, b = span.split("-")
+                out.append((int(a, 16), int(b, 16)))
+    return out
+
+
+def locate_hflags(uc: Uc) -> int | None:
+    """Address of this Uc's env->hflags, or None if it cannot be found and verified."""
+    saved = [uc.reg_read(M.UC_MIPS_REG_0 + i) for i in range(32)]
+    status = uc.reg_read(M.UC_MIPS_REG_CP0_STATUS)
+    try:
+        for i in range(1, 32):
+            uc.reg_write(M.UC_MIPS_REG_0 + i, _PATTERN_BASE + i)
+        pattern = struct.pack("<4I", 0, _PATTERN_BASE + 1, _PATTERN_BASE + 2, _PATTERN_BASE + 3)
+        ranges = _readable_ranges()
+
+        def readable(addr: int, n: int) -> bool:
+            return any(a <= addr and addr + n <= b for a, b in ranges)
+
+        base = uc._uch.value
+        env = None
+        for off in range(0, _SCAN_STRUCT, 8):
+            if not readable(base + off, 8):
+                break
+            ptr = ctypes.c_uint64.from_address(base + off).value
+            if ptr and ptr % 8 == 0 and readable(ptr, _SCAN_CPU):
+                j = ctypes.string_at(ptr, _SCAN_CPU).find(pattern)
+                if j >= 0 and j % 4 == 0:
+                    env = ptr + j
+                    break
+        if env is None or not readable(env + HFLAGS_OFFSET, 4):
+            return None
+        hflags = env + HFLAGS_OFFSET
+        # verify: entering user mode (KSU=2, EXL=ERL=0) must set MIPS_HFLAG_UM in hflags
+        word = ctypes.c_uint32.from_address(hflags)
+        before = word.value
+        uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, (status & ~0x1F) | 0x10)
+        user = word.value
+        uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
+        if (user & MIPS_HFLAG_KSU) != 2 or word.value != before:
+            return None
+        return hflags
+    finally:
+        for i in range(1, 32):
+            uc.reg_write(M.UC_MIPS_REG_0 + i, saved[i])
+        uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
