@@ -75,9 +75,9 @@ def _common(fn):
         click.option("--memory", "-m", default=None, help="RAM per cluster (default 64M)"),
         click.option("--placement", "-P", default="almos",
                      type=click.Choice(sorted(POLICIES)), help="page placement policy"),
-        click.option("--cache", default="off", type=click.Choice(["timing", "stats", "off"]),
-                     help="cache model: off (default, fastest), stats (counters only), timing "
-                     "(stalls); see README: experimental"),
+        click.option("--cache", default="timing", type=click.Choice(["timing", "stats", "off"]),
+                     help="cache model: timing (default: stalls counted in cycles), stats "
+                     "(counters only), off (fastest)"),
         click.option("--l1", default=None, help="L1 I/D geometry SIZE:WAYS:LINE, e.g. 16K:4:64"),
         click.option("--l2", default=None, help="L2 geometry SIZE:WAYS:LINE, e.g. 256K:16:64"),
         click.option("--stats", "stats", default=None, metavar="FILE|-",

@@ -25,7 +25,7 @@ CACHE_MODES = {"off": 0, "stats": 1, "timing": 2}
 class Options:
     topology: Topology
     placement: str = "almos"
-    cache: str = "off"
+    cache: str = "timing"
     stats: str | None = None
     max_instructions: int | None = None
 
