@@ -41,6 +41,17 @@ def _readable_ranges() -> list[tuple[int, int]]:
     return out
 
 
+def _verify(uc: Uc, hflags: int, status: int) -> bool:
+    """Entering user mode (KSU=2, EXL=ERL=0) must set MIPS_HFLAG_UM in the word, and only then."""
+    word = ctypes.c_uint32.from_address(hflags)
+    before = word.value
+    uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, (status & ~0x1F) | 0x10)
+    user = word.value
+    uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
+    return (before & MIPS_HFLAG_KSU) == 0 and (user & MIPS_HFLAG_KSU) == 2 \
+        and word.value == before
+
+
 def locate_hflags(uc: Uc) -> int | None:
     """Address of this Uc's env->hflags, or None if it cannot be found and verified."""
     saved = [uc.reg_read(M.UC_MIPS_REG_0 + i) for i in range(32)]
@@ -51,32 +62,30 @@ def locate_hflags(uc: Uc) -> int | None:
         pattern = struct.pack("<4I", 0, _PATTERN_BASE + 1, _PATTERN_BASE + 2, _PATTERN_BASE + 3)
         ranges = _readable_ranges()
 
-        def readable(addr: int, n: int) -> bool:
-            return any(a <= addr and addr + n <= b for a, b in ranges)
+        def readable_end(addr: int) -> int:
+            """End of the readable mapping holding addr (0 if none)."""
+            for a, b in ranges:
+                if a <= addr < b:
+                    return b
+            return 0
 
         base = uc._uch.value
-        env = None
+        end = readable_end(base)
         for off in range(0, _SCAN_STRUCT, 8):
-            if not readable(base + off, 8):
+            if base + off + 8 > end:
                 break
             ptr = ctypes.c_uint64.from_address(base + off).value
-            if ptr and ptr % 8 == 0 and readable(ptr, _SCAN_CPU):
-                j = ctypes.string_at(ptr, _SCAN_CPU).find(pattern)
-                if j >= 0 and j % 4 == 0:
-                    env = ptr + j
-                    break
-        if env is None or not readable(env + HFLAGS_OFFSET, 4):
-            return None
-        hflags = env + HFLAGS_OFFSET
-        # verify: entering user mode (KSU=2, EXL=ERL=0) must set MIPS_HFLAG_UM in hflags
-        word = ctypes.c_uint32.from_address(hflags)
-        before = word.value
-        uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, (status & ~0x1F) | 0x10)
-        user = word.value
-        uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
-        if (user & MIPS_HFLAG_KSU) != 2 or word.value != before:
-            return None
-        return hflags
+            stop = readable_end(ptr) if ptr and ptr % 8 == 0 else 0
+            if not stop:
+                continue
+            blob = ctypes.string_at(ptr, min(_SCAN_CPU, stop - ptr))
+            j = blob.find(pattern)
+            while j >= 0:
+                hflags = ptr + j + HFLAGS_OFFSET
+                if j % 4 == 0 and readable_end(hflags) and _verify(uc, hflags, status):
+                    return hflags
+                j = blob.find(pattern, j + 4)
+        return None
     finally:
         for i in range(1, 32):
             uc.reg_write(M.UC_MIPS_REG_0 + i, saved[i])
