@@ -1,0 +1,134 @@
+"""`almos boot IMAGE` end to end (kernel/boot.py, kernel/iodev.py, the CLI): real FAT32 images
+from mkfs.fat + mcopy, the real init and shell reading commands from a pipe, files crossing
+between host and guest, fsck.fat -n after every test that writes, and the one-line errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, Disk
+
+BIG_BYTES = 5 * 1024 * 1024 + 1234     # several MiB, not a whole number of clusters
+
+
+def test_ls_and_exit_status(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["ls /bin", "exit 3"])
+    assert r.rc == 3, r.err
+    for name in ("init", "sh", "hello", "fsprobe"):
+        assert f"{name}\n" in r.out
+    assert r.err == ""
+    disk.fsck()
+
+
+def test_end_of_input_powers_off(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["echo still here"])
+    assert r.rc == 0, r.err
+    assert "still here" in r.out
+
+
+def test_halt(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["halt", "echo never"])
+    assert r.rc == 0 and "never" not in r.out
+
+
+def test_host_to_guest(disk: Disk, boot, tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("written on the host\nsecond line\n")
+    disk.put(f, "/home/notes.txt")
+    r = boot(disk.path, ["cat /home/notes.txt", "cd /home", "cat notes.txt"])
+    assert r.out.count("written on the host\nsecond line\n") == 2, r.out + r.err
+
+
+def test_guest_to_host(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["echo hi > /home/f", "echo again >> /home/f", "mkdir /home/d",
+                         "echo deep > /home/d/g", "echo x > /home/gone", "rm /home/gone"])
+    assert r.rc == 0, r.err
+    assert disk.get("/home/f") == b"hi\nagain\n"
+    assert disk.get("/home/d/g") == b"deep\n"
+    assert not disk.exists("/home/gone")
+    disk.fsck()
+
+
+def test_big_copy_and_pipe(disk: Disk, boot, tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(BIG_BYTES))
+    disk.put(big, "/home/big.bin")
+    r = boot(disk.path, ["cp /home/big.bin /home/copy.bin",
+                         "cat /home/big.bin | cat > /home/piped.bin",
+                         "cat < /home/copy.bin > /home/redir.bin"])
+    assert r.rc == 0, r.err
+    for name in ("copy.bin", "piped.bin", "redir.bin"):
+        out = tmp_path / name
+        disk.copy_out(f"/home/{name}", out)
+        assert out.read_bytes() == big.read_bytes(), name
+    disk.fsck()
+
+
+def test_pipe_into_program(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["hello | cat", "ls /home | cat"])
+    assert "hello from pid" in r.out and "README" in r.out, r.out + r.err
+
+
+def test_crash_leaves_fs_clean(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["echo before > /home/a", "fault_illegal > /home/b", "echo $?",
+                         "echo after > /home/c"])
+    assert "killed by SIGILL" in r.err
+    assert "132" in r.out
+    assert disk.get("/home/a") == b"before\n"
+    assert disk.get("/home/c") == b"after\n"
+    disk.fsck()
+
+
+def test_dev_and_cwd(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["ls /dev", "cd /home", "pwd", "echo to the console > /dev/tty0"])
+    assert "tty0\ntty1\ntty2\ntty3\n" in r.out
+    assert "/home\n" in r.out and "to the console" in r.out
+
+
+def test_image_with_cache_model(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["echo cached", "hello | cat", "ls /home"], cache="timing")
+    assert "cached" in r.out and "hello from pid" in r.out and "README" in r.out, r.err
+
+
+# ---- bad input: one line, exit status 2 ---------------------------------------------------------
+def _one_line_error(r, text: str) -> None:
+    assert r.rc == 2
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("almos: ") and text in lines[0], r.err
+    assert "Traceback" not in r.err
+
+
+def test_missing_image(boot, tmp_path: Path) -> None:
+    _one_line_error(boot(tmp_path / "none.img"), "No such file")
+
+
+def test_not_fat32(boot, tmp_path: Path) -> None:
+    bad = tmp_path / "random.img"
+    bad.write_bytes(os.urandom(64 * 1024))
+    _one_line_error(boot(bad), "not a FAT32 file system")
+    empty = tmp_path / "empty.img"
+    empty.write_bytes(b"")
+    _one_line_error(boot(empty), "not a FAT32 file system")
+
+
+def test_truncated_image(disk: Disk, boot) -> None:
+    os.truncate(disk.path, 64 * 1024 * 1024)
+    _one_line_error(boot(disk.path), "truncated")
+
+
+def test_no_init(boot, tmp_path: Path) -> None:
+    img = tmp_path / "noinit.img"
+    subprocess.run(["mkfs.fat", "-C", "-F", "32", "-S", "512", "-s", "8", str(img), "266240"],
+                   check=True, capture_output=True,
+                   env={**os.environ, "PATH": os.environ["PATH"] + ":/usr/sbin:/sbin"})
+    _one_line_error(boot(img), "no /bin/init")
+
+
+def test_cli_help_lists_boot() -> None:
+    r = subprocess.run([sys.executable, "-m", "almos.cli", "boot", "--help"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "--placement" in r.stdout and "IMAGE" in r.stdout
