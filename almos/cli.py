@@ -103,7 +103,8 @@ def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions
                    max_instructions)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings={"ignore_unknown_options": True,
+                               "allow_interspersed_args": False})
 @_common
 @click.argument("program", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

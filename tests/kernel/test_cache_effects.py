@@ -1,0 +1,63 @@
+"""What the cache and mesh model shows a researcher, end to end on real programs: placement
+changes remote traffic and cycles, and a parallel benchmark speeds up with cores."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from test_run import almos, userland
+
+
+def _run_stats(tmp_path: Path, *args: str) -> tuple[str, dict]:
+    stats = tmp_path / "stats.json"
+    r = almos("run", "--cache", "timing", "--stats", str(stats), *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout, json.loads(stats.read_text())
+
+
+def test_local_placement_beats_interleave_for_private_sweeps(tmp_path: Path) -> None:
+    got = {}
+    for policy in ("local", "interleave"):
+        _, d = _run_stats(tmp_path, "-t", "2x2x1", "--placement", policy,
+                          userland("sweep"), "-p", "4")
+        got[policy] = (sum(c["remote_reads"] for c in d["clusters"]), d["summary"]["cycles"])
+    (rl, cl), (ri, ci) = got["local"], got["interleave"]
+    assert rl * 10 < ri, got                   # remote reads: an order of magnitude fewer
+    assert cl < ci, got                        # and fewer cycles
+
+
+def test_fft_cycles_fall_as_cores_are_added(tmp_path: Path) -> None:
+    rows = []
+    for p in (1, 2, 4, 8, 16):
+        out, _ = _run_stats(tmp_path, "-t", "2x2x4", userland("fft"), "-p", str(p), "-m", "12")
+        rows.append((p, int(re.search(r"cycles: (\d+)", out).group(1))))
+    base = rows[0][1]
+    print("\nfft -m 12 on 2x2x4, cache timing\ncores  cycles     speedup")
+    for p, c in rows:
+        print(f"{p:5}  {c:9}  {base / c:6.2f}")
+    cycles = [c for _, c in rows]
+    assert all(a > b for a, b in zip(cycles, cycles[1:], strict=False)), rows
+
+
+def test_stats_json_shape(tmp_path: Path) -> None:
+    _, d = _run_stats(tmp_path, "-t", "2x2x4", userland("matmul"), "-p", "4")
+    assert d["machine"]["topology"] == "2x2x4" and d["machine"]["cache"] == "timing"
+    core = d["cores"][0]
+    for key in ("cluster", "core", "instructions", "cycles", "l1i", "l1d"):
+        assert key in core
+    assert core["l1d"]["accesses"] == core["l1d"]["hits"] + core["l1d"]["misses"] > 0
+    cl = d["clusters"][0]
+    for key in ("l2", "local_reads", "remote_reads", "local_writes", "remote_writes", "cost",
+                "updates", "invalidations", "broadcasts", "cleanups"):
+        assert key in cl
+    assert len(d["traffic"]) == 4 and all(len(row) == 4 for row in d["traffic"])
+    assert {t["process"] for t in d["threads"]} == {"matmul"} and len(d["threads"]) == 4
+
+
+def test_stats_tables_on_stderr() -> None:
+    r = almos("run", "-t", "2x2x4", "--stats", "-", userland("matmul"), "-p", "4")
+    assert r.returncode == 0
+    for title in ("== cores", "== clusters", "== threads", "== traffic"):
+        assert title in r.stderr
