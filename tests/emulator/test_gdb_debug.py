@@ -1,0 +1,107 @@
+"""emulator/debug.py in process: breakpoint, watchpoint and step hooks on a bare-metal run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind, is_branch
+from emulator.elf import Elf, parse_elf
+from emulator.gdbstub import BareMetalTarget
+from emulator.machine import Machine
+from emulator.topology import Topology
+
+CC = "mipsel-linux-gnu-gcc"
+CFLAGS = ("-g", "-O0", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls")
+PROG = Path(__file__).resolve().parent / "gdbprogs" / "cores.c"
+RAM = 8 << 20
+OP_SW = 0x2B
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory: pytest.TempPathFactory) -> Elf:
+    if shutil.which(CC) is None:
+        pytest.skip(f"needs {CC}")
+    exe = tmp_path_factory.mktemp("dbg") / "cores"
+    subprocess.run([CC, *CFLAGS, "-o", str(exe), str(PROG)], check=True)
+    return parse_elf(exe.read_bytes())
+
+
+def setup(elf: Elf, gids: list[int]) -> tuple[Machine, BareMetalTarget, CoreDebugger,
+                                              list[CoreStop]]:
+    machine = Machine(Topology(1, 1, 2, RAM))
+    target = BareMetalTarget(machine, elf, gids)
+    stops: list[CoreStop] = []
+    dbg = CoreDebugger(machine, target.thread_on, stops.append,
+                       lambda tid, va: target.translate(tid, va, False))
+    return machine, target, dbg, stops
+
+
+def insn(machine: Machine, va: int) -> int:
+    return machine.memory.read32(va)          # MMU off in cluster 0: va = pa
+
+
+def test_is_branch() -> None:
+    assert is_branch(0x1000000E)              # b
+    assert is_branch(0x0C100069)              # jal
+    assert is_branch(0x03E00008)              # jr ra
+    assert is_branch(0x1440FFF0)              # bnez
+    assert not is_branch(0x8FC20014)          # lw
+    assert not is_branch(0x0000000C)          # syscall
+
+
+def test_breakpoint_stops_before_the_instruction_and_runs_through_once(elf: Elf) -> None:
+    machine, target, dbg, stops = setup(elf, [0, 1])
+    square = elf.symbols["square"]
+    dbg.add_breakpoint(square)
+    target.run()
+    assert len(stops) == 1 and stops[0].kind == StopKind.BREAKPOINT
+    core = stops[0].core
+    assert core.pc == square and stops[0].tid == core.gid + 1
+    a0 = core.reg("a0")
+    dbg.resume_from(stops[0])                 # continue with the breakpoint still there
+    stops.clear()
+    target.run()
+    assert stops and stops[0].pc == square    # next call, not the same one again
+    assert stops[0].core.reg("a0") != a0 or stops[0].core is not core
+    dbg.close()
+    target.run()
+    assert target.exit_status() == ("exited", 3)
+
+
+def test_write_watch_stops_before_the_store_with_memory_unchanged(elf: Elf) -> None:
+    machine, target, dbg, stops = setup(elf, [0])
+    counter = elf.symbols["counter"]
+    assert dbg.add_watchpoint(WatchKind.WRITE, counter, 4, 1)
+    target.run()
+    dbg.settle()
+    assert len(stops) == 1 and stops[0].kind == StopKind.WATCHPOINT
+    core = stops[0].core
+    assert stops[0].data_address == counter
+    assert core.pc == stops[0].pc and insn(machine, core.pc) >> 26 == OP_SW
+    assert machine.memory.read32(counter) == 0          # put back: not written yet
+    dbg.remove_watchpoint(WatchKind.WRITE, counter, 4)
+    assert dbg.step(core, 1, insn(machine, core.pc), target.run)
+    assert machine.memory.read32(counter) == 1
+    assert core.pc == stops[0].pc + 4
+
+
+def test_step_runs_a_branch_with_its_delay_slot(elf: Elf) -> None:
+    machine, target, dbg, stops = setup(elf, [0])
+    work = elf.symbols["work"]
+    pc = work
+    while not is_branch(insn(machine, pc)):
+        pc += 4
+    dbg.add_breakpoint(pc)
+    target.run()
+    dbg.remove_breakpoint(pc)
+    core = stops[0].core
+    branch = insn(machine, pc)
+    target_pc = (pc + 4 + ((branch & 0xFFFF) - ((branch & 0x8000) << 1)) * 4) & 0xFFFF_FFFF
+    assert dbg.step(core, 1, branch, target.run)
+    assert core.pc == target_pc
+    assert dbg.step(core, 1, insn(machine, core.pc), target.run)
+    assert core.pc == target_pc + 4
