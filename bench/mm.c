@@ -3,6 +3,9 @@
 #ifndef N
 #define N 320
 #endif
+#ifndef EXIT_NR
+#define EXIT_NR 4001          /* Linux o32 exit; 0 under ALMOS (-DEXIT_NR=0) */
+#endif
 
 int a[N][N], b[N][N], c[N][N];
 
@@ -23,7 +26,7 @@ void _start(void)
     int s = 0;
     for (int i = 0; i < N; i++)
         s += c[i][i];
-    register int v0 asm("$2") = 4001;
+    register int v0 asm("$2") = EXIT_NR;
     register int a0 asm("$4") = s & 0xff;
     asm volatile("syscall" : : "r"(v0), "r"(a0));
     for (;;)

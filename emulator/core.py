@@ -25,7 +25,7 @@ from emulator import mmu
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
-from emulator.ucfix import MIPS_HFLAG_BMASK, locate_hflags
+from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags
 
 if TYPE_CHECKING:
     from emulator.bus import Bus
@@ -160,6 +160,9 @@ class Core:
         if hflags is None:
             raise RuntimeError("cannot locate Unicorn's MIPS hflags: is this unicorn 2.1.4?")
         self._hflags = ctypes.c_uint32.from_address(hflags)
+        # env->active_tc.gpr[32] opens the CPU state: the system call path reads and writes
+        # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
+        self._gprs = (ctypes.c_uint32 * 32).from_address(hflags - HFLAGS_OFFSET)
         self.state.hflags = ffi.cast("uint32_t *", hflags)
         uc.hook_add(UCC.UC_HOOK_TLB_FILL, self._tlb_fill)
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
@@ -221,12 +224,13 @@ class Core:
             self.uc.reg_write(_GPR[i], value & 0xFFFF_FFFF)
 
     def syscall_args(self) -> tuple[int, int, int, int, int]:
-        r = self.uc.reg_read
-        return (r(REG_V0), r(REG_A[0]), r(REG_A[1]), r(REG_A[2]), r(REG_A[3]))
+        g = self._gprs
+        return g[2], g[4], g[5], g[6], g[7]
 
     def set_syscall_result(self, value: int, errno: int = 0) -> None:
-        self.uc.reg_write(REG_V0, value & 0xFFFF_FFFF)
-        self.uc.reg_write(REG_V1, errno)
+        g = self._gprs
+        g[2] = value & 0xFFFF_FFFF
+        g[3] = errno
 
     def save_context(self) -> object:
         """The whole CPU state (GPRs, HI/LO, PC, FPU, CP0 incl. UserLocal); movable to any core."""
