@@ -153,17 +153,26 @@ class Vmm:
         new = old + incr
         if new < self.heap.base or new > MMAP_BASE:
             raise SysError(ENOMEM)
-        self.brk = new
         new_end = (new + PAGE_MASK) & ~PAGE_MASK
+        self._reserve((new_end - self.heap.end) >> 12)
+        self.brk = new
         if new_end < self.heap.end:
             self.unmap_range(new_end, self.heap.end)
         self.heap.end = new_end
         return old
 
+    def _reserve(self, pages: int) -> None:
+        """Pages are only taken on first touch, but a request the whole machine cannot back
+        is refused now, with ENOMEM, rather than as a fault later (the DQDT's root counts the
+        free pages of every cluster)."""
+        if pages > 0 and pages > self.k.dqdt.root.free_pages:
+            raise SysError(ENOMEM)
+
     def mmap_anon(self, length: int, writable: bool, executable: bool, home: int) -> int:
         size = (length + PAGE_MASK) & ~PAGE_MASK
         if size == 0 or self.mmap_next + size > self.stack_next:
             raise SysError(ENOMEM if size else EINVAL)
+        self._reserve(size >> 12)
         base = self.mmap_next
         self.mmap_next += size + GUARD
         self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home))

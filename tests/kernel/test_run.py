@@ -151,3 +151,14 @@ def test_benchmarks_correct_on_1_and_16_cores(bench: str, threads: int) -> None:
     r = almos("run", "-t", "4x4x1", userland(bench), "-p", str(threads))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "OK" in r.stdout.split() and "cycles:" in r.stdout
+
+
+def test_out_of_memory_is_enomem_for_the_guest(tmp_path: Path) -> None:
+    exe = tmp_path / "oom"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "oom.c")], check=True, capture_output=True)
+    r = almos("run", "-t", "1x1x1", "--memory", "16M", "--cache", "off", str(exe))
+    assert r.returncode == 0, r.stderr
+    assert "= NULL errno ENOMEM" in r.stdout
+    got = int(r.stdout.split("got ")[1].split()[0])
+    assert 8 <= got < 16                       # what fits in a 16 MiB cluster, nothing more
