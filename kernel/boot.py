@@ -49,7 +49,7 @@ def check_image(image: str) -> None:
 
 def boot(opts: Options, image: str) -> int:
     """Boot the image; the exit status is init's (as a shell would report it)."""
-    from almos.session import build, exit_code, finish
+    from almos.session import build, exit_code, finish, run_machine
     check_image(image)
     machine, kernel = build(opts, disk=image)
     dev = IocBlockDevice(kernel)
@@ -76,11 +76,11 @@ def boot(opts: Options, image: str) -> int:
         p = kernel.spawn(elf, [INIT], INIT_ENV)
         for f in p.fds.values():
             f.close()
-        console = TtyFile(CONSOLE_CHANNEL, "rw")
+        console = TtyFile(CONSOLE_CHANNEL, "rw", machine.tty.interactive(CONSOLE_CHANNEL))
         console.refs = len(STD_FDS)
         p.fds = {fd: console for fd in STD_FDS}
         started = time.perf_counter()
-        machine.run()
+        run_machine(opts, machine, kernel, p)
     finally:
         vfs.power_off()
     finish(opts, kernel, started)

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 
 class Console:
-    def __init__(self, channel: int, mode: str = "rw") -> None:
+    def __init__(self, channel: int, mode: str = "rw", interactive: bool = True) -> None:
         self.channel = channel
         self.mode = mode                     # "stdin", "stdout", "stderr" or "rw"
+        self.interactive = interactive       # False: the host feeds it from a pipe or file
         self.refs = 1
 
     def read(self, k: Kernel, th: Thread, core: Core, buf: int, count: int):
@@ -42,4 +43,6 @@ class Console:
         self.refs -= 1
 
     def stat_mode(self) -> int:
-        return 0o020666                      # a character device
+        """A character device; a FIFO when the host feeds it from a pipe, so that the
+        guest's isatty() is false and the shell does not prompt."""
+        return 0o020666 if self.interactive else 0o010666

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from emulator.core import Core, Trap, TrapKind
 from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
@@ -88,6 +88,8 @@ class Kernel:
         self._instr_seen = [0] * self.topo.ncores
         self.instructions_total = 0
         self._blank = machine.core(0).save_context()
+        # gdb (kernel/debug.py's KernelTarget while attached): sees user faults before they kill
+        self.debugger: Any = None
         machine.set_handler(self)
         machine.on_interrupt = self.on_interrupt
         machine.on_idle = self.on_idle
@@ -294,7 +296,8 @@ class Kernel:
             return False
         if self.stdin_waiters:
             while not self.poll_input(0.5):
-                pass
+                if self.machine.stop_requested:
+                    break                      # a debugger stops the machine (Machine.pause)
             return True
         if self.sleepers:
             th = min(self.sleepers, key=lambda t: t.wake_at)
@@ -341,6 +344,8 @@ class Kernel:
             self.log(f"core {core.gid}: {trap.describe()} with no thread")
             core.halted = True
             return
+        if self.debugger is not None and self.debugger.trap(core, th, trap):
+            return                             # reported to gdb: the thread waits at the fault
         sig = _TRAP_SIGNAL.get(trap.kind, SIGSEGV)
         if trap.kind == TrapKind.PAGE_FAULT and self.oom:
             sig, self.oom = SIGKILL, False
@@ -459,7 +464,9 @@ class Kernel:
     # ---- file descriptors: objects with read/write/close (kernel/console.py, the VFS) -----
     def default_fds(self) -> dict[int, object]:
         from kernel.console import Console
-        return {0: Console(0, "stdin"), 1: Console(0, "stdout"), 2: Console(0, "stderr")}
+        tty = self.machine.tty.interactive(0)
+        return {0: Console(0, "stdin", tty), 1: Console(0, "stdout", tty),
+                2: Console(0, "stderr", tty)}
 
     def write_fd(self, th: Thread, core: Core, fd: int, data: bytes) -> int:
         from kernel.errno import EBADF, SysError

@@ -231,11 +231,14 @@ class TtyFile(Console):
         """A terminal has nothing to write back."""
 
     def stat(self) -> Stat:
-        return tty_stat(self.channel)
+        return tty_stat(self.channel, self.interactive)
 
 
-def tty_stat(channel: int) -> Stat:
-    return Stat(DEV_DEVFS, TTY_INO_BASE + channel, TTY_MODE, 1, 0, 0, 0, 0)
+def tty_stat(channel: int, interactive: bool = True) -> Stat:
+    """A terminal is a character device; one the host feeds from a pipe or a file reads as a
+    FIFO, so that the guest's isatty() says no and the shell does not prompt."""
+    mode = TTY_MODE if interactive else S_IFIFO | 0o666
+    return Stat(DEV_DEVFS, TTY_INO_BASE + channel, mode, 1, 0, 0, 0, 0)
 
 
 # ---- pipes ---------------------------------------------------------------------------------
@@ -386,7 +389,7 @@ def stat_of(f: object) -> Stat:
     if st is not None:
         return st()
     if isinstance(f, Console):
-        return tty_stat(f.channel)
+        return tty_stat(f.channel, f.interactive)
     raise SysError(E.EBADF)
 
 
@@ -483,7 +486,7 @@ class Vfs:
         if isinstance(node, Inode):
             return self.fat_stat(node)
         if isinstance(node, DevNode) and node.channel is not None:
-            return tty_stat(node.channel)
+            return tty_stat(node.channel, self.k.machine.tty.interactive(node.channel))
         ino = DEVDIR_INO if isinstance(node, DevNode) else 1
         return Stat(DEV_DEVFS, ino, DEVDIR_MODE, 2, 0, 0, 0, 0)
 
@@ -515,7 +518,7 @@ class Vfs:
         if isinstance(node, DevNode):
             assert node.channel is not None
             mode = {O_RDONLY: "stdin", O_WRONLY: "stdout"}.get(acc, "rw")
-            return TtyFile(node.channel, mode)
+            return TtyFile(node.channel, mode, self.k.machine.tty.interactive(node.channel))
         assert isinstance(node, Inode)
         if flags & O_TRUNC and acc != O_RDONLY and node.size:
             with fs_errors():

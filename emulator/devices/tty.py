@@ -29,6 +29,10 @@ class HostConsole:
         self.infd = sys.stdin.fileno() if infd is None else infd
         self.out = out if out is not None else sys.stdout.buffer
         self.eof = False
+        try:                    # a person typing, or a pipe or file of commands
+            self.interactive = self.infd >= 0 and os.isatty(self.infd)
+        except OSError:
+            self.interactive = False
 
     def poll(self, timeout: float = 0.0) -> bytes:
         if self.eof or self.infd < 0:
@@ -61,6 +65,10 @@ class Tty:
         self.rx: list[deque[int]] = [deque() for _ in range(channels)]
         self.output: list[bytearray] = [bytearray() for _ in range(channels)]
         self.config = [0] * channels
+
+    def interactive(self, ch: int) -> bool:
+        """False only for channel 0 bridged to a host pipe or file (no person typing)."""
+        return ch != 0 or self.console is None or self.console.interactive
 
     @property
     def eof(self) -> bool:

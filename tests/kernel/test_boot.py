@@ -6,6 +6,7 @@ between host and guest, fsck.fat -n after every test that writes, and the one-li
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,25 @@ def test_cli_help_lists_boot() -> None:
     r = subprocess.run([sys.executable, "-m", "almos.cli", "boot", "--help"], cwd=ROOT,
                        capture_output=True, text=True)
     assert r.returncode == 0 and "--placement" in r.stdout and "IMAGE" in r.stdout
+
+
+def test_piped_session_has_no_prompt(disk: Disk, boot) -> None:
+    """The host feeds the terminal from a pipe: isatty() is false in the guest, no prompt."""
+    r = boot(disk.path, ["echo one", "echo two"])
+    assert r.out.endswith("one\ntwo\n") and "$ " not in r.out, r.out
+
+
+def test_terminal_session_prompts(disk: Disk) -> None:
+    """On a host terminal (a pty here) the shell prompts, as for a person typing."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "almos.cli", "boot", "--cache", "off",
+                              str(disk.path)], stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=ROOT)
+        os.write(master, b"echo typed\nexit 5\n")
+        out, err = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert p.returncode == 5, err
+    assert b"$ typed\n$ " in out, out

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "syscall.h"
@@ -61,10 +62,12 @@ int fsync(int fd)
     return (int)__sys1(SYS_FSYNC, fd);
 }
 
-/* The terminals are the only character devices a program starts with. */
+/* A terminal is a character device; the kernel shows one the host feeds from a pipe or a
+ * file as a FIFO, so programs (the shell's prompt) can tell. */
 int isatty(int fd)
 {
-    if (fd >= 0 && fd <= 2)
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
         return 1;
     errno = ENOTTY;
     return 0;
