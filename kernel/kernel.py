@@ -390,6 +390,7 @@ class Kernel:
 
     def _reap(self, th: Thread) -> None:
         th.state = State.DEAD
+        th.process.threads.pop(th.tid, None)    # the kernel's table keeps it for --stats
         if th.stack is not None and th.process.exit_status is None:
             th.process.vmm.remove_vseg(th.stack)
             th.stack = None
