@@ -405,18 +405,24 @@ class Kernel:
         self._reap(th)
         self.make_runnable(joiner, (0, 0))
 
+    def end_threads(self, p: Process) -> None:
+        """Every thread of p off its core for good, and its synchronisation objects gone
+        (process exit, and exec replacing the image)."""
+        for th in list(p.threads.values()):
+            if th.alive:
+                self._retire(th)
+            th.state = State.DEAD
+        p.threads.clear()
+        for key in [k for k in self.sync if k[0] == p.pid]:
+            del self.sync[key]
+
     def exit_process(self, p: Process, status: int, signal: int = 0) -> None:
         """End a process: every thread off its core, memory freed, parent told."""
         if p.exit_status is not None:
             return
         p.exit_status = signal if signal else (status & 0xFF) << 8
         p.killed_by = SIGNAMES.get(signal, "") if signal else ""
-        for th in list(p.threads.values()):
-            if th.alive:
-                self._retire(th)
-            th.state = State.DEAD
-        for key in [k for k in self.sync if k[0] == p.pid]:
-            del self.sync[key]
+        self.end_threads(p)
         self.stdin_waiters = deque(w for w in self.stdin_waiters
                                    if getattr(w, "process", None) is not p)
         for f in p.fds.values():

@@ -100,12 +100,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
         p.vmm = old
         raise
     # No way back from here: the old image and its threads go.
-    for t in list(p.threads.values()):
-        if t.alive:
-            k._retire(t)
-        t.state = State.DEAD
-    for key in [key for key in k.sync if key[0] == p.pid]:
-        del k.sync[key]
+    k.end_threads(p)
     p.name = path.rsplit("/", 1)[-1]
     p.argv = list(argv)
     k.add_thread(new)
