@@ -162,3 +162,22 @@ def test_out_of_memory_is_enomem_for_the_guest(tmp_path: Path) -> None:
     assert "= NULL errno ENOMEM" in r.stdout
     got = int(r.stdout.split("got ")[1].split()[0])
     assert 8 <= got < 16                       # what fits in a 16 MiB cluster, nothing more
+
+
+def test_runs_are_deterministic(tmp_path: Path) -> None:
+    """Same program, same machine: same output, same cycles, same cache counters."""
+    import json
+    outs = []
+    for i in range(2):
+        stats = tmp_path / f"s{i}.json"
+        r = almos("run", "-t", "2x2x4", "--stats", str(stats), userland("threads64"))
+        assert r.returncode == 0
+        d = json.loads(stats.read_text())
+        outs.append((r.stdout, d["cores"], d["clusters"], d["traffic"]))
+    assert outs[0] == outs[1]
+
+
+def test_more_threads_than_cores_are_preempted() -> None:
+    """8 compute threads with barriers on 2 cores: the timer tick shares the cores."""
+    r = almos("run", "-t", "1x1x2", userland("fft"), "-p", "8", "-m", "12")
+    assert r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
