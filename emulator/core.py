@@ -106,6 +106,35 @@ class Trap:
         return text
 
 
+# load/store opcodes and their access sizes (lwl/lwr/swl/swr never raise address errors)
+_ACCESS_SIZE = {0x21: 2, 0x25: 2, 0x29: 2, 0x23: 4, 0x2B: 4, 0x30: 4, 0x38: 4, 0x31: 4,
+                0x39: 4, 0x35: 8, 0x3D: 8}
+_OVERFLOW_FUNCT = (0x20, 0x22)                 # SPECIAL add, sub (addi is opcode 0x08)
+_TRAP_FUNCT = range(0x30, 0x37)                # SPECIAL tge .. tne
+_TRAP_REGIMM = range(0x08, 0x0F)               # REGIMM tgei .. tnei
+_COP1 = 0x11
+
+
+def _may_raise(intno: int, insn: int, gpr) -> bool:
+    """Whether this instruction, with these registers, is one that raises exception intno."""
+    op, funct = insn >> 26, insn & 0x3F
+    if intno in (EXCP_ADEL, EXCP_ADES):
+        size = _ACCESS_SIZE.get(op)
+        if size is None:
+            return False
+        imm = insn & 0xFFFF
+        addr = gpr((insn >> 21) & 31) + (imm - 0x10000 if imm & 0x8000 else imm)
+        return bool(addr & (size - 1))
+    if intno == EXCP_OVERFLOW:
+        return op == 0x08 or (op == 0 and funct in _OVERFLOW_FUNCT)
+    if intno == EXCP_TRAP:
+        return (op == 0 and funct in _TRAP_FUNCT) or \
+            (op == 1 and (insn >> 16) & 31 in _TRAP_REGIMM)
+    if intno == EXCP_FPE:
+        return op == _COP1
+    return False
+
+
 class TrapHandler(Protocol):
     """What the software running on the machine (the kernel, or a test monitor) installs."""
 
@@ -310,15 +339,41 @@ class Core:
         if intno == EXCP_SYSCALL and self.handler is not None:
             self.handler.on_syscall(self)
             return
-        pc = uc.reg_read(REG_PC)
         kind = _EXCP_KIND.get(intno, TrapKind.UNKNOWN)
         if intno == EXCP_SYSCALL:
             kind = TrapKind.UNKNOWN
+        pc = self._exception_pc(intno)
         vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR else None
         access = (Access.WRITE if intno == EXCP_ADES else Access.READ) if vaddr is not None \
             else None
-        self._exception = Trap(kind, pc, vaddr, access)
+        if pc is not None:
+            uc.reg_write(REG_PC, pc)            # the faulting instruction, for the handler
+        self._exception = Trap(kind, pc if pc is not None else uc.reg_read(REG_PC), vaddr,
+                               access)
         uc.emu_stop()
+
+    def _exception_pc(self, intno: int) -> int | None:
+        """The instruction that raised a (non-syscall) exception. Unicorn hands every MIPS
+        interrupt hook the PC that follows the last `syscall`, so it is found in the block
+        the native hook saw entered last: an exception decoded at translation (reserved
+        instruction, break, coprocessor unusable) ends its block; one raised while running
+        (address error, overflow, trap, FPU) is the first instruction of the block that can
+        raise it, given the registers as they are now (the ones before it have run)."""
+        base, size = self.state.block_pc, self.state.block_size
+        if not size:
+            return None
+        words = []
+        for va in range(base, base + size, 4):
+            t = self.translate(va, Access.FETCH)
+            if isinstance(t, WalkFault) or not self.mem.is_ram(t.pa):
+                return None
+            words.append((va, self.mem.read32(t.pa | (va & 0xFFF))))
+        if intno in (EXCP_RI, EXCP_BREAK, EXCP_CPU):
+            return words[-1][0]
+        for va, insn in words:
+            if _may_raise(intno, insn, self.gpr):
+                return va
+        return None
 
     def _fault_address(self, f: WalkFault, pc: int) -> int:
         """The exact address of a failed translation. Unicorn's TLB fill reports only the page:
@@ -366,6 +421,7 @@ class Core:
                 self.trap = Trap(TrapKind.UNKNOWN, pc)
         if self._exception is not None:
             self.trap = self._exception
+            self.uc.reg_write(REG_PC, self.trap.pc)    # Unicorn leaves a stale PC behind
         if self.trap is not None and self.handler is not None:
             self.handler.on_trap(self, self.trap)
         return self.trap

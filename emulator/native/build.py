@@ -23,6 +23,8 @@ typedef struct almos_core {
     const uint64_t *window_pa;
     uint64_t window_size;
     uint32_t *hflags;
+    uint32_t block_pc;
+    uint32_t block_size;
     uint32_t pmap_used;
     uint32_t pmap_miss;
     ...;

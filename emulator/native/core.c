@@ -61,6 +61,8 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     }
     c->instructions += n;
     c->cycles += n;
+    c->block_pc = (uint32_t)address;
+    c->block_size = size;
     if (c->cs && size) {
         /* instruction fetch: one access per cache line the block covers */
         uint64_t first = address & ~(uint64_t)63, last = (address + size - 1) & ~(uint64_t)63;

@@ -28,6 +28,8 @@ typedef struct almos_core {
     const uint64_t *window_pa; /* Unicorn window chunk (addr >> 20) -> 40-bit PA, ~0 if none */
     uint64_t window_size;    /* memory hooks see window addresses: below this is RAM */
     uint32_t *hflags;        /* QEMU's env->hflags of this core (emulator/ucfix.py) */
+    uint32_t block_pc;       /* the last translated block entered: its address and size, */
+    uint32_t block_size;     /* where an exception's instruction is (Unicorn's PC is stale) */
     uint32_t pmap_used;
     uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
     uint32_t pmap_vpn[CORE_PMAP_SIZE];

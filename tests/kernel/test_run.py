@@ -181,3 +181,32 @@ def test_more_threads_than_cores_are_preempted() -> None:
     """8 compute threads with barriers on 2 cores: the timer tick shares the cores."""
     r = almos("run", "-t", "1x1x2", userland("fft"), "-p", "8", "-m", "12")
     assert r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
+
+
+def _word_address(elf_path: str, word: int) -> int:
+    """Virtual address of the first occurrence of a 32-bit word in the ELF's code."""
+    from emulator.elf import parse_elf
+    elf = parse_elf(Path(elf_path).read_bytes())
+    for seg in elf.segments:
+        data = elf.segment_bytes(seg)
+        for off in range(0, len(data) - 3, 4):
+            if int.from_bytes(data[off:off + 4], "little") == word:
+                return seg.vaddr + off
+    raise AssertionError("word not found")
+
+
+def test_exception_pc_is_the_faulting_instruction(tmp_path: Path) -> None:
+    """Unicorn reports a stale PC to interrupt hooks: the kernel must name the instruction."""
+    prog = userland("fault_illegal")
+    r = almos("run", prog)
+    assert f"at pc {_word_address(prog, 0xFFFFFFFF):#010x}" in r.stderr, r.stderr
+    exe = tmp_path / "unaligned"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O1", "-o", str(exe),
+                    str(PROGS / "unaligned.c")], check=True, capture_output=True)
+    r = almos("run", str(exe))
+    assert r.returncode == 138 and "SIGBUS: address error" in r.stderr, r.stderr
+    dis = subprocess.run(["mipsel-linux-gnu-objdump", "-d", str(exe)], capture_output=True,
+                         text=True, check=True).stdout
+    pc = int(r.stderr.split("at pc ")[1].split()[0], 16)
+    line = next(x for x in dis.splitlines() if x.strip().startswith(f"{pc:x}:"))
+    assert "\tlw\t" in line and "0(" in line, line       # the load through the pointer
