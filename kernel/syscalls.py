@@ -9,7 +9,9 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from emulator.bus import SEG_MMC
 from emulator.core import Core
+from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
 from kernel import errno as E
 from kernel.errno import SysError
 from kernel.process import State, Thread
@@ -528,10 +530,11 @@ def sys_memc(k: Kernel, th, core, op, cxy, out, *_):
     if op == 2:
         if not k.topo.valid_cxy(cxy):
             raise SysError(E.EINVAL)
-        c = cache.memc(cxy) if cache is not None else {}
-        names = ("local_reads", "remote_reads", "local_writes", "remote_writes", "updates",
-                 "invalidations", "broadcasts", "cleanups")
-        data = struct.pack("<8IQ", *(c.get(n, 0) & 0xFFFF_FFFF for n in names), c.get("cost", 0))
+        # read the cluster's MMC instrumentation registers, as ALMOS's driver does
+        k.rpc.send(core.cxy, cxy, "memc_read")
+        base = (cxy << 32) | SEG_MMC | (INSTRM_BASE << 2)
+        regs = [k.machine.bus.read32(base + 4 * i) for i in range(len(INSTRM_NAMES))]
+        data = struct.pack("<8IQ", *regs[:8], regs[8] | regs[9] << 32)
         th.process.vmm.copy_out(out, data, core.cxy)
         return 0
     raise SysError(E.EINVAL)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
-from test_run import almos, userland
+from test_run import PROGS, ROOT, almos, userland
 
 
 def _run_stats(tmp_path: Path, *args: str) -> tuple[str, dict]:
@@ -61,3 +62,25 @@ def test_stats_tables_on_stderr() -> None:
     assert r.returncode == 0
     for title in ("== cores", "== clusters", "== threads", "== traffic"):
         assert title in r.stderr
+
+
+def test_memc_counters_read_by_the_guest(tmp_path: Path) -> None:
+    """memc_roi_begin/end around a sweep, memc_read of every cluster (the MMC registers):
+    the guest sees exactly what --stats reports, and interleaving spreads the reads."""
+    exe = tmp_path / "memc"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "memc.c")], check=True, capture_output=True)
+    out, d = _run_stats(tmp_path, "-t", "2x2x1", "--placement", "interleave", str(exe))
+    seen = {}
+    for line in out.splitlines():
+        if line.startswith("cluster "):
+            words = line.replace(":", "").split()
+            fields = dict(zip(words[3::2], map(int, words[4::2]), strict=True))
+            seen[(int(words[1]), int(words[2]))] = fields
+    assert len(seen) == 4
+    for c in d["clusters"]:
+        got = seen[tuple(c["cluster"])]
+        for key, value in got.items():
+            assert c[key] == value, (c["cluster"], key)
+    reads = [g["local_reads"] + g["remote_reads"] for g in seen.values()]
+    assert min(reads) >= 4000 and sum(g["remote_reads"] for g in seen.values()) >= 12000
