@@ -84,13 +84,19 @@ def _common(fn):
                      help="write statistics as JSON to FILE, or tables on stderr with -"),
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      help="kill every process after this many instructions in all"),
+        click.option("--gdb", "gdb", type=click.IntRange(0, 65535), default=None,
+                     metavar="PORT", help="serve gdb (gdb-multiarch: target remote :PORT) on "
+                     "127.0.0.1:PORT; 0 picks a free port (printed)"),
+        click.option("--gdb-wait", is_flag=True,
+                     help="with --gdb: start the guest only once gdb has connected"),
     ]
     for o in reversed(opts):
         fn = o(fn)
     return fn
 
 
-def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions):
+def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions, gdb=None,
+             gdb_wait=False):
     from almos.session import Options
     from emulator.cache import CacheGeometry
     for name, spec in (("--l1", l1), ("--l2", l2)):
@@ -99,8 +105,10 @@ def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions
                 CacheGeometry.parse(spec)
             except ValueError as e:
                 raise UserError(f"bad {name} '{spec}': {e}") from None
+    if gdb_wait and gdb is None:
+        raise UserError("--gdb-wait needs --gdb PORT")
     return Options(_topology(topology, memory, l1, l2), placement, cache, stats,
-                   max_instructions)
+                   max_instructions, gdb, gdb_wait)
 
 
 @main.command(context_settings={"ignore_unknown_options": True,
@@ -115,7 +123,7 @@ def run(program, args, **kw) -> int:
     """
     import time
 
-    from almos.session import build, exit_code, finish
+    from almos.session import GdbError, build, exit_code, finish, run_machine
     from emulator.elf import ElfError, parse_elf
     opts = _options(**kw)
     try:
@@ -129,7 +137,10 @@ def run(program, args, **kw) -> int:
     machine, kernel = build(opts)
     p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
     started = time.perf_counter()
-    machine.run()
+    try:
+        run_machine(opts, machine, kernel, p)
+    except GdbError as e:
+        raise UserError(str(e)) from None
     sys.stdout.flush()
     finish(opts, kernel, started)
     return exit_code(p.exit_status)
@@ -144,12 +155,13 @@ def boot(image, **kw) -> int:
     The guest's terminal (/dev/tty0) is the host's stdin and stdout; with stdin not a
     terminal the shell reads its commands from it. The exit status is init's.
     """
+    from almos.session import GdbError
     from kernel.boot import BootError
     from kernel.boot import boot as boot_image
     opts = _options(**kw)
     try:
         return boot_image(opts, image)
-    except BootError as e:
+    except (BootError, GdbError) as e:
         raise UserError(str(e)) from None
 
 

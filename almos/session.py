@@ -16,6 +16,7 @@ from emulator.devices.tty import HostConsole
 from emulator.machine import Machine
 from emulator.topology import Topology
 from kernel.kernel import Kernel
+from kernel.process import Process
 from kernel.stats import collect
 
 CACHE_MODES = {"off": 0, "stats": 1, "timing": 2}
@@ -28,6 +29,8 @@ class Options:
     cache: str = "timing"
     stats: str | None = None
     max_instructions: int | None = None
+    gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
+    gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
@@ -40,6 +43,30 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
     kernel = Kernel(machine, opts.placement)
     kernel.max_instructions = opts.max_instructions
     return machine, kernel
+
+
+class GdbError(Exception):
+    """The GDB stub cannot listen on the port asked for; the message is one line."""
+
+
+def run_machine(opts: Options, machine: Machine, kernel: Kernel,
+                process: Process | None = None) -> None:
+    """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
+    with --gdb-wait before anything runs). process: the program (its exit status goes to gdb)."""
+    if opts.gdb_port is None:
+        machine.run()
+        return
+    from emulator.gdbstub import LOCALHOST, GdbServer
+    from kernel.debug import KernelTarget
+    target = KernelTarget(kernel, process)
+    try:
+        server = GdbServer(target, opts.gdb_port)
+    except OSError as e:
+        raise GdbError(f"gdb stub: cannot listen on {LOCALHOST}:{opts.gdb_port}: "
+                       f"{e.strerror or e}") from None
+    print(f"almos: gdb stub listening on {LOCALHOST}:{server.port}", file=sys.stderr,
+          flush=True)
+    server.serve(wait=opts.gdb_wait)
 
 
 def finish(opts: Options, kernel: Kernel, started: float) -> None:
