@@ -11,6 +11,7 @@ import sys
 import click
 
 from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
+from emulator.memory import MemoryError_
 from emulator.topology import Topology, TopologyError, load_topology, presets, xy_of
 from kernel.placement import POLICIES
 
@@ -22,6 +23,12 @@ class UserError(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"almos: {self.format_message()}", err=True)
+
+
+class RunError(UserError):
+    """The machine hit a limit of the host while running (one line; exit status 1)."""
+
+    exit_code = 1
 
 
 def _topology(spec: str | None, memory: str | None, l1: str | None = None,
@@ -114,12 +121,15 @@ def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions
 @main.command(context_settings={"ignore_unknown_options": True,
                                "allow_interspersed_args": False})
 @_common
+@click.option("--disk", default=None, metavar="IMAGE",
+              help="mount this FAT32 image at / for the program's files")
 @click.argument("program", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(program, args, **kw) -> int:
+def run(program, args, disk, **kw) -> int:
     """Run a static MIPS32 program (built with libc_stubs/almos-gcc) on the machine.
 
-    The guest's stdout and stderr are the host's; the exit status is the guest's.
+    The guest's stdout and stderr are the host's; the exit status is the guest's. With
+    --disk, the image's FAT32 volume is the guest's / (and /dev its terminals).
     """
     import time
 
@@ -134,13 +144,26 @@ def run(program, args, **kw) -> int:
         elf = parse_elf(data, program)
     except ElfError as e:
         raise UserError(str(e)) from None
-    machine, kernel = build(opts)
+    vfs = None
+    if disk is None:
+        machine, kernel = build(opts)
+    else:
+        from kernel.boot import BootError, mount
+        try:
+            machine, kernel, vfs = mount(opts, disk)
+        except BootError as e:
+            raise UserError(str(e)) from None
     p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
     started = time.perf_counter()
     try:
         run_machine(opts, machine, kernel, p)
     except GdbError as e:
         raise UserError(str(e)) from None
+    except MemoryError_ as e:
+        raise RunError(str(e)) from None
+    finally:
+        if vfs is not None:
+            vfs.power_off()
     sys.stdout.flush()
     finish(opts, kernel, started)
     return exit_code(p.exit_status)
@@ -163,6 +186,8 @@ def boot(image, **kw) -> int:
         return boot_image(opts, image)
     except (BootError, GdbError) as e:
         raise UserError(str(e)) from None
+    except MemoryError_ as e:
+        raise RunError(str(e)) from None
 
 
 def run_main() -> None:

@@ -21,6 +21,8 @@ from kernel.vfs import TtyFile, Vfs
 
 if TYPE_CHECKING:
     from almos.session import Options
+    from emulator.machine import Machine
+    from kernel.kernel import Kernel
 
 INIT = "/bin/init"
 CONSOLE_CHANNEL = 0                     # /dev/tty0
@@ -47,9 +49,10 @@ def check_image(image: str) -> None:
                         "less than one sector")
 
 
-def boot(opts: Options, image: str) -> int:
-    """Boot the image; the exit status is init's (as a shell would report it)."""
-    from almos.session import build, exit_code, finish, run_machine
+def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
+    """A machine and kernel with the image's FAT32 volume at / and devfs at /dev (used by
+    `almos boot`, and by `almos run --disk`). The caller powers the Vfs off at the end."""
+    from almos.session import build
     check_image(image)
     machine, kernel = build(opts, disk=image)
     dev = IocBlockDevice(kernel)
@@ -63,6 +66,13 @@ def boot(opts: Options, image: str) -> int:
         raise BootError(f"{image}: cannot read the disk: {e}") from None
     vfs = Vfs(kernel, fs, dev)
     kernel.vfs = vfs  # type: ignore[attr-defined]
+    return machine, kernel, vfs
+
+
+def boot(opts: Options, image: str) -> int:
+    """Boot the image; the exit status is init's (as a shell would report it)."""
+    from almos.session import exit_code, finish, run_machine
+    machine, kernel, vfs = mount(opts, image)
     try:
         try:
             data = vfs.read_file("/", INIT)

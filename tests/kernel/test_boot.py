@@ -155,3 +155,17 @@ def test_terminal_session_prompts(disk: Disk) -> None:
         os.close(slave)
     assert p.returncode == 5, err
     assert b"$ typed\n$ " in out, out
+
+
+def test_run_with_a_disk(disk: Disk) -> None:
+    """`almos run --disk IMAGE`: a program run directly gets the image as its file system,
+    and what it wrote is on the image afterwards."""
+    r = subprocess.run([sys.executable, "-m", "almos.cli", "run", "--cache", "off", "--disk",
+                        str(disk.path), str(ROOT / "userland" / "build" / "filetest"), "/home"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0 and r.stdout.rstrip().endswith("OK"), r.stdout + r.stderr
+    disk.fsck()
+    r = subprocess.run([sys.executable, "-m", "almos.cli", "run", "--disk", "/nonexistent.img",
+                        str(ROOT / "userland" / "build" / "hello")], capture_output=True,
+                       text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "disk image" in r.stderr
