@@ -150,6 +150,21 @@ class TrapHandler(Protocol):
         """After the slice: a fault or exception the core could not go past."""
 
 
+@ffi.def_extern()
+def py_tlb_fill(handle, va: int, uc_access: int, paddr, perms) -> int:
+    """The native TLB fill's slow path (emulator/native/core.c)."""
+    core = ffi.from_handle(handle)
+    try:
+        r = core._fill(va, uc_access)
+    except BaseException as e:           # raised again once the slice has ended (Core.run)
+        core._callback_error = e
+        return 0
+    if r is None:
+        return 0
+    paddr[0], perms[0] = r
+    return 1
+
+
 class Core:
     """One MIPS32 core of a cluster: registers, MMU state, and slices of execution."""
 
@@ -162,9 +177,7 @@ class Core:
         # TSAR CP2 (MMU) registers
         self._ptpr = 0
         self._mmu_on = False
-        self.data_paddr_ext = cxy
         self.inst_paddr_ext = cxy
-        self.user_mode = False            # the MMU enforces the U bit when set
         self.halted = False
         self.trap: Trap | None = None     # set when the last slice ended on a trap
         self.on_code_frame = None         # callable(pa_page): a frame was fetched from
@@ -175,6 +188,13 @@ class Core:
         self.state.core_id = gid
         self.state.emu_stop = _EMU_STOP
         self.state.window_pa = self.mem.window_pa
+        # the MMU state the native TLB fill walks with; the Python slow path via the handle
+        self.state.mem = self.mem.cmem
+        self.state.cxy = cxy
+        self.state.data_ext = cxy
+        self._handle = ffi.new_handle(self)
+        self.state.py_core = self._handle
+        self._callback_error: BaseException | None = None
         self.state.window_size = WINDOW_SIZE
         lib.core_pmap_flush(self.state)
 
@@ -193,7 +213,7 @@ class Core:
         # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
         self._gprs = (ctypes.c_uint32 * 32).from_address(hflags - HFLAGS_OFFSET)
         self.state.hflags = ffi.cast("uint32_t *", hflags)
-        uc.hook_add(UCC.UC_HOOK_TLB_FILL, self._tlb_fill)
+        self._native_hook(UCC.UC_HOOK_TLB_FILL, lib.core_tlb_fill_addr())
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
         self._mem_hook: int | None = None
@@ -276,7 +296,7 @@ class Core:
     @ptpr.setter
     def ptpr(self, value: int) -> None:
         if value != self._ptpr:
-            self._ptpr = value
+            self._ptpr = self.state.ptpr = value
             self.flush_tlb()
 
     @property
@@ -287,6 +307,29 @@ class Core:
     def mmu_on(self, on: bool) -> None:
         if on != self._mmu_on:
             self._mmu_on = on
+            self.state.mmu_on = int(on)
+            self.flush_tlb()
+
+    @property
+    def user_mode(self) -> bool:
+        """The MMU enforces the U bit when set."""
+        return bool(self.state.user_mode)
+
+    @user_mode.setter
+    def user_mode(self, on: bool) -> None:
+        if on != self.user_mode:
+            self.state.user_mode = int(on)
+            self.flush_tlb()
+
+    @property
+    def data_paddr_ext(self) -> int:
+        """TSAR's DATA_PADDR_EXT: bits 39..32 of data addresses while the MMU is off."""
+        return self.state.data_ext
+
+    @data_paddr_ext.setter
+    def data_paddr_ext(self, ext: int) -> None:
+        if ext != self.state.data_ext:
+            self.state.data_ext = ext
             self.flush_tlb()
 
     def flush_tlb(self) -> None:
@@ -303,7 +346,9 @@ class Core:
             return Translation((ext << 32) | (va & ~0xFFF), True, True)
         return mmu.walk(self.mem, self._ptpr, va, access, self.user_mode, self.cxy)
 
-    def _tlb_fill(self, uc, va, uc_access, entry, _ud) -> bool:
+    def _fill(self, va: int, uc_access: int) -> tuple[int, int] | None:
+        """The TLB fills the native hook leaves to Python (emulator/native/core.c): page
+        faults, fetches, devices, chunks not placed yet. (window address, perms) or None."""
         access = _UC_ACCESS.get(uc_access, Access.READ)
         t = self.translate(va, access)
         if isinstance(t, WalkFault) and self.handler is not None and t.kind != FaultKind.BUS \
@@ -311,13 +356,12 @@ class Core:
             t = self.translate(va, access)
         if isinstance(t, WalkFault):
             self._pending_fault = t
-            return False
+            return None
         win = self.bus.window_page(t.pa)
         if win is None:
             self._pending_fault = WalkFault(FaultKind.BUS, va, access)
-            return False
-        entry.paddr = win
-        entry.perms = UC_PROT_READ | (UC_PROT_WRITE if t.writable else 0) \
+            return None
+        perms = UC_PROT_READ | (UC_PROT_WRITE if t.writable else 0) \
             | (UC_PROT_EXEC if t.executable else 0)
         if self.state.cs:
             lib.core_pmap_set(self.state, va >> 12, t.pa >> 12)
@@ -325,7 +369,7 @@ class Core:
             self.on_code_frame(t.pa)
         if access != Access.FETCH:
             self._hflags.value &= ~MIPS_HFLAG_BMASK  # see emulator/ucfix.py
-        return True
+        return win, perms
 
     # ---- MMIO and traps -------------------------------------------------------------------
     def _mmio_read(self, uc, offset, size, _ud) -> int:
@@ -419,6 +463,9 @@ class Core:
                 self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
             else:
                 self.trap = Trap(TrapKind.UNKNOWN, pc)
+        if self._callback_error is not None:
+            err, self._callback_error = self._callback_error, None
+            raise err
         if self._exception is not None:
             self.trap = self._exception
             self.uc.reg_write(REG_PC, self.trap.pc)    # Unicorn leaves a stale PC behind

@@ -10,6 +10,7 @@ instances) are created on first use, so a 16x16x4 machine is cheap until its cor
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Machine:
         self.cache_mode = 0
         self.clusters: list[Cluster] = []
         self._cores: list[Core | None] = [None] * topology.ncores
+        self._started: list[Core] = []                  # the created ones, by core id
         self._frozen_cycles = [0] * topology.ncores     # clock of a core not created yet
         for cxy in topology.clusters():
             idx = topology.cluster_index(cxy)
@@ -126,12 +128,14 @@ class Machine:
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
             self._cores[gid] = cl.cores[gid % p] = c
+            bisect.insort(self._started, c, key=lambda core: core.gid)
             if self.on_new_core is not None:
                 self.on_new_core(c)
         return c
 
     def started_cores(self) -> list[Core]:
-        return [c for c in self._cores if c is not None]
+        """The cores created so far, by core id (do not modify the list)."""
+        return self._started
 
     def gid_of(self, cxy: int, lid: int) -> int:
         return self.topology.cluster_index(cxy) * self.topology.cores_per_cluster + lid

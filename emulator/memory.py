@@ -49,8 +49,15 @@ class PhysicalMemory:
         self._table = [-1] * (256 * self.chunks_per_cluster)
         self._next_free = 0
         self.chunks_used = 0
+        # the chunk table again, for the native TLB fill (emulator/native/core.c), and the
         # reverse map for the native memory hooks: window chunk -> 40-bit PA of the chunk
         from emulator.native._almos_native import ffi
+        self._ctable = ffi.new("int64_t[]", [-1] * len(self._table))
+        self.cmem = ffi.new("almos_mem_t *")
+        self.cmem.chunk_win = self._ctable
+        self.cmem.chunks_per_cluster = self.chunks_per_cluster
+        self.cmem.ram_size = ram_per_cluster
+        self.cmem.window = ffi.cast("uint8_t *", self.host_address)
         self.window_pa = ffi.new("uint64_t[]", WINDOW_SIZE >> CHUNK_SHIFT)
         ffi.memmove(self.window_pa, b"\xff" * (8 * (WINDOW_SIZE >> CHUNK_SHIFT)),
                     8 * (WINDOW_SIZE >> CHUNK_SHIFT))
@@ -71,7 +78,7 @@ class PhysicalMemory:
                 raise MemoryError_(
                     f"guest RAM in use exceeds the host window ({WINDOW_SIZE >> 20} MiB): "
                     "use fewer clusters or less memory")
-            base = self._table[idx] = self._next_free
+            base = self._table[idx] = self._ctable[idx] = self._next_free
             self.window_pa[base >> CHUNK_SHIFT] = pa & ~CHUNK_MASK
             self._next_free += CHUNK_SIZE
             self.chunks_used += 1

@@ -52,6 +52,14 @@ def _verify(uc: Uc, hflags: int, status: int) -> bool:
         and word.value == before
 
 
+_layout: tuple[int, int] | None = None     # (CPU pointer's offset in uc_struct, env's in CPU)
+
+
+def _remember(struct_off: int, env_off: int) -> None:
+    global _layout
+    _layout = (struct_off, env_off)
+
+
 def locate_hflags(uc: Uc) -> int | None:
     """Address of this Uc's env->hflags, or None if it cannot be found and verified."""
     saved = [uc.reg_read(M.UC_MIPS_REG_0 + i) for i in range(32)]
@@ -60,6 +68,13 @@ def locate_hflags(uc: Uc) -> int | None:
         for i in range(1, 32):
             uc.reg_write(M.UC_MIPS_REG_0 + i, _PATTERN_BASE + i)
         pattern = struct.pack("<4I", 0, _PATTERN_BASE + 1, _PATTERN_BASE + 2, _PATTERN_BASE + 3)
+        base = uc._uch.value
+        if _layout is not None:                      # where the last scan found it
+            struct_off, env_off = _layout
+            ptr = ctypes.c_uint64.from_address(base + struct_off).value
+            if ptr and ctypes.string_at(ptr + env_off, len(pattern)) == pattern \
+                    and _verify(uc, ptr + env_off + HFLAGS_OFFSET, status):
+                return ptr + env_off + HFLAGS_OFFSET
         ranges = _readable_ranges()
 
         def readable_end(addr: int) -> int:
@@ -69,7 +84,6 @@ def locate_hflags(uc: Uc) -> int | None:
                     return b
             return 0
 
-        base = uc._uch.value
         end = readable_end(base)
         for off in range(0, _SCAN_STRUCT, 8):
             if base + off + 8 > end:
@@ -83,6 +97,7 @@ def locate_hflags(uc: Uc) -> int | None:
             while j >= 0:
                 hflags = ptr + j + HFLAGS_OFFSET
                 if j % 4 == 0 and readable_end(hflags) and _verify(uc, hflags, status):
+                    _remember(off, j)
                     return hflags
                 j = blob.find(pattern, j + 4)
         return None

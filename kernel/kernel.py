@@ -392,7 +392,7 @@ class Kernel:
         th.state = State.DEAD
         th.process.threads.pop(th.tid, None)    # the kernel's table keeps it for --stats
         if th.stack is not None and th.process.exit_status is None:
-            th.process.vmm.remove_vseg(th.stack)
+            th.process.vmm.release_stack(th.stack)
             th.stack = None
 
     def _deliver_join(self, joiner: Thread, th: Thread) -> None:

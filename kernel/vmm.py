@@ -59,6 +59,7 @@ class Vmm:
         self.heap: Vseg | None = None
         self.mmap_next = MMAP_BASE
         self.stack_next = STACKS_TOP
+        self.spare_stacks: list[Vseg] = []         # stacks of reaped threads, kept mapped
         self.resident = 0
         self._pt1_for(owner_cxy)
 
@@ -137,11 +138,19 @@ class Vmm:
             return self.add(Vseg(VsegType.STACK, USTACK_TOP - USTACK_MAX, USTACK_TOP,
                                  True, False, home=home))
         size = (size or DEFAULT_THREAD_STACK) + PAGE_MASK & ~PAGE_MASK
+        for i, v in enumerate(self.spare_stacks):
+            if v.home == home and v.end - v.base == size:
+                return self.spare_stacks.pop(i)
         base = self.stack_next - size
         if base < self.mmap_next + GUARD:
             raise SysError(ENOMEM)
         self.stack_next = base - GUARD               # an unmapped guard page below each stack
         return self.add(Vseg(VsegType.STACK, base, base + size, True, False, home=home))
+
+    def release_stack(self, vseg: Vseg) -> None:
+        """A reaped thread's stack stays mapped for the process's next thread of that cluster
+        and size: no page faults for it, and no TLB shootdown (its translations stay right)."""
+        self.spare_stacks.append(vseg)
 
     def set_heap(self, base: int) -> None:
         self.heap = self.add(Vseg(VsegType.HEAP, base, base, True, False))

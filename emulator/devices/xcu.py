@@ -55,6 +55,7 @@ class Xcu:
         self.pti_pending = 0
         self.period = [0] * NB_IRQ
         self.next_fire: list[int | None] = [None] * NB_IRQ
+        self.armed: set[int] = set()            # timers with a period (checked every slice)
         self.msk_pti = [0] * self.nouts
         self.msk_hwi = [0] * self.nouts
         self.msk_wti = [0] * self.nouts
@@ -118,6 +119,10 @@ class Xcu:
     def set_timer(self, idx: int, period: int) -> None:
         self.period[idx] = period
         self.next_fire[idx] = self._timer_clock(idx) + period if period else None
+        if period:
+            self.armed.add(idx)
+        else:
+            self.armed.discard(idx)
 
     def set_hwi(self, line: int, level: bool) -> None:
         if level:
@@ -129,7 +134,8 @@ class Xcu:
 
     def update_timers(self) -> None:
         """Raise the timers whose period has elapsed on the clock they follow."""
-        for i, nf in enumerate(self.next_fire):
+        for i in self.armed:
+            nf = self.next_fire[i]
             if nf is not None:
                 now = self._timer_clock(i)
                 if now >= nf:
@@ -160,7 +166,8 @@ class Xcu:
         """Cycle at which the next unmasked timer for `out` fires (None: no timer)."""
         best = None
         m = self.msk_pti[out]
-        for i, nf in enumerate(self.next_fire):
+        for i in self.armed:
+            nf = self.next_fire[i]
             if nf is not None and m >> i & 1 and (best is None or nf < best):
                 best = nf
         return best

@@ -11,6 +11,13 @@ import cffi
 HERE = Path(__file__).resolve().parent
 
 CDEF = """
+typedef struct almos_mem {
+    int64_t *chunk_win;
+    uint32_t chunks_per_cluster;
+    uint64_t ram_size;
+    uint8_t *window;
+} almos_mem_t;
+
 typedef struct almos_core {
     uint64_t instructions;
     uint64_t cycles;
@@ -25,6 +32,10 @@ typedef struct almos_core {
     uint32_t *hflags;
     uint32_t block_pc;
     uint32_t block_size;
+    const almos_mem_t *mem;
+    uint32_t ptpr, mmu_on, user_mode, cxy, data_ext;
+    void *py_core;
+    uint64_t fast_fills, slow_fills;
     uint32_t pmap_used;
     uint32_t pmap_miss;
     ...;
@@ -35,6 +46,9 @@ int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
 uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
+uintptr_t core_tlb_fill_addr(void);
+extern "Python+C" int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr,
+                                  int *perms);
 """
 
 EXTRA_CDEF = HERE / "cachesim.cdef"

@@ -1,12 +1,30 @@
 /* Native hooks of an emulated core: the hot path that runs for every translated block
  * (instruction and cycle accounting, end of slice) and, when a cache model is on, for
  * every load and store (virtual to 40-bit physical, then the cache model). */
+#include <stdbool.h>
 #include <string.h>
 #include "core.h"
 #include "cachesim.h"
 
 #define UC_MEM_READ 16
 #define UC_MEM_WRITE 17
+#define UC_MEM_FETCH 18
+#define UC_PROT_READ 1
+#define UC_PROT_WRITE 2
+#define UC_PROT_EXEC 4
+
+/* TSAR page-table entry flags and layout (emulator/mmu.py has the same, for Python) */
+#define PTE_V 0x80000000u
+#define PTE_T 0x40000000u
+#define PTE_L 0x20000000u
+#define PTE_R 0x10000000u
+#define PTE_W 0x04000000u
+#define PTE_X 0x02000000u
+#define PTE_U 0x01000000u
+#define PTE_D 0x00400000u
+#define PTPR_SHIFT 13
+#define PPN_MASK 0x0FFFFFFFu
+#define BIG_PPN_MASK 0x7FFFFu
 
 static inline uint32_t pmap_slot(uint32_t vpn) { return (vpn * 2654435761u) >> (32 - CORE_PMAP_BITS); }
 
@@ -91,6 +109,79 @@ static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t val
                                      type == UC_MEM_WRITE ? CS_WRITE : CS_READ);
     if (c->cache_mode == 2) c->cycles += stall;
 }
+
+/* Host address of a RAM physical address whose 1 MiB chunk is placed in the window; NULL for
+ * anything else (a device, memory not placed yet, no such RAM): the slow path decides. */
+static inline uint8_t *host_of(const almos_mem_t *m, uint64_t pa)
+{
+    uint64_t cxy = pa >> 32;
+    uint32_t local = (uint32_t)pa;
+    if (cxy > 255 || local >= m->ram_size) return NULL;
+    int64_t w = m->chunk_win[cxy * m->chunks_per_cluster + (local >> 20)];
+    return w < 0 ? NULL : m->window + w + (local & 0xFFFFF);
+}
+
+/* The TLB fill of a data access: TSAR's two-level walk, as emulator/mmu.py's walk() does it
+ * (V, U and W checked, L/R and D set), when everything it touches is placed RAM. Fetches
+ * (which record code frames), faults and everything unusual go to the Python side. */
+static bool tlb_fill(void *uc, uint64_t va, int type, almos_tlb_entry_t *e, void *user_data)
+{
+    almos_core_t *c = (almos_core_t *)user_data;
+    const almos_mem_t *m = c->mem;
+    uint64_t page;
+    uint8_t *host;
+    uint32_t perms;
+    (void)uc;
+    if (type == UC_MEM_FETCH || !m)
+        goto slow;
+    if (!c->mmu_on) {
+        page = ((uint64_t)c->data_ext << 32) | (va & ~(uint64_t)0xFFF);
+        if (!(host = host_of(m, page))) goto slow;
+        perms = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
+    } else {
+        uint8_t *p1 = host_of(m, ((uint64_t)c->ptpr << PTPR_SHIFT) + (va >> 21) * 4);
+        if (!p1) goto slow;
+        uint32_t *fp = (uint32_t *)p1, flags = *fp;
+        if (!(flags & PTE_V)) goto slow;
+        if (flags & PTE_T) {
+            uint64_t pt2 = (uint64_t)(flags & PPN_MASK) << 12;
+            uint8_t *p2 = host_of(m, pt2 + ((va >> 12) & 0x1FF) * 8);
+            if (!p2) goto slow;
+            fp = (uint32_t *)p2;
+            flags = fp[0];
+            if (!(flags & PTE_V)) goto slow;
+            page = (uint64_t)(fp[1] & PPN_MASK) << 12;
+        } else {
+            page = ((uint64_t)(flags & BIG_PPN_MASK) << 21) | (va & 0x1FF000);
+        }
+        if ((c->user_mode && !(flags & PTE_U)) || (type == UC_MEM_WRITE && !(flags & PTE_W)))
+            goto slow;
+        if (!(host = host_of(m, page))) goto slow;
+        uint32_t nf = flags | ((page >> 32) == c->cxy ? PTE_L : PTE_R)
+                      | (type == UC_MEM_WRITE ? PTE_D : 0);
+        if (nf != flags) *fp = nf;
+        perms = UC_PROT_READ | ((nf & PTE_W) && (nf & PTE_D) ? UC_PROT_WRITE : 0)
+                | (nf & PTE_X ? UC_PROT_EXEC : 0);
+    }
+    e->paddr = (uint64_t)(host - m->window);
+    e->perms = (int)perms;
+    if (c->cs) core_pmap_set(c, (uint32_t)(va >> 12), page >> 12);
+    *c->hflags &= ~MIPS_HFLAG_BMASK;       /* see emulator/ucfix.py */
+    c->fast_fills++;
+    return true;
+slow:
+    c->slow_fills++;
+    {
+        uint64_t paddr = 0;
+        int p = 0;
+        if (!py_tlb_fill(c->py_core, va, type, &paddr, &p)) return false;
+        e->paddr = paddr;
+        e->perms = p;
+        return true;
+    }
+}
+
+uintptr_t core_tlb_fill_addr(void) { return (uintptr_t)&tlb_fill; }
 
 uintptr_t core_block_hook_addr(void) { return (uintptr_t)&block_hook; }
 uintptr_t core_mem_hook_addr(void) { return (uintptr_t)&mem_hook; }

@@ -16,6 +16,20 @@
 
 struct cachesys;
 
+/* The machine's RAM as the native TLB fill sees it (owned by emulator/memory.py). */
+typedef struct almos_mem {
+    int64_t *chunk_win;          /* cxy * chunks_per_cluster + chunk -> window offset, -1 */
+    uint32_t chunks_per_cluster;
+    uint64_t ram_size;           /* bytes of RAM per cluster */
+    uint8_t *window;             /* host address of window offset 0 */
+} almos_mem_t;
+
+/* Unicorn's uc_tlb_entry */
+typedef struct almos_tlb_entry {
+    uint64_t paddr;
+    int perms;
+} almos_tlb_entry_t;
+
 typedef struct almos_core {
     uint64_t instructions;   /* retired, counted per translated block entered */
     uint64_t cycles;         /* instructions + stall cycles charged by the cache model */
@@ -30,6 +44,11 @@ typedef struct almos_core {
     uint32_t *hflags;        /* QEMU's env->hflags of this core (emulator/ucfix.py) */
     uint32_t block_pc;       /* the last translated block entered: its address and size, */
     uint32_t block_size;     /* where an exception's instruction is (Unicorn's PC is stale) */
+    /* the TSAR MMU, as the native TLB fill walks it (mirrors of the Python Core's state) */
+    const almos_mem_t *mem;
+    uint32_t ptpr, mmu_on, user_mode, cxy, data_ext;
+    void *py_core;           /* cffi handle of the Python Core: the slow path */
+    uint64_t fast_fills, slow_fills;
     uint32_t pmap_used;
     uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
     uint32_t pmap_vpn[CORE_PMAP_SIZE];
@@ -41,5 +60,8 @@ int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
 uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
+uintptr_t core_tlb_fill_addr(void);
+/* the Python side of a TLB fill (emulator/core.py): page faults, fetches, devices */
+int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr, int *perms);
 
 #endif
