@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from emulator.core import Core, Trap, TrapKind
 from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
@@ -45,8 +45,6 @@ class CoreSched:
     current: Thread | None = None
     resched: bool = False
     timer_on: bool = False
-    busy_cycles: int = 0
-    idle_since: int | None = 0
 
 
 @dataclass
@@ -60,8 +58,7 @@ class ClusterKernel:
 
 
 class Kernel:
-    def __init__(self, machine: Machine, placement: str = "almos",
-                 stdout: TextIO | None = None, stderr=None) -> None:
+    def __init__(self, machine: Machine, placement: str = "almos", stderr=None) -> None:
         self.machine = machine
         self.topo = machine.topology
         self.clusters_list = self.topo.clusters()
@@ -173,7 +170,6 @@ class Kernel:
             self._timer(s, True)
             now = self.machine.now()
             self.schedule(core)                # an idle core takes it at once
-            s.idle_since = None
             self.machine.wake(core, now)
 
     def block(self, th: Thread, why: str) -> None:
@@ -233,7 +229,6 @@ class Kernel:
                 core.halted = False
                 return
         core.halted = True
-        s.idle_since = core.cycles
         if not any(t.gid == core.gid for t in self.sleepers):
             self._timer(s, False)
 
@@ -376,7 +371,6 @@ class Kernel:
 
     def _retire(self, th: Thread) -> None:
         """Take a thread off its core for good."""
-        was = th.state
         th.state = State.ZOMBIE
         if th in self.sleepers:
             self.sleepers.remove(th)
@@ -386,7 +380,6 @@ class Kernel:
         self.dqdt.thread_removed(th.gid)
         if s.current is th:
             self.resched_core(th.gid)
-        del was
 
     def _reap(self, th: Thread) -> None:
         th.state = State.DEAD

@@ -23,7 +23,6 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         if c is None:
             continue
         cx, cy = xy_of(c.cxy)
-        s = k.sched[gid]
         entry: dict[str, Any] = {"cluster": [cx, cy], "core": c.lid, "gid": gid,
                                  "instructions": c.instructions, "cycles": c.cycles,
                                  "busy_cycles": sum(t.cycles for t in k.threads.values()
@@ -31,7 +30,6 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         entry["idle_cycles"] = max(0, c.cycles - entry["busy_cycles"])
         if cache is not None:
             entry.update({kk: cache["cores"][gid][kk] for kk in ("l1i", "l1d")})
-        del s
         cores.append(entry)
     clusters = []
     for i, cxy in enumerate(topo.clusters()):
