@@ -316,6 +316,8 @@ def sys_read(k: Kernel, th, core, fd, buf, count, *_):
 def _obj(k: Kernel, th: Thread, va: int, cls):
     if va == 0 or va & 3:
         raise SysError(E.EINVAL)
+    # the object must be the caller's writable memory (EFAULT), as libc's objects are
+    th.process.vmm.user_pa(va, True, k.machine.core(th.gid).cxy)
     key = (th.process.pid, va)
     o = k.sync.get(key)
     if o is None or not isinstance(o, cls):
