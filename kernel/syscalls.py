@@ -325,13 +325,15 @@ def _obj(k: Kernel, th: Thread, va: int, cls):
     return o
 
 
-def _mutex_word(th, core, va) -> int:
-    return get_u32(th, core, va)
+def _destroy(k: Kernel, th: Thread, va: int) -> int:
+    """The DESTROY operation of every synchronisation object: forget it."""
+    k.sync.pop((th.process.pid, va), None)
+    return 0
 
 
 def mutex_lock(k: Kernel, th: Thread, core: Core, va: int):
     m = _obj(k, th, va, Mutex)
-    if _mutex_word(th, core, va) == 0:
+    if get_u32(th, core, va) == 0:
         put_u32(th, core, va, 2 if m.waiters else 1)
         return 0
     put_u32(th, core, va, 2)
@@ -362,8 +364,7 @@ def sys_mutex(k: Kernel, th, core, va, op, *_):
         mutex_unlock(k, th, core, va)
         return 0
     if op == 3:
-        k.sync.pop((th.process.pid, va), None)
-        return 0
+        return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -402,8 +403,7 @@ def sys_cond(k: Kernel, th, core, va, op, mva, *_):
     if op == 4:
         if c.waiters:
             raise SysError(E.EBUSY)
-        k.sync.pop((th.process.pid, va), None)
-        return 0
+        return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -434,8 +434,7 @@ def sys_sem(k: Kernel, th, core, va, op, arg, *_):
         put_u32(th, core, arg, s.value)
         return 0
     if op == 4:
-        k.sync.pop((th.process.pid, va), None)
-        return 0
+        return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -459,8 +458,7 @@ def sys_barrier(k: Kernel, th, core, va, op, count, *_):
         th.waiting_on = f"barrier {va:#x}"
         return BLOCK
     if op == 2:
-        k.sync.pop((th.process.pid, va), None)
-        return 0
+        return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -512,8 +510,7 @@ def sys_rwlock(k: Kernel, th, core, va, op, *_):
         _rw_grant(k, rw)
         return 0
     if op == 4:
-        k.sync.pop((th.process.pid, va), None)
-        return 0
+        return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
