@@ -17,7 +17,7 @@ from typing import Any
 from emulator.core import Core, Trap, TrapKind
 from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
 from emulator.machine import Machine
-from emulator.mmu import Access, FaultKind
+from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.dqdt import Dqdt
 from kernel.placement import POLICIES
 from kernel.ppm import Ppm
@@ -131,11 +131,13 @@ class Kernel:
             self._free_now(pa)
 
     def flush_tlbs(self, vmm) -> None:
-        """Forget stale translations of vmm's address space on every core running it."""
-        for s in self.sched:
-            t = s.current
-            if t is not None and t.process.vmm is vmm:
-                self.machine.core(s.gid).flush_tlb()
+        """Forget stale translations of vmm's address space (a TLB shootdown) on every core
+        whose page-table base is one of its PT1s: also the cores whose thread of it is
+        blocked, which keep their translations until it runs there again."""
+        ptprs = {pa >> PTPR_SHIFT for pa in vmm.pt1.values()}
+        for core in self.machine.started_cores():
+            if core.ptpr in ptprs:
+                core.flush_tlb()
 
     # ---- threads and scheduling ---------------------------------------------------------
     def new_tid(self, cxy: int) -> int:

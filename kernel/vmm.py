@@ -60,6 +60,7 @@ class Vmm:
         self.mmap_next = MMAP_BASE
         self.stack_next = STACKS_TOP
         self.spare_stacks: list[Vseg] = []         # stacks of reaped threads, kept mapped
+        self.holes: list[tuple[int, int]] = []       # mmap ranges freed by munmap
         self.resident = 0
         self._pt1_for(owner_cxy)
 
@@ -178,29 +179,68 @@ class Vmm:
             raise SysError(ENOMEM)
 
     def mmap_anon(self, length: int, writable: bool, executable: bool, home: int) -> int:
+        """An anonymous mapping, in a range an earlier munmap freed if one fits (first fit),
+        else above the others; an unmapped guard page follows it."""
         size = (length + PAGE_MASK) & ~PAGE_MASK
-        if size == 0 or self.mmap_next + size > self.stack_next:
-            raise SysError(ENOMEM if size else EINVAL)
+        if size == 0:
+            raise SysError(EINVAL)
+        base = self._take_hole(size + GUARD)
+        if base is None:
+            if self.mmap_next + size > self.stack_next:
+                raise SysError(ENOMEM)
+            base = self.mmap_next
+            self.mmap_next += size + GUARD
         self._reserve(size >> 12)
-        base = self.mmap_next
-        self.mmap_next += size + GUARD
         self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home))
         return base
 
+    def _take_hole(self, size: int) -> int | None:
+        for i, (lo, hi) in enumerate(self.holes):
+            if hi - lo >= size:
+                if hi - lo == size:
+                    del self.holes[i]
+                else:
+                    self.holes[i] = (lo + size, hi)
+                return lo
+        return None
+
+    def _give_hole(self, lo: int, hi: int) -> None:
+        """Return [lo, hi) of the mmap area for reuse, merged with its neighbours."""
+        self.holes.append((lo, hi))
+        self.holes.sort()
+        merged: list[tuple[int, int]] = []
+        for a, b in self.holes:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        self.holes = merged
+
     def munmap(self, base: int, length: int) -> None:
-        v = self.find(base)
-        if v is None or v.type not in (VsegType.ANON, VsegType.STACK) or base & PAGE_MASK:
+        """Unmap [base, base+length) rounded to pages: every anonymous mapping it covers, in
+        whole or in part (a mapping may be split in two). Like Linux, a range with nothing
+        mapped is not an error; one that covers code, data, heap or stacks is (EINVAL)."""
+        if base & PAGE_MASK or length == 0 or base + length > USER_TOP:
             raise SysError(EINVAL)
-        end = min(v.end, (base + length + PAGE_MASK) & ~PAGE_MASK)
-        self.unmap_range(base, end)
-        if base == v.base and end == v.end:
-            self.vsegs.remove(v)
-        elif base == v.base:
-            v.base = end
-        elif end == v.end:
-            v.end = base
-        else:
+        end = (base + length + PAGE_MASK) & ~PAGE_MASK
+        hit = [v for v in self.vsegs if v.base < end and base < v.end]
+        if any(v.type != VsegType.ANON for v in hit):
             raise SysError(EINVAL)
+        for v in hit:
+            lo, hi = max(base, v.base), min(end, v.end)
+            self.unmap_range(lo, hi)
+            if lo == v.base and hi == v.end:
+                self.vsegs.remove(v)
+                self._give_hole(lo, hi + GUARD)     # its guard page goes back with it
+                continue
+            if lo == v.base:
+                v.base = hi
+            elif hi == v.end:
+                v.end = lo
+            else:                                   # a hole in the middle: two mappings
+                self.vsegs.append(replace(v, base=hi))
+                v.end = lo
+            self._give_hole(lo, hi)
 
     def remove_vseg(self, vseg: Vseg) -> None:
         self.unmap_range(vseg.base, vseg.end)

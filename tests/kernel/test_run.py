@@ -210,3 +210,29 @@ def test_exception_pc_is_the_faulting_instruction(tmp_path: Path) -> None:
     pc = int(r.stderr.split("at pc ")[1].split()[0], 16)
     line = next(x for x in dis.splitlines() if x.strip().startswith(f"{pc:x}:"))
     assert "\tlw\t" in line and "0(" in line, line       # the load through the pointer
+
+
+def test_munmap_like_linux(tmp_path: Path) -> None:
+    src = PROGS / "munmap.c"
+    ours, ref = tmp_path / "ours", tmp_path / "ref"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(ours), str(src)],
+                   check=True, capture_output=True)
+    subprocess.run(["mipsel-linux-gnu-gcc", "-O2", "-static", "-o", str(ref), str(src),
+                    "-lpthread"], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(ours))
+    q = subprocess.run(["qemu-mipsel", str(ref)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == q.returncode == 0, r.stderr
+    assert r.stdout == q.stdout
+    assert "pages 0, 2, 3: A A A" in r.stdout
+
+
+def test_stale_translations_are_shot_down(tmp_path: Path) -> None:
+    """A thread blocked on another core keeps its translations: after munmap they must go,
+    or it would read (or write) a page since given to someone else."""
+    exe = tmp_path / "tlb"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "tlb_shootdown.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(exe))
+    assert r.returncode == 139, r.stdout + r.stderr
+    assert "read of 0x40000000, unmapped" in r.stderr
+    assert "after munmap" not in r.stdout
