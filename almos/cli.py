@@ -114,6 +114,11 @@ def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions
                 raise UserError(f"bad {name} '{spec}': {e}") from None
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
+    if stats and stats != "-":
+        try:                                    # before the run, not after it
+            open(stats, "a").close()
+        except OSError as e:
+            raise UserError(f"cannot write statistics to {stats}: {e.strerror}") from None
     return Options(_topology(topology, memory, l1, l2), placement, cache, stats,
                    max_instructions, gdb, gdb_wait)
 

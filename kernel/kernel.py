@@ -188,6 +188,13 @@ class Kernel:
             xcu.set_timer(core.lid, TICK)
         xcu.write((MSK_PTI << 5 | core.lid) << 2, (1 << core.lid) if on else 0)
 
+    def timer_at(self, core: Core, when: int) -> None:
+        """Make the core's timer fire at cycle `when` if that is before its next tick."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        nf = xcu.next_fire[core.lid]
+        if nf is None or when < nf:
+            xcu.next_fire[core.lid] = max(when, core.cycles + 1)
+
     def _switch_out(self, core: Core, s: CoreSched) -> None:
         th = s.current
         if th is None:

@@ -34,6 +34,8 @@ SYS_SBRK, SYS_MUNMAP, SYS_GET_CONFIG, SYS_GET_CORE, SYS_THREAD_EXIT, SYS_MUTEX =
 SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 54, 55, 56
 
 SLEEP_FOREVER = 0xFFFF_FFFF
+MAX_SIGNAL = 64
+SIGNALS_IGNORED = frozenset({17, 18, 23, 28})    # SIGCHLD, SIGCONT, SIGURG, SIGWINCH
 MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
 PROT_WRITE, PROT_EXEC = 2, 4
 ATTR_DETACHED = 1
@@ -135,7 +137,10 @@ def sys_create(k: Kernel, th: Thread, core: Core, tid_out, attr_va, start, arg):
     if stack_addr:
         sp = (stack_addr + (stack_size or DEFAULT_THREAD_STACK)) & ~7
     else:
-        new.stack = p.vmm.add_stack(cxy, stack_size)
+        try:
+            new.stack = p.vmm.add_stack(cxy, stack_size)
+        except SysError as e:               # POSIX: no resources for a thread is EAGAIN
+            raise SysError(E.EAGAIN if e.errno == E.ENOMEM else e.errno) from None
         sp = new.stack.end
     new.start_regs = {"pc": start, "a0": arg, "ra": exit_ra, "sp": sp - 16,
                       "userlocal": tls, "k1": tls}
@@ -196,6 +201,7 @@ def sys_sleep(k: Kernel, th, core, usec, *_):
     th.waiting_on = "sleep"
     k.sleepers.append(th)
     k._timer(k.sched[core.gid], True)
+    k.timer_at(core, th.wake_at)           # finer than the tick for short sleeps
     return BLOCK
 
 
@@ -256,10 +262,12 @@ def sys_thread_info(k: Kernel, th, core, tid, cxyp, lidp, *_):
 
 @syscall(SYS_KILL)
 def sys_kill(k: Kernel, th, core, pid, sig, *_):
+    if not 0 <= sig <= MAX_SIGNAL:
+        raise SysError(E.EINVAL)
     p = k.processes.get(pid)
     if p is None or p.exit_status is not None:
         raise SysError(E.ESRCH)
-    if sig == 0:
+    if sig == 0 or sig in SIGNALS_IGNORED:   # their default action is to do nothing
         return 0
     k.log(f"pid {p.pid:#x} ({p.name}) killed by signal {sig} from pid {th.process.pid:#x}")
     k.exit_process(p, 128 + sig, signal=sig)
@@ -482,8 +490,8 @@ def sys_rwlock(k: Kernel, th, core, va, op, *_):
     rw = _obj(k, th, va, RwLock)
     if op == 0:
         return 0
-    if op in (1, 5):                                     # read lock: writers waiting go first
-        if rw.writer is None and not any(w for _, w in rw.waiters):
+    if op in (1, 5):            # read lock: readers go first while no writer holds it, as
+        if rw.writer is None:   # glibc's default (a reader may take it again, recursively)
             rw.readers += 1
             return 0
         if op == 5:

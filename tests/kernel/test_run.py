@@ -236,3 +236,21 @@ def test_stale_translations_are_shot_down(tmp_path: Path) -> None:
     assert r.returncode == 139, r.stdout + r.stderr
     assert "read of 0x40000000, unmapped" in r.stderr
     assert "after munmap" not in r.stdout
+
+
+@pytest.mark.parametrize("where", ["/nonexistent/dir/stats.json", "/tmp"])
+def test_unwritable_stats_file_is_one_line_before_running(where: str) -> None:
+    r = almos("run", "--stats", where, userland("hello"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "cannot write statistics" in r.stderr and r.stdout == ""
+
+
+def test_kill_checks_signals_and_rwlock_reads_recursively(tmp_path: Path) -> None:
+    exe = tmp_path / "kill_rw"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "kill_rw.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(exe))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "kill -1: -1 EINVAL, 1000: -1 EINVAL, SIGCHLD: 0, alive: 0" in r.stdout
+    assert "killed by 9" in r.stdout
+    assert "recursive rdlock with a writer waiting: 0" in r.stdout
