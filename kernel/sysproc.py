@@ -113,6 +113,8 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
 def sys_wait(k: Kernel, th: Thread, core: Core, pid: int, status_va: int, options: int, *_):
     p = th.process
     pid = s32(pid)
+    if pid <= 0:                   # 0 and -pgid: there are no process groups, every child
+        pid = ANY_CHILD
     children = [c for c in p.children if pid == ANY_CHILD or c.pid == pid]
     if not children:
         raise SysError(E.ECHILD)
@@ -175,4 +177,11 @@ def process_exited(k: Kernel, p: Process) -> None:
             except SysError as e:
                 result = (-1, e.errno)
         k.make_runnable(w, result)
-        return
+        break
+    # other waiters whose child is now gone (another thread reaped it): ECHILD, as Linux
+    for entry in list(parent.wait_queue):
+        w, pid, _ = entry
+        gone = pid == p.pid or (pid == ANY_CHILD and not parent.children)
+        if w.state == State.BLOCKED and gone and p not in parent.children:
+            parent.wait_queue.remove(entry)
+            k.make_runnable(w, (-1, E.ECHILD))

@@ -254,3 +254,17 @@ def test_kill_checks_signals_and_rwlock_reads_recursively(tmp_path: Path) -> Non
     assert "kill -1: -1 EINVAL, 1000: -1 EINVAL, SIGCHLD: 0, alive: 0" in r.stdout
     assert "killed by 9" in r.stdout
     assert "recursive rdlock with a writer waiting: 0" in r.stdout
+
+
+def test_wait_semantics(tmp_path: Path) -> None:
+    exe = tmp_path / "wait_threads"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "wait_threads.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(exe))
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert "waitpid(0) -> child errno 0" in out
+    assert "WNOHANG no children -> -1 errno 10" in out
+    assert out.count("thread waitpid -> kid st 0x400") == 1
+    assert out.count("thread waitpid -> other") == 1          # the loser: ECHILD
+    assert "exit(265) -> 9" in out
