@@ -24,6 +24,7 @@ from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
 from kernel.rpc import RpcCounters
 
+MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
@@ -73,6 +74,8 @@ class Kernel:
                          {c: k.ppm.free_pages for c, k in self.clusters.items()})
         self.processes: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
+        self.thread_log: list[dict] = []          # what --stats reports of dead threads
+        self.process_log: list[dict] = []
         self.sync: dict[tuple[int, int], object] = {}
         self.sleepers: list[Thread] = []
         self.stdin_waiters: deque = deque()
@@ -141,16 +144,40 @@ class Kernel:
 
     # ---- threads and scheduling ---------------------------------------------------------
     def new_tid(self, cxy: int) -> int:
-        ck = self.clusters[cxy]
-        tid = (cxy << 16) | ck.next_tid
-        ck.next_tid += 1
-        return tid
+        return self._new_id(cxy, "next_tid", self.threads)
 
     def new_pid(self, cxy: int) -> int:
+        return self._new_id(cxy, "next_pid", self.processes)
+
+    def _new_id(self, cxy: int, counter: str, in_use: dict) -> int:
+        """cxy << 16 | index, the index in 1..0xFFFF going round and skipping the ids still
+        in use (ids of threads and processes that are gone are given again)."""
         ck = self.clusters[cxy]
-        pid = (cxy << 16) | ck.next_pid
-        ck.next_pid += 1
-        return pid
+        for _ in range(MAX_LOCAL_ID):
+            index = getattr(ck, counter)
+            setattr(ck, counter, index % MAX_LOCAL_ID + 1)
+            if (cxy << 16 | index) not in in_use:
+                return cxy << 16 | index
+        from kernel.errno import EAGAIN, SysError
+        raise SysError(EAGAIN)
+
+    def forget_thread(self, th: Thread) -> None:
+        """A dead thread leaves the tables (its id may be given again); --stats keeps a line."""
+        from kernel.stats import thread_summary
+        th.state = State.DEAD
+        if self.threads.pop(th.tid, None) is th:
+            self.thread_log.append(thread_summary(self, th))
+        th.process.threads.pop(th.tid, None)
+        th.ctx = None
+
+    def forget_process(self, p: Process) -> None:
+        """A reaped process (or one nobody will wait for) leaves the tables; --stats keeps a
+        line. The Process object lives on for whoever holds it (almos run's exit status)."""
+        if self.processes.get(p.pid) is p:
+            del self.processes[p.pid]
+            self.process_log.append({"pid": p.pid, "name": p.name,
+                                     "exit_status": p.exit_status, "killed_by": p.killed_by})
+        p.elf = None
 
     def add_thread(self, th: Thread) -> None:
         self.threads[th.tid] = th
@@ -391,11 +418,10 @@ class Kernel:
             self.resched_core(th.gid)
 
     def _reap(self, th: Thread) -> None:
-        th.state = State.DEAD
-        th.process.threads.pop(th.tid, None)    # the kernel's table keeps it for --stats
         if th.stack is not None and th.process.exit_status is None:
             th.process.vmm.release_stack(th.stack)
             th.stack = None
+        self.forget_thread(th)
 
     def _deliver_join(self, joiner: Thread, th: Thread) -> None:
         if joiner.join_out:
@@ -413,8 +439,7 @@ class Kernel:
         for th in list(p.threads.values()):
             if th.alive:
                 self._retire(th)
-            th.state = State.DEAD
-        p.threads.clear()
+            self.forget_thread(th)
         for key in [k for k in self.sync if k[0] == p.pid]:
             del self.sync[key]
 
@@ -437,6 +462,8 @@ class Kernel:
             self.make_runnable(w, (p.pid, 0))
         p.waiters.clear()
         self.on_process_exit(p)
+        if p.parent is None:                      # nobody will wait for it
+            self.forget_process(p)
         if not self.processes_alive():
             self.machine.power_off()
 

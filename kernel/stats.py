@@ -11,12 +11,27 @@ from emulator.topology import xy_of
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
+    from kernel.process import Thread
+
+
+def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:
+    """What --stats says of one thread (kept when the thread itself is gone)."""
+    topo = k.topo
+    return {"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
+            "cluster": list(xy_of(topo.core_cxy(t.gid))),
+            "core": t.gid % topo.cores_per_cluster, "gid": t.gid,
+            "instructions": t.instructions, "cycles": t.cycles, "syscalls": t.syscalls,
+            "state": t.state.value}
 
 
 def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
     m = k.machine
     topo = k.topo
     cache = m.cache.stats() if m.cache is not None else None
+    threads = k.thread_log + [thread_summary(k, t) for t in k.threads.values()]
+    busy: dict[int, int] = {}
+    for t in threads:
+        busy[t["gid"]] = busy.get(t["gid"], 0) + t["cycles"]
     cores = []
     for gid in range(topo.ncores):
         c = m._cores[gid]
@@ -25,8 +40,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         cx, cy = xy_of(c.cxy)
         entry: dict[str, Any] = {"cluster": [cx, cy], "core": c.lid, "gid": gid,
                                  "instructions": c.instructions, "cycles": c.cycles,
-                                 "busy_cycles": sum(t.cycles for t in k.threads.values()
-                                                    if t.gid == gid)}
+                                 "busy_cycles": busy.get(gid, 0)}
         entry["idle_cycles"] = max(0, c.cycles - entry["busy_cycles"])
         if cache is not None:
             entry.update({kk: cache["cores"][gid][kk] for kk in ("l1i", "l1d")})
@@ -38,12 +52,6 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         if cache is not None:
             entry.update(cache["clusters"][i])
         clusters.append(entry)
-    threads = [{"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
-                "cluster": list(xy_of(topo.core_cxy(t.gid))),
-                "core": t.gid % topo.cores_per_cluster,
-                "gid": t.gid, "instructions": t.instructions, "cycles": t.cycles,
-                "syscalls": t.syscalls, "state": t.state.value}
-               for t in k.threads.values()]
     total_instr = sum(c["instructions"] for c in cores)
     return {
         "machine": {"topology": topo.name, "x": topo.x_size, "y": topo.y_size,
@@ -59,8 +67,9 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         "cores": cores,
         "clusters": clusters,
         "threads": threads,
-        "processes": [{"pid": p.pid, "name": p.name, "exit_status": p.exit_status,
-                       "killed_by": p.killed_by} for p in k.processes.values()],
+        "processes": k.process_log + [{"pid": p.pid, "name": p.name,
+                                       "exit_status": p.exit_status, "killed_by": p.killed_by}
+                                      for p in k.processes.values()],
         "rpc": {"by_kind": dict(k.rpc.by_kind),
                 "by_pair": [[list(xy_of(a)), list(xy_of(b)), n]
                             for (a, b), n in sorted(k.rpc.by_pair.items())]},

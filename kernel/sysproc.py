@@ -123,6 +123,7 @@ def sys_wait(k: Kernel, th: Thread, core: Core, pid: int, status_va: int, option
     for c in children:
         if c.exit_status is not None:
             p.children.remove(c)
+            k.forget_process(c)
             if status_va:
                 put_u32(th, core, status_va, c.exit_status)
             return c.pid
@@ -155,6 +156,8 @@ def process_exited(k: Kernel, p: Process) -> None:
             k.log(f"pid {p.pid:#x} ({p.name}): I/O error writing the disk back")
     for c in p.children:
         c.parent = None
+        if c.exit_status is not None:             # a zombie nobody will reap now
+            k.forget_process(c)
     p.children.clear()
     p.wait_queue.clear()
     parent = p.parent
@@ -169,6 +172,7 @@ def process_exited(k: Kernel, p: Process) -> None:
             continue
         parent.wait_queue.remove(entry)
         parent.children.remove(p)
+        k.forget_process(p)
         result = (p.pid, 0)
         if status_va:
             try:

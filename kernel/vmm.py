@@ -383,3 +383,5 @@ class Vmm:
         self.code.clear()
         self.pt2.clear()
         self.pt1.clear()
+        self.vsegs.clear()                  # they hold the program's bytes
+        self.spare_stacks.clear()

@@ -26,7 +26,12 @@ class HostConsole:
     """The host side of channel 0: non-blocking reads of a file descriptor, writes to a stream."""
 
     def __init__(self, infd: int | None = None, out: BinaryIO | None = None) -> None:
-        self.infd = sys.stdin.fileno() if infd is None else infd
+        if infd is None:
+            try:
+                infd = sys.stdin.fileno()
+            except (AttributeError, OSError, ValueError):   # no real stdin: no input
+                infd = -1
+        self.infd = infd
         self.out = out if out is not None else sys.stdout.buffer
         self.eof = False
         try:                    # a person typing, or a pipe or file of commands

@@ -268,3 +268,27 @@ def test_wait_semantics(tmp_path: Path) -> None:
     assert out.count("thread waitpid -> kid st 0x400") == 1
     assert out.count("thread waitpid -> other") == 1          # the loser: ECHILD
     assert "exit(265) -> 9" in out
+
+
+def test_thread_ids_wrap_without_collisions(tmp_path: Path) -> None:
+    exe = tmp_path / "tid_wrap"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "tid_wrap.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", "-t", "2x2x1", str(exe), "66000", timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "join long-lived: e=0 r=0x1234" in r.stdout
+
+
+def test_dead_threads_and_processes_leave_the_kernel_tables() -> None:
+    """A long session must not grow: dead threads keep only a --stats line."""
+    from almos.session import Options, build
+    from emulator.elf import parse_elf
+    from emulator.topology import load_topology
+    machine, kernel = build(Options(load_topology("1x1x2"), cache="off"))
+    elf = parse_elf(Path(userland("threads64")).read_bytes())
+    p = kernel.spawn(elf, ["threads64"], [])
+    machine.run()
+    assert p.exit_status == 0
+    assert kernel.threads == {} and kernel.processes == {}
+    assert len(kernel.thread_log) > 64 and all(t.ctx is None for t in p.threads.values())
+    assert kernel.process_log[0]["pid"] == p.pid
