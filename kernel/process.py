@@ -70,6 +70,7 @@ class Process:
     killed_by: str = ""
     waiters: list[Thread] = field(default_factory=list)
     elf: Any = None
+    ignored: set[int] = field(default_factory=set)   # signals set to SIG_IGN (fork keeps them)
     wait_queue: list[Any] = field(default_factory=list)  # threads in WAIT for a child (sysproc)
 
     @property

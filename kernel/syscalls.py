@@ -36,6 +36,9 @@ SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 54, 55, 56
 SLEEP_FOREVER = 0xFFFF_FFFF
 MAX_SIGNAL = 64
 SIGNALS_IGNORED = frozenset({17, 18, 23, 28})    # SIGCHLD, SIGCONT, SIGURG, SIGWINCH
+UNCATCHABLE = frozenset({9, 19})                  # SIGKILL, SIGSTOP
+SIG_DFL, SIG_IGN = 0, 1
+SYS_SIGNAL = 32
 MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
 PROT_WRITE, PROT_EXEC = 2, 4
 ATTR_DETACHED = 1
@@ -267,11 +270,27 @@ def sys_kill(k: Kernel, th, core, pid, sig, *_):
     p = k.processes.get(pid)
     if p is None or p.exit_status is not None:
         raise SysError(E.ESRCH)
-    if sig == 0 or sig in SIGNALS_IGNORED:   # their default action is to do nothing
-        return 0
+    if sig == 0 or sig in SIGNALS_IGNORED or (sig in p.ignored and sig not in UNCATCHABLE):
+        return 0                               # their default action, or SIG_IGN: nothing
     k.log(f"pid {p.pid:#x} ({p.name}) killed by signal {sig} from pid {th.process.pid:#x}")
     k.exit_process(p, 128 + sig, signal=sig)
     return NORETURN if p is th.process else 0
+
+
+@syscall(SYS_SIGNAL)
+def sys_signal(k: Kernel, th, core, sig, handler, *_):
+    """A signal's disposition: SIG_DFL or SIG_IGN (no handlers: ENOSYS); the previous one."""
+    if not 1 <= sig <= MAX_SIGNAL or sig in UNCATCHABLE:
+        raise SysError(E.EINVAL)
+    if handler not in (SIG_DFL, SIG_IGN):
+        raise SysError(E.ENOSYS)
+    ignored = th.process.ignored
+    old = SIG_IGN if sig in ignored else SIG_DFL
+    if handler == SIG_IGN:
+        ignored.add(sig)
+    else:
+        ignored.discard(sig)
+    return old
 
 
 @syscall(SYS_PS)

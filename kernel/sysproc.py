@@ -41,6 +41,7 @@ def sys_fork(k: Kernel, th: Thread, core: Core, *_):
     vmm = parent.vmm.clone(cxy)
     child = Process(k.new_pid(cxy), parent.name, cxy, vmm, argv=list(parent.argv),
                     parent=parent, cwd=parent.cwd, elf=parent.elf)
+    child.ignored = set(parent.ignored)
     child.fds = dict(parent.fds)
     for f in child.fds.values():
         if hasattr(f, "refs"):

@@ -46,6 +46,7 @@ O_APPEND, O_CREAT, O_TRUNC, O_EXCL = 0x8, 0x100, 0x200, 0x400
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 
 # struct almos_stat / almos_dirent (docs/ABI.md)
+SIGPIPE = 13
 S_IFIFO, S_IFCHR, S_IFDIR, S_IFREG = 0o010000, 0o020000, 0o040000, 0o100000
 DT_CHR, DT_DIR, DT_REG = 2, 4, 8
 STAT_FORMAT = "<8I"
@@ -254,7 +255,8 @@ class Pipe:
 
     A reader blocks while the buffer is empty and a writer is left; it gets 0 (end of file) once
     every write end is closed. A writer blocks until all its bytes are in the buffer; with no
-    read end left it gets EPIPE (or the count written so far).
+    read end left it is killed by SIGPIPE, as on Linux, or gets EPIPE if it ignores SIGPIPE
+    (or the count written so far).
     """
 
     ino_next = 1
@@ -287,9 +289,12 @@ class Pipe:
         return BLOCK
 
     def write(self, th: Thread, core: Core, data: bytes) -> object:
-        from kernel.syscalls import BLOCK
+        from kernel.syscalls import BLOCK, NORETURN
         if self.readers == 0:
-            raise SysError(E.EPIPE)
+            if SIGPIPE in th.process.ignored:
+                raise SysError(E.EPIPE)
+            self.k.exit_process(th.process, 128 + SIGPIPE, signal=SIGPIPE)
+            return NORETURN
         if not data:
             return 0
         w = _Writer(th, data)
@@ -335,7 +340,12 @@ class Pipe:
                     continue
                 if self.readers == 0:
                     self.wwait.popleft()
-                    k.make_runnable(w.th, (w.done, 0) if w.done else (-1, E.EPIPE))
+                    if w.done:
+                        k.make_runnable(w.th, (w.done, 0))
+                    elif SIGPIPE in w.th.process.ignored:
+                        k.make_runnable(w.th, (-1, E.EPIPE))
+                    else:
+                        k.exit_process(w.th.process, 128 + SIGPIPE, signal=SIGPIPE)
                     continue
                 before = w.done
                 self._fill(w)

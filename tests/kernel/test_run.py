@@ -292,3 +292,13 @@ def test_dead_threads_and_processes_leave_the_kernel_tables() -> None:
     assert kernel.threads == {} and kernel.processes == {}
     assert len(kernel.thread_log) > 64 and all(t.ctx is None for t in p.threads.values())
     assert kernel.process_log[0]["pid"] == p.pid
+
+
+def test_sigpipe_kills_unless_ignored(tmp_path: Path) -> None:
+    exe = tmp_path / "sigpipe"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "sigpipe.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(exe))
+    assert r.returncode == 141 and r.stdout == "", r.stdout + r.stderr
+    r = almos("run", "--cache", "off", str(exe), "ignore")
+    assert r.returncode == 0 and "write: -1 EPIPE" in r.stdout, r.stdout + r.stderr

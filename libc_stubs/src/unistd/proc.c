@@ -126,12 +126,15 @@ int raise(int sig)
 }
 
 /* No handlers: only the defaults exist. */
+/* Dispositions only (SIG_DFL, SIG_IGN): ALMOS delivers no signal to a handler. */
 sighandler_t signal(int sig, sighandler_t handler)
 {
-    if (handler == SIG_DFL)
-        return SIG_DFL;
-    errno = ENOSYS;
-    return SIG_ERR;
+    if (handler != SIG_DFL && handler != SIG_IGN) {
+        errno = ENOSYS;
+        return SIG_ERR;
+    }
+    long old = __sys2(SYS_SIGNAL, sig, (long)handler);
+    return old < 0 ? SIG_ERR : (sighandler_t)old;
 }
 
 int sched_yield(void)
