@@ -40,7 +40,7 @@ UNCATCHABLE = frozenset({9, 19})                  # SIGKILL, SIGSTOP
 SIG_DFL, SIG_IGN = 0, 1
 SYS_SIGNAL = 32
 MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
-PROT_WRITE, PROT_EXEC = 2, 4
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 ATTR_DETACHED = 1
 
 Handler = Callable[["Kernel", Thread, Core, int, int, int, int], object]
@@ -318,7 +318,7 @@ def sys_mmap(k: Kernel, th, core, args_va, *_):
     if flags & MAP_FIXED or length == 0:
         raise SysError(E.EINVAL)
     return th.process.vmm.mmap_anon(length, bool(prot & PROT_WRITE), bool(prot & PROT_EXEC),
-                                    core.cxy)
+                                    core.cxy, readable=bool(prot & PROT_READ))
 
 
 @syscall(SYS_MUNMAP)

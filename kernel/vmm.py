@@ -178,7 +178,8 @@ class Vmm:
         if pages > 0 and pages > self.k.dqdt.root.free_pages:
             raise SysError(ENOMEM)
 
-    def mmap_anon(self, length: int, writable: bool, executable: bool, home: int) -> int:
+    def mmap_anon(self, length: int, writable: bool, executable: bool, home: int,
+                  readable: bool = True) -> int:
         """An anonymous mapping, in a range an earlier munmap freed if one fits (first fit),
         else above the others; an unmapped guard page follows it."""
         size = (length + PAGE_MASK) & ~PAGE_MASK
@@ -191,7 +192,8 @@ class Vmm:
             base = self.mmap_next
             self.mmap_next += size + GUARD
         self._reserve(size >> 12)
-        self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home))
+        self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home,
+                      readable=readable or writable or executable))
         return base
 
     def _take_hole(self, size: int) -> int | None:
@@ -260,7 +262,7 @@ class Vmm:
     def fault(self, va: int, access: Access, toucher: int) -> bool:
         """Map the page holding va for an access from cluster `toucher`; False if not allowed."""
         v = self.find(va)
-        if v is None or va >= USER_TOP:
+        if v is None or va >= USER_TOP or not v.readable:
             return False
         if (access == Access.WRITE and not v.writable) or \
                 (access == Access.FETCH and not v.executable):
@@ -295,7 +297,7 @@ class Vmm:
     def user_pa(self, va: int, write: bool, toucher: int) -> int:
         va &= 0xFFFF_FFFF
         v = self.find(va)
-        if v is None or (write and not v.writable):
+        if v is None or not v.readable or (write and not v.writable):
             raise SysError(EFAULT)
         vpn = va >> 12
         if v.type == VsegType.CODE and self.replicate:

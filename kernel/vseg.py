@@ -36,6 +36,7 @@ class Vseg:
     home: int | None = None        # cluster for STACK/ANON pages (placement)
     file_data: bytes = b""         # initial contents (ELF bytes), file_base..+len
     file_base: int = 0
+    readable: bool = True          # False: PROT_NONE, every access faults
 
     def contains(self, va: int) -> bool:
         return self.base <= va < self.end

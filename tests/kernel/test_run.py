@@ -302,3 +302,11 @@ def test_sigpipe_kills_unless_ignored(tmp_path: Path) -> None:
     assert r.returncode == 141 and r.stdout == "", r.stdout + r.stderr
     r = almos("run", "--cache", "off", str(exe), "ignore")
     assert r.returncode == 0 and "write: -1 EPIPE" in r.stdout, r.stdout + r.stderr
+
+
+def test_prot_none_mapping_faults(tmp_path: Path) -> None:
+    exe = tmp_path / "prot_none"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(PROGS / "prot_none.c")], check=True, capture_output=True)
+    r = almos("run", "--cache", "off", str(exe))
+    assert r.returncode == 139 and "read of 0x40000000" in r.stderr, r.stderr
