@@ -136,6 +136,7 @@ class RegularFile(OpenFile):
         super().__init__()
         self.vfs = vfs
         self.node = node
+        vfs.opened[id(node)] = vfs.opened.get(id(node), 0) + 1
         acc = flags & O_ACCMODE
         self.readable = acc in (O_RDONLY, O_RDWR)
         self.writable = acc in (O_WRONLY, O_RDWR)
@@ -176,6 +177,16 @@ class RegularFile(OpenFile):
         return self.vfs.fat_stat(self.node)
 
     def release(self) -> None:
+        opened = self.vfs.opened
+        opened[id(self.node)] -= 1
+        if not opened[id(self.node)]:
+            del opened[id(self.node)]
+            if self.node.nlink == 0:                # unlinked while open: its data goes now
+                with fs_errors():
+                    self.vfs.fs_().release(self.node)
+                self.vfs.dirty = True
+                self.vfs.sync()
+                return
         if self.writable:
             self.vfs.sync()
 
@@ -423,6 +434,7 @@ class Vfs:
         self.fs = fs
         self.dev = dev
         self.dirty = False                 # FAT32 state changed since the last sync
+        self.opened: dict[int, int] = {}   # id(inode) -> open regular files on it
         self.ntty = min(len(TTY_NAMES), k.machine.tty.nchannels)
 
     def fs_(self) -> Fat32:
@@ -584,7 +596,9 @@ class Vfs:
             raise SysError(E.EISDIR)
         d, name = self._parent(parts)
         with fs_errors():
-            self.fs_().unlink(d, name)
+            fs = self.fs_()
+            node = fs.lookup(d, name)
+            fs.unlink(d, name, keep_data=id(node) in self.opened)
         self.dirty = True
 
     def rmdir(self, cwd: str, path: str) -> None:

@@ -219,6 +219,7 @@ class Inode:
         self.name = name
         self.is_dir = is_dir
         self.first_cluster = first_cluster  # 0: no data yet (an empty file)
+        self.detached = False  # unlinked while open: no entry, data kept until release()
         self.size = size  # bytes; always 0 for directories, as on disk
         self.attr = attr
         self.parent = parent  # None for the root
@@ -859,7 +860,7 @@ class Fat32:
         """Write data at offset, growing the file (a gap reads as zeros); returns len(data)."""
         if node.is_dir:
             raise FsError(EISDIR, f"{node.name!r} is a directory")
-        if node.nlink == 0:
+        if node.nlink == 0 and not node.detached:
             raise FsError(ENOENT, f"{node.name!r} was removed")
         if offset < 0:
             raise FsError(EINVAL, "negative offset")
@@ -885,7 +886,7 @@ class Fat32:
         """Make a file size bytes long: shrinking frees clusters, growing appends zeros."""
         if node.is_dir:
             raise FsError(EISDIR, f"{node.name!r} is a directory")
-        if node.nlink == 0:
+        if node.nlink == 0 and not node.detached:
             raise FsError(ENOENT, f"{node.name!r} was removed")
         if not 0 <= size <= MAX_FILE_SIZE:
             raise FsError(EINVAL if size < 0 else EFBIG, f"bad size {size}")
@@ -932,12 +933,30 @@ class Fat32:
         self._write_entries(node, 0, dot + dotdot)
         return node
 
-    def unlink(self, d: Inode, name: str) -> None:
-        """Remove a file and free its clusters (EISDIR for a directory)."""
+    def unlink(self, d: Inode, name: str, keep_data: bool = False) -> None:
+        """Remove a file and free its clusters (EISDIR for a directory). keep_data: the file
+        is still open somewhere: only its entry goes; its clusters stay, readable and
+        writable through the inode, until release(node) (POSIX's unlink of an open file)."""
         node = self.lookup(d, name)
         if node.is_dir:
             raise FsError(EISDIR, f"{name!r} is a directory")
-        self._drop(node)
+        if not keep_data:
+            self._drop(node)
+            return
+        parent = node.parent
+        assert parent is not None and node.slot is not None, "unlinking the root"
+        self._mark_free(parent, node.slot[2], node.slot[1])
+        self._nodes.pop(node.ino, None)
+        node.nlink = 0
+        node.slot = None
+        node.detached = True                  # data kept until release()
+
+    def release(self, node: Inode) -> None:
+        """Free the clusters of a file unlinked while it was open (its last close)."""
+        assert node.detached, "releasing a linked file"
+        self._free(self._chain(node))
+        node.first_cluster, node.size, node.clusters = 0, 0, []
+        node.detached = False
 
     def rmdir(self, d: Inode, name: str) -> None:
         """Remove an empty directory (ENOTEMPTY otherwise)."""

@@ -187,3 +187,23 @@ def test_syscall_fuzz_never_crashes_the_kernel(disk: Disk, tmp_path: Path) -> No
         assert "fuzz: 4320 calls answered" in r.stdout
         assert "Traceback" not in r.stderr
     disk.fsck()
+
+
+def test_unlink_while_open(disk: Disk, tmp_path: Path) -> None:
+    exe = tmp_path / "unlink_open"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
+                    str(Path(__file__).parent / "progs" / "unlink_open.c")], check=True,
+                   capture_output=True)
+    before = subprocess.run(["fsck.fat", "-n", str(disk.path)], capture_output=True,
+                            text=True).stdout.splitlines()[-1]
+    r = subprocess.run([sys.executable, "-m", "almos.cli", "run", "--cache", "off", "--disk",
+                        str(disk.path), str(exe)], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout == ("unlink: 0\nstat after unlink: -1\nread after unlink: 8 q\n"
+                        "write after unlink: 4\nsize: 65536\nclose: 0\n")
+    assert not disk.exists("/home/tmpfile")
+    disk.fsck()
+    after = subprocess.run(["fsck.fat", "-n", str(disk.path)], capture_output=True,
+                           text=True).stdout.splitlines()[-1]
+    assert before.split(",")[1] == after.split(",")[1]        # every cluster came back
