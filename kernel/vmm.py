@@ -350,13 +350,17 @@ class Vmm:
         """
         child = Vmm(self.k, owner_cxy)
         try:
+            spare = {id(v) for v in self.spare_stacks}
             for v in self.vsegs:
                 nv = child.add(replace(v))
                 if v is self.heap:
                     child.heap = nv
+                if id(v) in spare:
+                    child.spare_stacks.append(nv)
             if self.heap is not None:
                 child.brk = self.brk
             child.mmap_next, child.stack_next = self.mmap_next, self.stack_next
+            child.holes = list(self.holes)
             for vpn, frame in self.pages.items():
                 v = child.find(vpn << 12)
                 assert v is not None, f"vmm.clone: page {vpn:#x} outside every vseg"
