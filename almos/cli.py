@@ -114,7 +114,7 @@ def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions
                 raise UserError(f"bad {name} '{spec}': {e}") from None
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
-    if stats and stats != "-":
+    if stats is not None and stats != "-":
         try:                                    # before the run, not after it
             open(stats, "a").close()
         except OSError as e:

@@ -121,13 +121,18 @@ def load_topology(spec: str | None = None, memory: str | None = None,
     if path is not None:
         try:
             data = tomllib.loads(path.read_text())
-            m = data["machine"]
-            fields = dict(x_size=int(m["x"]), y_size=int(m["y"]),
-                          cores_per_cluster=int(m["cores"]),
+            m, c = data.get("machine"), data.get("cache", {})
+            if not isinstance(m, dict) or not isinstance(c, dict):
+                raise ValueError("needs a [machine] table (and [cache] is a table)")
+            missing = [k for k in ("x", "y", "cores") if k not in m]
+            if missing:
+                raise ValueError(f"[machine] lacks {', '.join(missing)}")
+            if not all(isinstance(m[k], int) for k in ("x", "y", "cores")):
+                raise ValueError("x, y and cores are whole numbers")
+            fields = dict(x_size=m["x"], y_size=m["y"], cores_per_cluster=m["cores"],
                           ram_per_cluster=parse_size(str(m.get("memory", "64M"))))
-            c = data.get("cache", {})
             fields.update({k: str(c[k]) for k in ("l1", "l2") if k in c})
-        except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as e:
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as e:
             if isinstance(e, TopologyError):
                 raise
             raise TopologyError(f"bad machine file {path}: {e}") from None
@@ -145,4 +150,10 @@ def load_topology(spec: str | None = None, memory: str | None = None,
         fields["l1"] = l1
     if l2:
         fields["l2"] = l2
-    return Topology(**fields)
+    topo = Topology(**fields)
+    from emulator.cache import CacheConfig
+    try:                                   # each geometry, and that they fit together
+        CacheConfig.from_strings(l1=topo.l1, l2=topo.l2)
+    except ValueError as e:
+        raise TopologyError(f"bad cache geometry: {e}") from None
+    return topo

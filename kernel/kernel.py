@@ -19,6 +19,7 @@ from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.dqdt import Dqdt
+from kernel.errno import SysError
 from kernel.placement import POLICIES
 from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
@@ -74,7 +75,7 @@ class Kernel:
                          {c: k.ppm.free_pages for c, k in self.clusters.items()})
         self.processes: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
-        self.thread_log: list[dict] = []          # what --stats reports of dead threads
+        self.thread_log: list[Thread] = []        # dead threads, for --stats
         self.process_log: list[dict] = []
         self.sync: dict[tuple[int, int], object] = {}
         self.sleepers: list[Thread] = []
@@ -158,15 +159,16 @@ class Kernel:
             setattr(ck, counter, index % MAX_LOCAL_ID + 1)
             if (cxy << 16 | index) not in in_use:
                 return cxy << 16 | index
-        from kernel.errno import EAGAIN, SysError
+        from kernel.errno import EAGAIN
         raise SysError(EAGAIN)
 
     def forget_thread(self, th: Thread) -> None:
         """A dead thread leaves the tables (its id may be given again); --stats keeps a line."""
-        from kernel.stats import thread_summary
         th.state = State.DEAD
         if self.threads.pop(th.tid, None) is th:
-            self.thread_log.append(thread_summary(self, th))
+            # kept as is (small once its context is gone): its numbers are read at the end,
+            # after its last stretch on a core was counted when it left the core
+            self.thread_log.append(th)
         th.process.threads.pop(th.tid, None)
         th.ctx = None
 
@@ -197,9 +199,8 @@ class Kernel:
         running = self.machine._running_core
         if s.current is None and (running is None or running.gid != core.gid):
             self._timer(s, True)
-            now = self.machine.now()
-            self.schedule(core)                # an idle core takes it at once
-            self.machine.wake(core, now)
+            self.machine.wake(core, self.machine.now())   # its clock catches up (idle time)
+            self.schedule(core)                # then it takes the thread at once
 
     def block(self, th: Thread, why: str) -> None:
         th.state = State.BLOCKED
@@ -367,7 +368,11 @@ class Kernel:
         if th is None or kind != FaultKind.UNMAPPED:
             return False
         self.current_cxy = core.cxy
-        return th.process.vmm.fault(vaddr, access, core.cxy)
+        try:
+            return th.process.vmm.fault(vaddr, access, core.cxy)
+        except SysError:                  # out of memory for its page tables: killed
+            self.oom = True
+            return False
 
     def on_trap(self, core: Core, trap: Trap) -> None:
         th = self.sched[core.gid].current

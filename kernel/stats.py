@@ -28,7 +28,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
     m = k.machine
     topo = k.topo
     cache = m.cache.stats() if m.cache is not None else None
-    threads = k.thread_log + [thread_summary(k, t) for t in k.threads.values()]
+    threads = [thread_summary(k, t) for t in (*k.thread_log, *k.threads.values())]
     busy: dict[int, int] = {}
     for t in threads:
         busy[t["gid"]] = busy.get(t["gid"], 0) + t["cycles"]

@@ -277,12 +277,19 @@ class Vmm:
             self.k.oom = True
             return False
         self._fill(frame, v, vpn << 12)
-        if replica:
-            self.code[(vpn, toucher)] = frame
-            self._map(vpn, frame, v, only=toucher)
-        else:
-            self.pages[vpn] = frame
-            self._map(vpn, frame, v)
+        try:
+            if replica:
+                self._map(vpn, frame, v, only=toucher)
+                self.code[(vpn, toucher)] = frame
+            else:
+                self._map(vpn, frame, v)
+                self.pages[vpn] = frame
+        except SysError:                  # no frame left for a page table: out of memory
+            for copy in self.pt1:           # the copies mapped so far forget the frame
+                self._write_pte(copy, vpn, None, 0)
+            self.k.free_frame(frame)
+            self.k.oom = True
+            return False
         return True
 
     def _fill(self, frame: int, v: Vseg, va: int) -> None:

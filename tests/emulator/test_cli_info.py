@@ -80,3 +80,17 @@ def test_info_error_in_process_runner():
     r = CliRunner().invoke(main, ["info", "--topology", "17x1x1"])
     assert r.exit_code == 2
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("text,message", [
+    ("machine = 3\n", "needs a [machine] table"),
+    ("[machine]\nx=1.5\ny=1\ncores=1\n", "whole numbers"),
+    ("[machine]\nx=1\ncores=1\n", "lacks y"),
+    ('[machine]\nx=1\ny=1\ncores=1\n[cache]\nl1="junk"\n', "bad cache geometry"),
+])
+def test_bad_preset_file_is_one_line(tmp_path, text: str, message: str) -> None:
+    f = tmp_path / "m.toml"
+    f.write_text(text)
+    r = subprocess.run([sys.executable, "-m", "almos.cli", "info", "-t", str(f)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr, r.stderr

@@ -55,6 +55,10 @@ def test_stats_json_shape(tmp_path: Path) -> None:
         assert key in cl
     assert len(d["traffic"]) == 4 and all(len(row) == 4 for row in d["traffic"])
     assert {t["process"] for t in d["threads"]} == {"matmul"} and len(d["threads"]) == 4
+    # every instruction is some thread's, and no core is busier than its clock
+    assert sum(t["instructions"] for t in d["threads"]) == d["summary"]["instructions"]
+    for c in d["cores"]:
+        assert c["busy_cycles"] + c["idle_cycles"] == c["cycles"]
 
 
 def test_stats_tables_on_stderr() -> None:

@@ -310,3 +310,37 @@ def test_prot_none_mapping_faults(tmp_path: Path) -> None:
                     str(PROGS / "prot_none.c")], check=True, capture_output=True)
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 139 and "read of 0x40000000" in r.stderr, r.stderr
+
+
+def test_out_of_memory_for_page_tables_kills_only_the_process(tmp_path: Path) -> None:
+    """Memory runs out while a page table is needed: the process is killed, not the emulator."""
+    src = tmp_path / "memhog.c"
+    src.write_text("""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    for (int i = 0; i < 40; i++) {
+        char *p = malloc(1 << 20);
+        if (!p) { printf("malloc failed at %d\\n", i); return 0; }
+        memset(p, 1, 1 << 20);
+    }
+    return 1;
+}
+""")
+    exe = tmp_path / "memhog"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe), str(src)],
+                   check=True, capture_output=True)
+    for topo in ("2x2x1", "1x1x1"):
+        r = almos("run", "--cache", "off", "-t", topo, "-m", "8M", str(exe))
+        assert "Traceback" not in r.stderr, r.stderr
+        assert r.returncode in (0, 137), r.stderr
+        assert "malloc failed" in r.stdout or "out of memory" in r.stderr
+
+
+@pytest.mark.parametrize("opts", [["--l1", "8K:2:32"], ["--l2", "256K:16:128"],
+                                  ["--stats", ""]])
+def test_bad_cache_geometry_and_stats_path_are_one_line(opts: list[str]) -> None:
+    r = almos("run", *opts, userland("hello"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
