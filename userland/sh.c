@@ -35,6 +35,7 @@
 #define RC_FILE         "/etc/rc"
 #define BIN_DIR         "/bin/"
 #define LINE_LEN        1024            /* longest command line */
+#define LINE_TOO_LONG   (-2)            /* read_line(): the line did not fit */
 #define WORDS_LEN       (4 * LINE_LEN)  /* room for words after $ expansion */
 #define MAX_ARGS        64
 #define MAX_CMDS        2               /* one pipe at most */
@@ -134,7 +135,7 @@ static void error(const char *who, const char *what)
  */
 static int read_line(int fd, char *buf, int size)
 {
-    int len = 0, got_any = 0;
+    int len = 0, got_any = 0, too_long = 0;
     char c;
     while (read(fd, &c, 1) == 1) {
         got_any = 1;
@@ -147,8 +148,12 @@ static int read_line(int fd, char *buf, int size)
         }
         if (len < size - 1)
             buf[len++] = c;
+        else
+            too_long = 1;               /* the rest of the line is read and dropped */
     }
     buf[len] = '\0';
+    if (too_long)
+        return LINE_TOO_LONG;
     return got_any ? len : -1;
 }
 
@@ -554,6 +559,12 @@ static int builtin_cp(int argc, char **argv, int in, int out)
         snprintf(dst, sizeof dst, "%s", argv[2]);
     }
 
+    struct stat s1, s2;
+    if (stat(src, &s1) == 0 && stat(dst, &s2) == 0 && s1.st_ino == s2.st_ino &&
+        s1.st_dev == s2.st_dev) {
+        error("cp", "source and destination are the same file");
+        return STATUS_FAIL;
+    }
     int from = open(src, O_RDONLY);
     if (from < 0) {
         error(src, strerror(errno));
@@ -639,7 +650,7 @@ struct signal_name {
 static const struct signal_name signal_names[] = {
     { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
     { "ABRT", SIGABRT }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV }, { "TERM", SIGTERM },
-    { "BUS", SIGBUS },
+    { "BUS", SIGBUS }, { "PIPE", SIGPIPE },
 };
 #define NSIGNAL_NAMES (sizeof signal_names / sizeof signal_names[0])
 
@@ -698,7 +709,13 @@ static int builtin_sleep(int argc, char **argv, int in, int out)
         error("sleep", "usage: sleep SECONDS");
         return STATUS_SYNTAX;
     }
-    sleep((unsigned)atoi(argv[1]));
+    char *end;
+    long secs = strtol(argv[1], &end, 10);
+    if (*argv[1] == '\0' || *end != '\0' || secs < 0) {
+        error("sleep", "expects a number of seconds");
+        return STATUS_SYNTAX;
+    }
+    sleep((unsigned)secs);
     return STATUS_OK;
 }
 
@@ -749,7 +766,15 @@ static int builtin_help(int argc, char **argv, int in, int out)
 static int builtin_exit(int argc, char **argv, int in, int out)
 {
     exit_requested = 1;
-    return argc > 1 ? atoi(argv[1]) : last_status;
+    if (argc < 2)
+        return last_status;
+    char *end;
+    long code = strtol(argv[1], &end, 10);
+    if (*argv[1] == '\0' || *end != '\0') {
+        error("exit", "numeric argument required");
+        return STATUS_SYNTAX;
+    }
+    return (int)(code & 0xFF);
 }
 
 struct builtin {
@@ -1003,7 +1028,13 @@ static void run_fd(int fd, int prompt)
     while (!exit_requested) {
         if (prompt)
             fd_puts(1, PROMPT);
-        if (read_line(fd, line, sizeof line) < 0)
+        int n = read_line(fd, line, sizeof line);
+        if (n == LINE_TOO_LONG) {
+            error("line", "too long (1023 characters at most): not run");
+            last_status = STATUS_SYNTAX;
+            continue;
+        }
+        if (n < 0)
             break;
         run_line(line);
     }

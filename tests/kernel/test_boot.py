@@ -207,3 +207,18 @@ def test_unlink_while_open(disk: Disk, tmp_path: Path) -> None:
     after = subprocess.run(["fsck.fat", "-n", str(disk.path)], capture_output=True,
                            text=True).stdout.splitlines()[-1]
     assert before.split(",")[1] == after.split(",")[1]        # every cluster came back
+
+
+def test_shell_refuses_what_would_lose_data(disk: Disk, boot) -> None:
+    """cp onto itself (it would empty the file), an over-long line (it would run cut),
+    bad numbers for sleep and exit: errors, not damage."""
+    r = boot(disk.path, ["echo " + "y" * 3000 + " | cat > /home/long",
+                         "cp /bin/hello /bin/hello", "echo cp $?", "sleep -1", "echo sleep $?",
+                         "hello", "exit abc"])
+    # the guest's stderr is its terminal, /dev/tty0: the host's stdout
+    assert "line: too long" in r.out and not disk.exists("/home/long")
+    assert "same file" in r.out and "cp 1" in r.out
+    assert "sleep 2" in r.out and "numeric argument required" in r.out
+    assert "argc 1" in r.out                    # hello still runs: the copy did not empty it
+    assert r.rc == 2
+    disk.fsck()
