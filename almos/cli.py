@@ -6,6 +6,7 @@ exit status 2; never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -140,6 +141,8 @@ def run(program, args, disk, **kw) -> int:
 
     from almos.session import GdbError, build, exit_code, finish, run_machine
     from emulator.elf import ElfError, parse_elf
+    if program.startswith("-"):
+        raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
     try:
         data = open(program, "rb").read()
@@ -211,6 +214,9 @@ def run_main() -> None:
     except (KeyboardInterrupt, click.Abort):
         click.echo("almos: interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:                     # e.g. almos info | head: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -50,7 +50,7 @@ def render(d: dict[str, Any]) -> str:
     tr = d.get("traffic")
     if tr:
         peak = max((v for row in tr for v in row), default=0) or 1
-        lines = ["== traffic (flits, source cluster row -> home cluster column; "
+        lines = ["== traffic (flits, sending cluster row -> receiving cluster column; "
                  f"'@' = {peak})"]
         for i, row in enumerate(tr):
             lines.append(f"{i:3} |" + "".join(SHADES[min(9, v * 9 // peak)] if v else " "

@@ -70,13 +70,16 @@ def _strings(vmm: Vmm, va: int, cxy: int) -> list[str]:
 
 
 def _exec_core(k: Kernel, envp: list[str], gid: int) -> int:
+    """The core ALMOS_CORE=N asks for (the shell's `exec -p N`): EINVAL if there is none."""
     for e in envp:
         if e.startswith(CORE_ENV):
             try:
                 want = int(e[len(CORE_ENV):], 0)
             except ValueError:
-                return gid
-            return want if 0 <= want < k.topo.ncores else gid
+                raise SysError(E.EINVAL) from None
+            if not 0 <= want < k.topo.ncores:
+                raise SysError(E.EINVAL)
+            return want
     return gid
 
 
@@ -93,6 +96,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
     except ElfError:
         raise SysError(E.ENOEXEC) from None
     gid = _exec_core(k, envp, th.gid)
+    envp = [e for e in envp if not e.startswith(CORE_ENV)]   # a request, not the program's
     p.vmm = Vmm(k, k.topo.core_cxy(gid))
     try:
         new = load(k, p, elf, argv or [path], envp, gid)

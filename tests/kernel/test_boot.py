@@ -222,3 +222,9 @@ def test_shell_refuses_what_would_lose_data(disk: Disk, boot) -> None:
     assert "argc 1" in r.out                    # hello still runs: the copy did not empty it
     assert r.rc == 2
     disk.fsck()
+
+
+def test_exec_on_a_chosen_core(disk: Disk, boot) -> None:
+    r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 pinned", "exec -p 3 hello"])
+    assert "Invalid argument" in r.out and "\n127\n" in r.out
+    assert "envp 3" in r.out                    # ALMOS_CORE is a request, not in the program's
