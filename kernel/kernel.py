@@ -531,6 +531,8 @@ class Kernel:
             th.process.vmm.user_pa(buf, True, core.cxy)
         if tty.rx[channel] or tty.eof or count == 0:
             data = tty.take(channel, count)
+            if not data and count:
+                tty.end_of_input_seen()
             th.process.vmm.copy_out(buf, data, core.cxy)
             return len(data)
         p = th.process
@@ -539,6 +541,8 @@ class Kernel:
             if th.state != State.BLOCKED:
                 return
             data = tty.take(channel, count)
+            if not data and count:
+                tty.end_of_input_seen()
             try:
                 p.vmm.copy_out(buf, data, self.machine.core(th.gid).cxy)
                 self.make_runnable(th, (len(data), 0))

@@ -34,6 +34,7 @@ class HostConsole:
         self.infd = infd
         self.out = out if out is not None else sys.stdout.buffer
         self.eof = False
+        self.eof_once = False   # a terminal's end of input, until a reader has seen it
         try:                    # a person typing, or a pipe or file of commands
             self.interactive = self.infd >= 0 and os.isatty(self.infd)
         except OSError:
@@ -51,7 +52,10 @@ class HostConsole:
             return b""
         data = os.read(self.infd, 4096)
         if not data:
-            self.eof = True
+            if self.interactive:        # Ctrl-D on a terminal: one end of input, then more
+                self.eof_once = True
+            else:
+                self.eof = True
         return data
 
     def write(self, data: bytes) -> None:
@@ -77,7 +81,13 @@ class Tty:
 
     @property
     def eof(self) -> bool:
-        return self.console is None or self.console.eof
+        c = self.console
+        return c is None or c.eof or c.eof_once
+
+    def end_of_input_seen(self) -> None:
+        """A reader got the end of input a terminal's Ctrl-D made: input goes on after it."""
+        if self.console is not None:
+            self.console.eof_once = False
 
     def read(self, offset: int) -> int:
         ch, reg = divmod(offset >> 2, TTY_SPAN)
@@ -117,11 +127,11 @@ class Tty:
         """Move waiting host input into channel 0; True if something arrived (or EOF)."""
         if self.console is None:
             return False
-        was_eof = self.console.eof
+        was_eof = self.eof
         data = self.console.poll(timeout)
         if data:
             self.feed(0, data)
-        return bool(data) or (self.console.eof and not was_eof)
+        return bool(data) or (self.eof and not was_eof)
 
     def take(self, ch: int, n: int) -> bytes:
         q = self.rx[ch]

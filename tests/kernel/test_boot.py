@@ -228,3 +228,26 @@ def test_exec_on_a_chosen_core(disk: Disk, boot) -> None:
     r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 pinned", "exec -p 3 hello"])
     assert "Invalid argument" in r.out and "\n127\n" in r.out
     assert "envp 3" in r.out                    # ALMOS_CORE is a request, not in the program's
+
+
+def test_ctrl_d_on_a_terminal_ends_one_read(disk: Disk) -> None:
+    """On a terminal, Ctrl-D ends the input of the program reading (cat > file), not the
+    session: the shell goes on (typed like a person: a line at a time)."""
+    import time
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "almos.cli", "boot", "--cache", "off",
+                              str(disk.path)], stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=ROOT)
+        for keys in (b"cat > /home/typed.txt\n", b"line one\n", b"\x04", b"echo after $?\n",
+                     b"exit 6\n"):
+            time.sleep(1.5)
+            os.write(master, keys)
+        out, err = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert p.returncode == 6, err
+    assert b"after 0" in out
+    assert disk.get("/home/typed.txt") == b"line one\n"
+    disk.fsck()
