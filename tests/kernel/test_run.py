@@ -20,6 +20,14 @@ def almos(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
                           cwd=ROOT)
 
 
+def almos_gcc(tmp_path: Path, name: str, opt: str = "-O2") -> Path:
+    """progs/NAME.c built with libc_stubs/almos-gcc into tmp_path."""
+    exe = tmp_path / name
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), opt, "-o", str(exe),
+                    str(PROGS / f"{name}.c")], check=True, capture_output=True)
+    return exe
+
+
 def userland(name: str, glibc: bool = False) -> str:
     """A userland program built with almos-gcc, or (glibc) the same source for qemu-mipsel."""
     p = (ROOT / "userland" / "build-glibc" if glibc else BUILD) / name
@@ -154,9 +162,7 @@ def test_benchmarks_correct_on_1_and_16_cores(bench: str, threads: int) -> None:
 
 
 def test_out_of_memory_is_enomem_for_the_guest(tmp_path: Path) -> None:
-    exe = tmp_path / "oom"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "oom.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "oom", "-O2")
     r = almos("run", "-t", "1x1x1", "--memory", "16M", "--cache", "off", str(exe))
     assert r.returncode == 0, r.stderr
     assert "= NULL errno ENOMEM" in r.stdout
@@ -200,9 +206,7 @@ def test_exception_pc_is_the_faulting_instruction(tmp_path: Path) -> None:
     prog = userland("fault_illegal")
     r = almos("run", prog)
     assert f"at pc {_word_address(prog, 0xFFFFFFFF):#010x}" in r.stderr, r.stderr
-    exe = tmp_path / "unaligned"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O1", "-o", str(exe),
-                    str(PROGS / "unaligned.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "unaligned", "-O1")
     r = almos("run", str(exe))
     assert r.returncode == 138 and "SIGBUS: address error" in r.stderr, r.stderr
     dis = subprocess.run(["mipsel-linux-gnu-objdump", "-d", str(exe)], capture_output=True,
@@ -229,9 +233,7 @@ def test_munmap_like_linux(tmp_path: Path) -> None:
 def test_stale_translations_are_shot_down(tmp_path: Path) -> None:
     """A thread blocked on another core keeps its translations: after munmap they must go,
     or it would read (or write) a page since given to someone else."""
-    exe = tmp_path / "tlb"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "tlb_shootdown.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "tlb_shootdown", "-O2")
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 139, r.stdout + r.stderr
     assert "read of 0x40000000, unmapped" in r.stderr
@@ -246,9 +248,7 @@ def test_unwritable_stats_file_is_one_line_before_running(where: str) -> None:
 
 
 def test_kill_checks_signals_and_rwlock_reads_recursively(tmp_path: Path) -> None:
-    exe = tmp_path / "kill_rw"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "kill_rw.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "kill_rw", "-O2")
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "kill -1: -1 EINVAL, 1000: -1 EINVAL, SIGCHLD: 0, alive: 0" in r.stdout
@@ -257,9 +257,7 @@ def test_kill_checks_signals_and_rwlock_reads_recursively(tmp_path: Path) -> Non
 
 
 def test_wait_semantics(tmp_path: Path) -> None:
-    exe = tmp_path / "wait_threads"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "wait_threads.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "wait_threads", "-O2")
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
@@ -271,9 +269,7 @@ def test_wait_semantics(tmp_path: Path) -> None:
 
 
 def test_thread_ids_wrap_without_collisions(tmp_path: Path) -> None:
-    exe = tmp_path / "tid_wrap"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "tid_wrap.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "tid_wrap", "-O2")
     r = almos("run", "--cache", "off", "-t", "2x2x1", str(exe), "66000", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "join long-lived: e=0 r=0x1234" in r.stdout
@@ -295,9 +291,7 @@ def test_dead_threads_and_processes_leave_the_kernel_tables() -> None:
 
 
 def test_sigpipe_kills_unless_ignored(tmp_path: Path) -> None:
-    exe = tmp_path / "sigpipe"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "sigpipe.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "sigpipe", "-O2")
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 141 and r.stdout == "", r.stdout + r.stderr
     r = almos("run", "--cache", "off", str(exe), "ignore")
@@ -305,9 +299,7 @@ def test_sigpipe_kills_unless_ignored(tmp_path: Path) -> None:
 
 
 def test_prot_none_mapping_faults(tmp_path: Path) -> None:
-    exe = tmp_path / "prot_none"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe),
-                    str(PROGS / "prot_none.c")], check=True, capture_output=True)
+    exe = almos_gcc(tmp_path, "prot_none", "-O2")
     r = almos("run", "--cache", "off", str(exe))
     assert r.returncode == 139 and "read of 0x40000000" in r.stderr, r.stderr
 
