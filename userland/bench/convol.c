@@ -116,8 +116,7 @@ int main(int argc, char **argv)
     horiz = malloc(pixels * sizeof *horiz);
     output = malloc(pixels);
     expect = malloc(pixels);
-    pthread_t *tids = malloc(nthreads * sizeof *tids);
-    if (!image || !horiz || !output || !expect || !tids) {
+    if (!image || !horiz || !output || !expect) {
         fprintf(stderr, "convol: out of memory\n");
         return 1;
     }
@@ -128,16 +127,7 @@ int main(int argc, char **argv)
     printf("convol: %dx%d image, %dx%d kernel, %d threads\n", size, size, kwidth, kwidth,
            nthreads);
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&tids[t], NULL, convol_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "convol: cannot create thread %d\n", t);
-            return 1;
-        }
-    convol_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(tids[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("convol", nthreads, convol_thread);
     printf("cycles: %llu\n", cycles);
 
     convol_sequential();

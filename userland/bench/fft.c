@@ -159,25 +159,10 @@ static void *fft_thread(void *arg)
 /* Runs one parallel transform of data in place; returns the cycles it took. */
 static unsigned long long run_fft(int dir)
 {
-    pthread_t *threads = malloc(nthreads * sizeof *threads);
-    if (threads == NULL) {
-        fprintf(stderr, "fft: out of memory\n");
-        exit(1);
-    }
     direction = dir;
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&threads[t], NULL, fft_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "fft: cannot create thread %d\n", t);
-            exit(1);
-        }
-    fft_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(threads[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("fft", nthreads, fft_thread);
     pthread_barrier_destroy(&barrier);
-    free(threads);
     return cycles;
 }
 

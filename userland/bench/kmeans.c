@@ -154,10 +154,9 @@ int main(int argc, char **argv)
     partials = malloc(nthreads * sizeof *partials);
     int32_t *seq_centres = malloc(nclusters * DIMS * sizeof *seq_centres);
     int32_t *seq_membership = malloc(npoints * sizeof *seq_membership);
-    pthread_t *tids = malloc(nthreads * sizeof *tids);
     struct partial seq_partial;
     int ok_alloc = points && centres && membership && partials && seq_centres &&
-                   seq_membership && tids && alloc_partial(&seq_partial) == 0;
+                   seq_membership && alloc_partial(&seq_partial) == 0;
     for (int t = 0; ok_alloc && t < nthreads; t++)
         ok_alloc = alloc_partial(&partials[t]) == 0;
     if (!ok_alloc) {
@@ -174,16 +173,7 @@ int main(int argc, char **argv)
     printf("kmeans: %d points, %d clusters, %d iterations, %d threads\n", npoints,
            nclusters, niterations, nthreads);
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&tids[t], NULL, kmeans_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "kmeans: cannot create thread %d\n", t);
-            return 1;
-        }
-    kmeans_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(tids[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("kmeans", nthreads, kmeans_thread);
     printf("cycles: %llu\n", cycles);
 
     for (int it = 0; it < niterations; it++) {

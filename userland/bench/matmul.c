@@ -100,8 +100,7 @@ int main(int argc, char **argv)
     void *a = malloc(elems * elem_size), *b = malloc(elems * elem_size);
     void *bt = malloc(elems * elem_size), *c = malloc(elems * elem_size);
     void *expect = malloc(elems * elem_size);
-    pthread_t *tids = malloc(nthreads * sizeof *tids);
-    if (!a || !b || !bt || !c || !expect || !tids) {
+    if (!a || !b || !bt || !c || !expect) {
         fprintf(stderr, "matmul: out of memory\n");
         return 1;
     }
@@ -120,16 +119,7 @@ int main(int argc, char **argv)
     printf("matmul: %dx%d %s, %d threads\n", size, size, use_double ? "double" : "int",
            nthreads);
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&tids[t], NULL, matmul_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "matmul: cannot create thread %d\n", t);
-            return 1;
-        }
-    matmul_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(tids[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("matmul", nthreads, matmul_thread);
     printf("cycles: %llu\n", cycles);
 
     /* The reference, in the same summation order, on the already-checked BT. */

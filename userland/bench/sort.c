@@ -110,8 +110,7 @@ int main(int argc, char **argv)
 
     buffers[0] = malloc(nelems * sizeof(uint32_t));
     buffers[1] = malloc(nelems * sizeof(uint32_t));
-    pthread_t *tids = malloc(nthreads * sizeof *tids);
-    if (!buffers[0] || !buffers[1] || !tids) {
+    if (!buffers[0] || !buffers[1]) {
         fprintf(stderr, "sort: out of memory\n");
         return 1;
     }
@@ -122,16 +121,7 @@ int main(int argc, char **argv)
 
     printf("sort: %ld elements, %d threads\n", nelems, nthreads);
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&tids[t], NULL, sort_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "sort: cannot create thread %d\n", t);
-            return 1;
-        }
-    sort_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(tids[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("sort", nthreads, sort_thread);
     printf("cycles: %llu\n", cycles);
 
     const uint32_t *result = buffers[final_buffer];

@@ -74,8 +74,7 @@ int main(int argc, char **argv)
     src = malloc(words * sizeof *src);
     dst = malloc(words * sizeof *dst);
     back = malloc(words * sizeof *back);
-    pthread_t *tids = malloc(nthreads * sizeof *tids);
-    if (!src || !dst || !back || !tids) {
+    if (!src || !dst || !back) {
         fprintf(stderr, "transpose: out of memory\n");
         return 1;
     }
@@ -85,16 +84,7 @@ int main(int argc, char **argv)
 
     printf("transpose: %dx%d words, %d threads\n", size, size, nthreads);
     pthread_barrier_init(&barrier, NULL, nthreads);
-    unsigned long long start = util_cycles();
-    for (int t = 1; t < nthreads; t++)
-        if (pthread_create(&tids[t], NULL, transpose_thread, (void *)(long)t) != 0) {
-            fprintf(stderr, "transpose: cannot create thread %d\n", t);
-            return 1;
-        }
-    transpose_thread((void *)0);
-    for (int t = 1; t < nthreads; t++)
-        pthread_join(tids[t], NULL);
-    unsigned long long cycles = util_cycles() - start;
+    unsigned long long cycles = util_fork_join("transpose", nthreads, transpose_thread);
     printf("cycles: %llu\n", cycles);
 
     size_t wrong = 0;

@@ -108,3 +108,24 @@ int util_opt_long(int argc, char **argv, int *i, const char *name, long *value,
     *i += 1;
     return 1;
 }
+
+unsigned long long util_fork_join(const char *name, int nthreads, void *(*fn)(void *))
+{
+    pthread_t *tids = malloc(nthreads * sizeof *tids);
+    if (tids == NULL) {
+        fprintf(stderr, "%s: out of memory\n", name);
+        exit(1);
+    }
+    unsigned long long start = util_cycles();
+    for (int t = 1; t < nthreads; t++)
+        if (pthread_create(&tids[t], NULL, fn, (void *)(long)t) != 0) {
+            fprintf(stderr, "%s: cannot create thread %d\n", name, t);
+            exit(1);
+        }
+    fn((void *)0);
+    for (int t = 1; t < nthreads; t++)
+        pthread_join(tids[t], NULL);
+    unsigned long long cycles = util_cycles() - start;
+    free(tids);
+    return cycles;
+}

@@ -14,6 +14,10 @@
 /* Cycle counter of the calling core on ALMOS; nanoseconds of CLOCK_MONOTONIC elsewhere. */
 unsigned long long util_cycles(void);
 
+/* Runs fn(0) in the caller and fn(1) .. fn(nthreads - 1) in new threads, joins them, and
+ * returns the cycles it all took; exits with status 1 if a thread cannot be created. */
+unsigned long long util_fork_join(const char *name, int nthreads, void *(*fn)(void *));
+
 /* Number of online cores (sysconf), at least 1. */
 int util_ncores(void);
 
