@@ -245,11 +245,7 @@ def sys_get_config(k: Kernel, th, core, xp, yp, np_, *_):
 
 @syscall(SYS_GET_CORE)
 def sys_get_core(k, th, core, cxyp, lidp, *_):
-    if cxyp:
-        put_u32(th, core, cxyp, core.cxy)
-    if lidp:
-        put_u32(th, core, lidp, core.lid)
-    return 0
+    return sys_thread_info(k, th, core, 0, cxyp, lidp)      # the caller's own core
 
 
 @syscall(SYS_THREAD_INFO)
