@@ -582,19 +582,21 @@ class Vfs:
 
     # ---- name space changes
     def mkdir(self, cwd: str, path: str) -> None:
-        parts = self.components(cwd, path)
-        if not parts or parts == [DEV_MOUNT]:
-            raise SysError(E.EEXIST)
-        d, name = self._parent(parts)
+        d, name = self._named(cwd, path, E.EEXIST)
         with fs_errors():
             self.fs_().mkdir(d, name)
         self.dirty = True
 
-    def unlink(self, cwd: str, path: str) -> None:
+    def _named(self, cwd: str, path: str, at_root: int) -> tuple[Inode, str]:
+        """(parent directory, name) of a path that must name an entry: / and /dev are not
+        (at_root: the errno for them, which depends on the call)."""
         parts = self.components(cwd, path)
         if not parts or parts == [DEV_MOUNT]:
-            raise SysError(E.EISDIR)
-        d, name = self._parent(parts)
+            raise SysError(at_root)
+        return self._parent(parts)
+
+    def unlink(self, cwd: str, path: str) -> None:
+        d, name = self._named(cwd, path, E.EISDIR)
         with fs_errors():
             fs = self.fs_()
             node = fs.lookup(d, name)
@@ -604,10 +606,7 @@ class Vfs:
     def rmdir(self, cwd: str, path: str) -> None:
         if path.rstrip("/").endswith("/.") or path.rstrip("/") == ".":
             raise SysError(E.EINVAL)
-        parts = self.components(cwd, path)
-        if not parts or parts == [DEV_MOUNT]:
-            raise SysError(E.EBUSY)
-        d, name = self._parent(parts)
+        d, name = self._named(cwd, path, E.EBUSY)
         with fs_errors():
             self.fs_().rmdir(d, name)
         self.dirty = True
