@@ -259,6 +259,18 @@ class CacheSystem:
             raise ValueError(f"physical address {pa:#x} is not 40 bits")
         return lib.cachesim_access(self.ptr, core, pa, size, int(kind))
 
+    def access_range(self, core: int, pa: int, length: int, kind: Kind | int = Kind.WRITE,
+                     now: int = 0) -> int:
+        """Accesses of a whole range, a line at a time (the kernel zeroing or copying memory
+        for core `core` at time `now`); returns the sum of their stall cycles."""
+        if length <= 0:
+            return 0
+        line = self.config.l2.line
+        total = 0
+        for a in range(pa & ~(line - 1), pa + length, line):
+            total += self.access(core, a, min(line, 4) if kind != Kind.WRITE else line, kind)
+        return total
+
     def run_trace(self, trace: Iterable[tuple[int, int, int, int]]) -> int:
         """Runs (core, pa, size, kind) accesses in C; returns the sum of their stalls."""
         items = list(trace)

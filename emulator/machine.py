@@ -23,9 +23,9 @@ from emulator.devices.pic import IRQ_IOC, IRQ_TTY_BASE, Pic
 from emulator.devices.tty import HostConsole, Tty
 from emulator.devices.xcu import Xcu
 from emulator.memory import PhysicalMemory
+from emulator.timing import TimingParams
 from emulator.topology import Topology, xy_of
 
-DEFAULT_QUANTUM = 20_000          # cycles per slice
 SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
 TTY_CHANNELS = 4
 
@@ -47,10 +47,11 @@ class Machine:
     """Everything hardware: memory, bus, clusters, cores, devices, and the run loop."""
 
     def __init__(self, topology: Topology, disk: str | None = None,
-                 console: HostConsole | None = None, quantum: int = DEFAULT_QUANTUM,
-                 tb_size: int | None = None) -> None:
+                 console: HostConsole | None = None, quantum: int | None = None,
+                 tb_size: int | None = None, timing: TimingParams | None = None) -> None:
         self.topology = topology
-        self.quantum = quantum
+        self.timing = timing or TimingParams()   # the hardware's costs (emulator/timing.py)
+        self.quantum = quantum if quantum is not None else self.timing.quantum
         self.tb_size = tb_size or (DEFAULT_TB_SIZE if topology.ncores <= 64 else 8 << 20)
         self.memory = PhysicalMemory(topology.ram_per_cluster, topology.clusters())
         self.bus = Bus(self.memory)

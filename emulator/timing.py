@@ -1,0 +1,137 @@
+"""The timing model's parameters: every cycle the hardware model charges comes from here.
+
+Each field is a cost or a size of TSAR's hardware, in cycles of a 100 MHz core clock, with
+where its default comes from. "TSAR" means a figure measured on SoCLib's cycle-accurate
+model of TSAR (docs/TIMING.md restates those measurements and how each default was fitted);
+"guess" marks a value no measurement supports. The C model (emulator/native/cachesim.c)
+receives them through `struct cs_timing`; the pure-Python reference model
+(emulator/cache_ref.py) uses the same dataclass.
+
+Parameters are set in machine presets (a `[timing]` table) or on the command line
+(`--set timing.NAME=VALUE`); `almos info` prints the values in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+MAX_PARAM = (1 << 24) - 1
+
+
+@dataclass(frozen=True)
+class TimingParams:
+    """Costs of the memory hierarchy and the mesh, and the scheduler's quantum."""
+
+    # -- scheduling --------------------------------------------------------------------
+    quantum: int = 20_000
+    """Longest slice a core runs before the core with the smallest clock runs again: the
+    bound on how far cores' clocks drift apart (lax synchronisation). Emulator choice."""
+    spin_reads: int = 8
+    """A core that reads the same word with the same value this many times in a row, with
+    nothing written in between, is spinning: its slice ends and its clock moves to the time
+    the next other core can act (docs/TIMING.md, "Spinning"). 0 turns detection off."""
+
+    # -- the network on chip (one way, cycles) --------------------------------------------
+    net_local: int = 4
+    """Crossbar traversal inside a cluster, core <-> memory cache. TSAR (fitted: an LL, a
+    one-word round trip, costs 18 cycles locally = 2 x net_local + l2_service + 1)."""
+    net_exit: int = 5
+    """Extra one-way cost of leaving a cluster (VCI/DSPIN wrappers). TSAR (+16 cycles round
+    trip for the first hop = 2 x (net_exit + hop))."""
+    hop: int = 3
+    """One mesh hop, one way. TSAR (each further hop adds ~6 cycles round trip)."""
+    link_flits: int = 1
+    """Flits a mesh link carries per cycle (bandwidth); a packet of n flits holds each link
+    of its XY route for n / link_flits cycles. TSAR's DSPIN: one flit per cycle."""
+
+    # -- the memory cache (L2) --------------------------------------------------------------
+    l2_service: int = 9
+    """Tag and data access of a one-word request at the home memory cache. TSAR (fitted,
+    see net_local)."""
+    l2_line_occupancy: int = 20
+    """Cycles a line read holds the memory cache (its response port sends 2 + 16 flits).
+    TSAR: a hot spot saturates at ~48 lines per 1000 cycles."""
+    l2_word_occupancy: int = 4
+    """Cycles a one-word request (write, LL, SC, uncached) holds the memory cache. Guess."""
+    write_service: int = 11
+    """Extra processing of a write at the home (directory lookup, MULTI_UPDATE fan-out)
+    before the updated word is visible elsewhere. TSAR (fitted: ping-pong round trip 68
+    cycles in one cluster)."""
+    sc_extra: int = 7
+    """An SC costs two one-word round trips to the home plus this. TSAR (fitted: LL + ADDIU +
+    SC 62 / 112 / 130 cycles at 0 / 1 / 2 hops)."""
+    l2_miss: int = 23
+    """Extra cost of a memory-cache miss before the RAM answers. TSAR (57 + L vs 34)."""
+    ram_latency: int = 100
+    """External RAM latency L behind the memory controller. TSAR leaves it a platform
+    parameter; DDR behind a controller is of the order of 100 cycles (guess)."""
+    ram_occupancy: int = 16
+    """Cycles a line transfer holds a cluster's memory controller. Guess (a word a cycle)."""
+
+    # -- the L1 and its write buffer ------------------------------------------------------
+    l1_hit: int = 0
+    """Stall of an L1 hit beyond the instruction's cycle. TSAR: a hit costs 1 cycle."""
+    wb_entries: int = 4
+    """Write-buffer entries per core. TSAR: 4 lines."""
+    wb_words: int = 4
+    """Words per write-buffer entry; stores to the same entry merge. TSAR: 4 words."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise ValueError(f"timing.{f.name} must be a whole number, not {v!r}")
+            if not 0 <= v <= MAX_PARAM:
+                raise ValueError(f"timing.{f.name}={v}: must be in 0..{MAX_PARAM}")
+        if self.quantum < 1:
+            raise ValueError("timing.quantum must be at least 1 cycle")
+        if self.link_flits < 1:
+            raise ValueError("timing.link_flits must be at least 1")
+        if not 1 <= self.wb_entries <= 64:
+            raise ValueError("timing.wb_entries must be in 1..64")
+        if self.wb_words < 1 or self.wb_words & (self.wb_words - 1):
+            raise ValueError("timing.wb_words must be a power of two")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def doc(cls, name: str) -> str:
+        """The first sentence of a parameter's description (for `almos info`)."""
+        text = _DOCS.get(name, "")
+        return text.split(". ")[0].rstrip(".")
+
+    def with_values(self, values: dict[str, Any]) -> TimingParams:
+        """A copy with some fields changed; unknown names are a ValueError."""
+        unknown = sorted(set(values) - set(self.names()))
+        if unknown:
+            raise ValueError(f"unknown timing parameter(s): {', '.join(unknown)} "
+                             f"(known: {', '.join(self.names())})")
+        return replace(self, **values)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    # -- derived costs (the same formulas as cachesim.c) ----------------------------------
+    def one_way(self, hops: int) -> int:
+        """Network latency from a core to a memory cache `hops` mesh hops away."""
+        return self.net_local + (self.net_exit + self.hop * hops if hops else 0)
+
+
+def _field_docs() -> dict[str, str]:
+    """Attribute docstrings, read from this file's source (kept next to each field)."""
+    import ast
+    import inspect
+    tree = ast.parse(inspect.getsource(TimingParams))
+    docs: dict[str, str] = {}
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    for a, b in zip(body, body[1:], strict=False):
+        if isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) \
+                and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
+            docs[a.target.id] = " ".join(str(b.value.value).split())
+    return docs
+
+
+_DOCS = _field_docs()
