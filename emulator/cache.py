@@ -35,11 +35,17 @@ READ/FETCH miss 2 + (2 + line/4); WRITE 2 + words, ack 1; LL 2 + (2 + 1); SC 2 +
 MULTI_UPDATE 2 + words, ack 1; INVAL 2, ack 1; BROADCAST_INVAL 2 to every cluster, ack 1 per
 copy; CLEANUP 2, ack 1.
 
-Stall cycles returned per access (beyond the 1 cycle per instruction), `Latencies` fields:
-READ/FETCH hit `l1_hit`; miss `l2_hit + 2 x hop x distance (+ mem if the L2 missed)`;
-WRITE `write` (posted into the write buffer); LL and SC a round trip like a miss; every
-access adds `coherence` per update or invalidation it caused. Uncached: reads a round trip,
-writes `write`.
+Time (docs/TIMING.md has the whole model and emulator/timing.py every cost): each access
+carries the core's clock and returns the cycles the core stalls. A read miss, an LL and an SC
+are round trips to the home through the crossbar and the mesh (XY routing, each link a
+resource of `link_flits` flits per cycle), queueing at the home memory cache (busy
+`l2_line_occupancy` per line read, `l2_word_occupancy` per one-word request) and, on an L2
+miss, at its memory controller; a store is posted into a write buffer of `wb_entries` entries
+of `wb_words` words (stores to the newest pending entry's block merge; a full buffer stalls)
+and completes when the home's acknowledgement is back, after the MULTI_UPDATEs it caused are
+acknowledged. A core never reads a word before the write that produced it could have reached
+it: a read of a word another core wrote waits for that write (at the home for a miss or an
+LL, for the MULTI_UPDATE's arrival for an L1 hit).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from enum import IntEnum
 from typing import Any
 
 from emulator.native._almos_native import ffi, lib
+from emulator.timing import TimingParams
 
 
 class Kind(IntEnum):
@@ -64,6 +71,8 @@ class Kind(IntEnum):
 
 
 MAX_WAYS: int = lib.CS_MAX_WAYS
+# the TimingParams the C model uses (the others are the scheduler's)
+C_TIMING_FIELDS = tuple(f for f in TimingParams.names() if f not in ("quantum", "spin_reads"))
 DIRECTORY_NAMES: int = lib.CS_DIR_IDS   # copies a directory entry names before it only counts
 # packet sizes in flits, by packet (cachesim.h's CS_FLITS_*)
 FLITS: dict[str, int] = {
@@ -78,6 +87,7 @@ CORE_COUNTERS = ("l1i", "l1d")
 CLUSTER_COUNTERS = (
     "local_reads", "remote_reads", "local_writes", "remote_writes", "cost", "updates",
     "invalidations", "broadcasts", "cleanups", "lls", "scs", "uncached",
+    "l2_busy", "l2_queue", "link_queue",
 )
 _CLUSTER_INDEX = {
     "local_reads": lib.CS_K_LOCAL_READS, "remote_reads": lib.CS_K_REMOTE_READS,
@@ -85,7 +95,8 @@ _CLUSTER_INDEX = {
     "cost": lib.CS_K_COST, "updates": lib.CS_K_UPDATES,
     "invalidations": lib.CS_K_INVALIDATIONS, "broadcasts": lib.CS_K_BROADCASTS,
     "cleanups": lib.CS_K_CLEANUPS, "lls": lib.CS_K_LLS, "scs": lib.CS_K_SCS,
-    "uncached": lib.CS_K_UNCACHED,
+    "uncached": lib.CS_K_UNCACHED, "l2_busy": lib.CS_K_L2_BUSY, "l2_queue": lib.CS_K_L2_QUEUE,
+    "link_queue": lib.CS_K_LINK_QUEUE,
 }
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KkMm]?)\s*$")
@@ -141,35 +152,18 @@ class CacheGeometry:
         return f"{text}:{self.ways}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Latencies:
-    """Stall cycles (beyond 1 per instruction). No published TSAR figures: these are ours."""
-
-    l1_hit: int = 0      # READ / FETCH hit
-    l2_hit: int = 10     # L1 miss served by the L2 of the requester's own cluster
-    hop: int = 2         # per mesh hop, each way
-    mem: int = 60        # extra when the home L2 misses
-    write: int = 0       # a store is posted into the write buffer
-    coherence: int = 4   # per MULTI_UPDATE or invalidation the access caused
-
-    def __post_init__(self) -> None:
-        for name, value in self.__dict__.items():
-            if not 0 <= value < 1 << 24:
-                raise ValueError(f"latency {name}={value} must be in 0..2**24-1")
-
-
 L1_DEFAULT = "16K:4:64"
 L2_DEFAULT = "256K:16:64"
 
 
 @dataclass(frozen=True)
 class CacheConfig:
-    """Geometry of every L1 I, L1 D and L2, latencies, and where uncached space begins."""
+    """Geometry of every L1 I, L1 D and L2, the costs, and where uncached space begins."""
 
     l1i: CacheGeometry = field(default_factory=lambda: CacheGeometry.parse(L1_DEFAULT))
     l1d: CacheGeometry = field(default_factory=lambda: CacheGeometry.parse(L1_DEFAULT))
     l2: CacheGeometry = field(default_factory=lambda: CacheGeometry.parse(L2_DEFAULT))
-    latencies: Latencies = field(default_factory=Latencies)
+    timing: TimingParams = field(default_factory=TimingParams)
     uncached_from: int = UNCACHED_FROM
 
     def __post_init__(self) -> None:
@@ -183,10 +177,10 @@ class CacheConfig:
     @classmethod
     def from_strings(cls, l1: str = L1_DEFAULT, l2: str = L2_DEFAULT, *, l1i: str | None = None,
                      l1d: str | None = None, uncached_from: int = UNCACHED_FROM,
-                     **latencies: int) -> CacheConfig:
+                     timing: TimingParams | None = None) -> CacheConfig:
         """From Spike-like specs; `l1` sets both L1s unless `l1i` / `l1d` override it."""
         return cls(CacheGeometry.parse(l1i or l1), CacheGeometry.parse(l1d or l1),
-                   CacheGeometry.parse(l2), Latencies(**latencies), uncached_from)
+                   CacheGeometry.parse(l2), timing or TimingParams(), uncached_from)
 
 
 def cxy_to_index(cxy: int, mesh_y: int) -> int:
@@ -238,8 +232,8 @@ class CacheSystem:
             g: CacheGeometry = getattr(config, name)
             dst = getattr(cfg, name)
             dst.sets, dst.ways, dst.line = g.sets, g.ways, g.line
-        for name, value in config.latencies.__dict__.items():
-            setattr(cfg.lat, name, value)
+        for name in C_TIMING_FIELDS:
+            setattr(cfg.t, name, getattr(config.timing, name))
         cfg.mesh_x, cfg.mesh_y, cfg.ncores = mesh_x, mesh_y, ncores_total
         cfg.uncached_from = config.uncached_from
         cfg.serialize = int(serialize)
@@ -251,28 +245,31 @@ class CacheSystem:
 
     # -- accesses ---------------------------------------------------------------------------
 
-    def access(self, core: int, pa: int, size: int = 4, kind: Kind | int = Kind.READ) -> int:
-        """One access; returns its stall cycles."""
+    def _check(self, core: int, pa: int) -> None:
         if not 0 <= core < self.ncores:
             raise ValueError(f"core {core} out of range 0..{self.ncores - 1}")
         if not 0 <= pa < 1 << 40:
             raise ValueError(f"physical address {pa:#x} is not 40 bits")
-        return lib.cachesim_access(self.ptr, core, pa, size, int(kind))
+
+    def access(self, core: int, pa: int, size: int = 4, kind: Kind | int = Kind.READ,
+               now: int = 0) -> int:
+        """One access by `core` at its time `now`; returns its stall cycles."""
+        self._check(core, pa)
+        return lib.cachesim_access(self.ptr, core, pa, size, int(kind), now)
 
     def access_range(self, core: int, pa: int, length: int, kind: Kind | int = Kind.WRITE,
                      now: int = 0) -> int:
-        """Accesses of a whole range, a line at a time (the kernel zeroing or copying memory
-        for core `core` at time `now`); returns the sum of their stall cycles."""
+        """Accesses of a whole range, a line at a time, each after the previous one (the
+        kernel zeroing or copying memory for core `core` from time `now`); returns the cycles
+        it takes (one per line, plus the stalls)."""
         if length <= 0:
             return 0
-        line = self.config.l2.line
-        total = 0
-        for a in range(pa & ~(line - 1), pa + length, line):
-            total += self.access(core, a, min(line, 4) if kind != Kind.WRITE else line, kind)
-        return total
+        self._check(core, pa)
+        return lib.cachesim_access_range(self.ptr, core, pa, length, int(kind), now)
 
     def run_trace(self, trace: Iterable[tuple[int, int, int, int]]) -> int:
-        """Runs (core, pa, size, kind) accesses in C; returns the sum of their stalls."""
+        """Runs (core, pa, size, kind) accesses in C, each core's clock starting at 0 and
+        advancing by 1 + stall per access; returns the sum of their stalls."""
         items = list(trace)
         n = len(items)
         if not n:
@@ -331,6 +328,10 @@ class CacheSystem:
                 "l1i": _hits(row[lib.CS_C_L1I_ACCESSES], row[lib.CS_C_L1I_MISSES]),
                 "l1d": _hits(row[lib.CS_C_L1D_ACCESSES], row[lib.CS_C_L1D_MISSES]),
                 "stall": row[lib.CS_C_STALL],
+                "queue": row[lib.CS_C_QUEUE],
+                "wb_full": row[lib.CS_C_WB_FULL],
+                "data_wait": row[lib.CS_C_DATA_WAIT],
+                "wb_merged": row[lib.CS_C_WB_MERGED],
             })
         return {
             "cores": cores,

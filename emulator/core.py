@@ -444,9 +444,30 @@ class Core:
         """End the current slice after the running hook returns."""
         self.uc.emu_stop()
 
-    def run(self, deadline: int) -> Trap | None:
-        """Run from PC until the cycle counter reaches deadline, a stop, or a trap."""
+    @property
+    def spinning(self) -> bool:
+        """The last slice ended because the core spun on an unchanged word (core.h)."""
+        return bool(self.state.spin_stop)
+
+    @staticmethod
+    def watch_changed(cores: list[Core]) -> list[Core]:
+        """The spinning cores among `cores` whose word now holds another value."""
+        if not cores:
+            return []
+        states = ffi.new("almos_core_t *[]", [c.state for c in cores])
+        out = ffi.new("int32_t[]", len(cores))
+        n = lib.core_watch_scan(states, len(cores), out)
+        return [cores[out[i]] for i in range(n)]
+
+    def run(self, deadline: int, spin: bool = False) -> Trap | None:
+        """Run from PC until the cycle counter reaches deadline, a stop, or a trap. With
+        `spin`, also until the core spins on an unchanged word (then `spinning` is true)."""
         self.state.deadline = deadline
+        self.state.spin_stop = 0
+        self.state.spin_armed = int(spin and self.state.spin_reads > 0)
+        self.state.yield_busy = int(spin)
+        self.state.slice_start = self.state.cycles
+        self.state.spin_count = 0
         self._pending_fault = None
         self._exception = None
         self.trap = None

@@ -2,10 +2,17 @@
 interleaves the cores.
 
 Execution is deterministic: the next core to run a slice is always the running core with the
-smallest cycle counter (ties by core id), so clocks stay within one slice of each other and the
-same program and configuration give the same interleaving. A halted core costs no host time; it
-is woken by an unmasked interrupt of its XCU (timer, IPI, device line). Cores (Unicorn
-instances) are created on first use, so a 16x16x4 machine is cheap until its cores run.
+smallest cycle counter (ties by core id), so clocks stay within one slice (the quantum) of each
+other and the same program and configuration give the same interleaving. A halted core costs
+no host time; it is woken by an unmasked interrupt of its XCU (timer, IPI, device line). Cores
+(Unicorn instances) are created on first use, so a 16x16x4 machine is cheap until its cores run.
+
+Spinning (docs/TIMING.md): with a cache model on, a core that keeps reading the same unchanged
+word while another core could change it ends its slice and is parked: it runs again when the
+word changes (at no earlier time than the start of the slice that changed it; the cache model
+then makes its read wait until the write could have reached it), when its timer is due, or
+when an interrupt arrives. So communication through memory is timed by the cache model, not by
+the length of the slices, and a spinning core costs no host time.
 """
 
 from __future__ import annotations
@@ -91,8 +98,12 @@ class Machine:
         self._heap: list[tuple[int, int]] = []
         self._in_heap: set[int] = set()
         self._running_core: Core | None = None
+        self._parked: dict[int, Core] = {}     # spinning cores, by gid, waiting for a write
+        self._spin_quiet_until = 0             # no parking before this slice (a livelock)
+        self._slice_start = 0                  # clock of the running core when its slice began
         self.running = False
         self.slices = 0
+        self.parks = 0                         # times a spinning core was parked
 
     # ---- structure --------------------------------------------------------------------------
     def cluster(self, cxy: int) -> Cluster:
@@ -126,6 +137,7 @@ class Machine:
             c.handler = self.handler
             c.on_code_frame = self.code_frames.add
             c.halted = True
+            c.state.spin_reads = self.timing.spin_reads
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
             self._cores[gid] = cl.cores[gid % p] = c
@@ -173,10 +185,11 @@ class Machine:
 
     # ---- scheduling -------------------------------------------------------------------------
     def wake(self, core: Core, at_least: int | None = None) -> None:
-        """Make a halted core runnable; its clock catches up with `at_least` (idle time)."""
+        """Make a halted (or parked) core runnable; its clock catches up with `at_least`."""
         if at_least is not None and core.cycles < at_least:
             core.cycles = at_least
         core.halted = False
+        self._parked.pop(core.gid, None)
         if core.gid not in self._in_heap:
             self._in_heap.add(core.gid)
             heapq.heappush(self._heap, (core.cycles, core.gid))
@@ -208,10 +221,14 @@ class Machine:
     def _next_timer(self, core: Core) -> int | None:
         return self.clusters[core.gid // self.topology.cores_per_cluster].xcu.next_event(core.lid)
 
+    def _waiting(self, c: Core) -> bool:
+        """Halted, or parked while spinning: not running, woken by an interrupt."""
+        return c.halted or c.gid in self._parked
+
     def check_interrupts(self, now: int) -> None:
         """Deliver pending interrupts to halted cores (IPIs and device lines arrive any time)."""
         for c in self.started_cores():
-            if c.halted and self._interrupt_pending(c):
+            if self._waiting(c) and self._interrupt_pending(c):
                 self.wake(c, now)
                 if self.on_interrupt is not None:
                     self.on_interrupt(c)
@@ -222,7 +239,7 @@ class Machine:
         raised, self._raised = self._raised, {}
         for idx, t in sorted(raised.items()):
             for c in self.clusters[idx].cores:
-                if c is not None and c.halted and self._interrupt_pending(c):
+                if c is not None and self._waiting(c) and self._interrupt_pending(c):
                     self.wake(c, t)
                     if self.on_interrupt is not None:
                         self.on_interrupt(c)
@@ -238,6 +255,8 @@ class Machine:
                 self._flush_tbs()
             if self._raised:
                 self._deliver_raised()
+            if self._parked:
+                self._wake_parked()
             if not self._heap:
                 if not self._advance_idle():
                     break
@@ -256,7 +275,8 @@ class Machine:
                 if core.halted or not self.running:
                     continue
             deadline = core.cycles + self.quantum
-            if not self._heap:
+            others = bool(self._heap or self._parked)  # a core that could see its writes
+            if not others:
                 # alone: fewer, longer slices (each costs ~10 us of host time), up to the
                 # next timer of a halted core, or until another core is woken (wake())
                 deadline = core.cycles + self.quantum * SOLO_FACTOR
@@ -267,31 +287,51 @@ class Machine:
             if nt is not None and nt < deadline:
                 deadline = max(nt, core.cycles + 1)
             self._running_core = core
-            core.run(deadline)
+            self._slice_start = core.cycles
+            core.run(deadline, spin=others and self.slices >= self._spin_quiet_until)
             self._running_core = None
             self.slices += 1
             if self.on_slice_end is not None:
                 self.on_slice_end(core)
-            if not core.halted:
+            if core.spinning and not core.halted and self.running:
+                self._parked[core.gid] = core
+                self.parks += 1
+            elif not core.halted:
                 self.wake(core)
 
     def _next_halted_timer(self) -> int | None:
-        times = [t for c in self.started_cores() if c.halted
+        times = [t for c in self.started_cores() if self._waiting(c)
                  if (t := self._next_timer(c)) is not None]
         return min(times, default=None)
 
     def _wake_due_timers(self, now: int) -> None:
-        """Halted cores whose timer fires before `now` join the run queue at their fire time."""
+        """Halted or parked cores whose timer fires before `now` join the run queue at their
+        fire time."""
         for c in self.started_cores():
-            if c.halted:
+            if self._waiting(c):
                 nt = self._next_timer(c)
                 if nt is not None and nt <= now:
                     self.wake(c, nt)
+
+    def _wake_parked(self) -> None:
+        """Parked cores whose word changed run again, no earlier than the start of the slice
+        that changed it; if nothing else can run, every parked core runs (they spin on words
+        nothing will change: a livelock the program owns), without parking for a while."""
+        for gid in [g for g, c in self._parked.items() if c.halted]:
+            del self._parked[gid]                # the software halted it meanwhile
+        for c in Core.watch_changed(list(self._parked.values())):
+            self.wake(c, self._slice_start)
+        if self._parked and not self._heap and self._next_halted_timer() is None:
+            for c in list(self._parked.values()):
+                self.wake(c)
+            self._spin_quiet_until = self.slices + 64
 
     def _advance_idle(self) -> bool:
         """No core runs: jump to the next timer of a halted core, or ask the software."""
         best: tuple[int, int] | None = None
         for c in self.started_cores():
+            if not self._waiting(c):
+                continue
             nt = self._next_timer(c)
             if nt is not None and (best is None or (nt, c.gid) < best):
                 best = (nt, c.gid)

@@ -35,7 +35,8 @@ class TimingParams:
     # -- the network on chip (one way, cycles) --------------------------------------------
     net_local: int = 4
     """Crossbar traversal inside a cluster, core <-> memory cache. TSAR (fitted: an LL, a
-    one-word round trip, costs 18 cycles locally = 2 x net_local + l2_service + 1)."""
+    one-word round trip, costs 18 cycles locally: 1 + net_local + 2 command flits +
+    l2_service + net_local + 3 response flits)."""
     net_exit: int = 5
     """Extra one-way cost of leaving a cluster (VCI/DSPIN wrappers). TSAR (+16 cycles round
     trip for the first hop = 2 x (net_exit + hop))."""
@@ -46,15 +47,15 @@ class TimingParams:
     of its XY route for n / link_flits cycles. TSAR's DSPIN: one flit per cycle."""
 
     # -- the memory cache (L2) --------------------------------------------------------------
-    l2_service: int = 9
-    """Tag and data access of a one-word request at the home memory cache. TSAR (fitted,
-    see net_local)."""
+    l2_service: int = 4
+    """Tag and data access of a request at the home memory cache. TSAR (fitted, see
+    net_local; a line read then costs 33 cycles against TSAR's 34)."""
     l2_line_occupancy: int = 20
     """Cycles a line read holds the memory cache (its response port sends 2 + 16 flits).
     TSAR: a hot spot saturates at ~48 lines per 1000 cycles."""
     l2_word_occupancy: int = 4
     """Cycles a one-word request (write, LL, SC, uncached) holds the memory cache. Guess."""
-    write_service: int = 11
+    write_service: int = 9
     """Extra processing of a write at the home (directory lookup, MULTI_UPDATE fan-out)
     before the updated word is visible elsewhere. TSAR (fitted: ping-pong round trip 68
     cycles in one cluster)."""

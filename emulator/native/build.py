@@ -38,12 +38,21 @@ typedef struct almos_core {
     uint64_t fast_fills, slow_fills;
     uint32_t pmap_used;
     uint32_t pmap_miss;
+    uint32_t yield_busy;
+    uint64_t busy_yields;
+    uint64_t slice_start;
+    uint32_t spin_reads;
+    uint32_t spin_armed, spin_stop;
+    uint32_t spin_count;
+    uint64_t spin_addr;
+    uint32_t spin_val, spin_size;
     ...;
 } almos_core_t;
 
 void core_pmap_flush(almos_core_t *c);
 int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
+int core_watch_scan(almos_core_t **cores, int n, int32_t *changed);
 uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
 uintptr_t core_tlb_fill_addr(void);

@@ -1,18 +1,15 @@
-/* Cache model of the TSAR machine: per-core L1 instruction and data caches, one L2 "memory
- * cache" per cluster holding the DHCCP directory, and a flit x distance cost model of the
- * 2D-mesh NoC. Facts from /work/shared/REFERENCE.md section 1 ("Caches and coherence", "NoC");
- * built like Spike's cachesim (geometry from sets:ways:line, one access entry point, counters
- * as plain arrays). Only tags and directory state are modelled, never data.
+/* Cache and network model of the TSAR machine: per-core L1 instruction and data caches with a
+ * write buffer, one L2 "memory cache" per cluster holding the DHCCP directory, its memory
+ * controller, and the 2D mesh with XY routing. Built like Spike's cachesim (geometry from
+ * sets:ways:line, one access entry point, counters as plain arrays). Tags, directory state
+ * and time only, never data. docs/TIMING.md describes the model; emulator/cache.py lists
+ * its decisions; emulator/cache_ref.py is an independent Python model of the same.
  *
- * Decisions (emulator/cache.py and emulator/cache_ref.py document the same ones):
- *  - L1 I and D: LRU; D is write-through with no write-allocate: a store updates the L1 copy
- *    when it hits, never fills the line on a miss, and always goes on to the home L2.
- *  - L2: LRU, inclusive of the L1 copies of its lines (its eviction invalidates them), home of
- *    its own cluster's 4 GiB window only (home cluster of a PA = pa >> 32 = cxy).
- *  - A directory entry records up to CS_DIR_IDS copies by copy id (core * 2 + 1 for an
- *    instruction copy, core * 2 for a data copy). One more copy switches the entry to counter
- *    mode (a count only) until the count is back to 0 or a broadcast has flushed the copies.
- *  - Local addresses >= uncached_from (the device segments) bypass both caches. */
+ * Time: every access carries the requesting core's clock (`now`) and returns the cycles the
+ * core stalls beyond its instruction's cycle. The memory caches, memory controllers and mesh
+ * links are resources with a capacity per time bin: requests that arrive in the same bin
+ * share it and queue, whatever order the cores' slices present them in (lax
+ * synchronisation: cores run in slices and their clocks differ by up to a quantum). */
 #ifndef ALMOS_CACHESIM_H
 #define ALMOS_CACHESIM_H
 #include <stddef.h>
@@ -24,6 +21,14 @@ enum { CS_READ = 0, CS_WRITE = 1, CS_FETCH = 2, CS_LL = 3, CS_SC = 4 };
 #define CS_DIR_IDS 3            /* copies a directory entry names before it only counts */
 #define CS_MAX_WAYS 64
 #define CS_MAX_MESH 16          /* per dimension: cxy holds 4 bits of x and 4 of y */
+#define CS_MAX_WB 64            /* write-buffer entries per core, at most */
+#define CS_PEND 16              /* per core: words updated by others, not yet seen (time) */
+
+/* Resources with queues: a capacity of CS_BIN cycles per bin of CS_BIN cycles, CS_BINS bins
+ * kept (a request older than that horizon behind the newest is not queued). */
+#define CS_BIN_SHIFT 6
+#define CS_BIN (1u << CS_BIN_SHIFT)
+#define CS_BINS 1024
 
 /* Packet sizes in flits (DSPIN: one 32-bit word of payload per flit). A command carries a
  * header and the address; a response a header and status; a line is line/4 data flits. */
@@ -40,8 +45,12 @@ enum { CS_READ = 0, CS_WRITE = 1, CS_FETCH = 2, CS_LL = 3, CS_SC = 4 };
 #define CS_C_L1I_MISSES 1
 #define CS_C_L1D_ACCESSES 2
 #define CS_C_L1D_MISSES 3
-#define CS_C_STALL 4            /* stall cycles returned to this core */
-#define CS_CORE_NCNT 5
+#define CS_C_STALL 4            /* stall cycles returned to this core (all causes) */
+#define CS_C_QUEUE 5            /* of which: waiting for a busy L2, memory controller or link */
+#define CS_C_WB_FULL 6          /* of which: a store waiting for a write-buffer entry */
+#define CS_C_DATA_WAIT 7        /* of which: a read waiting for another core's write to arrive */
+#define CS_C_WB_MERGED 8        /* stores merged into a pending write-buffer entry */
+#define CS_CORE_NCNT 9
 
 /* per-cluster counters, CS_CLUSTER_NCNT uint64 per cluster, kept at the home L2
  * ("local" = requester in the same cluster as the home, like TSAR's MMC instrumentation) */
@@ -49,7 +58,7 @@ enum { CS_READ = 0, CS_WRITE = 1, CS_FETCH = 2, CS_LL = 3, CS_SC = 4 };
 #define CS_K_L2_MISSES 1
 #define CS_K_LOCAL_READS 2      /* READ and FETCH misses, LL */
 #define CS_K_REMOTE_READS 3
-#define CS_K_LOCAL_WRITES 4     /* WRITE, SC */
+#define CS_K_LOCAL_WRITES 4     /* WRITE transactions (a write-buffer entry), SC */
 #define CS_K_REMOTE_WRITES 5
 #define CS_K_COST 6             /* sum of flits x (|dx| + |dy| + 1) of the home's packets */
 #define CS_K_UPDATES 7          /* MULTI_UPDATE sent */
@@ -59,7 +68,10 @@ enum { CS_READ = 0, CS_WRITE = 1, CS_FETCH = 2, CS_LL = 3, CS_SC = 4 };
 #define CS_K_LLS 11
 #define CS_K_SCS 12
 #define CS_K_UNCACHED 13        /* accesses to this cluster's device segments */
-#define CS_CLUSTER_NCNT 14
+#define CS_K_L2_BUSY 14         /* cycles the memory cache was occupied */
+#define CS_K_L2_QUEUE 15        /* cycles requests waited for this memory cache or its RAM */
+#define CS_K_LINK_QUEUE 16      /* cycles packets waited for this cluster's outgoing links */
+#define CS_CLUSTER_NCNT 17
 
 struct cs_geometry {
     uint32_t sets;              /* power of two */
@@ -67,20 +79,28 @@ struct cs_geometry {
     uint32_t line;              /* bytes, power of two, the same in every cache */
 };
 
-/* Stall cycles charged to the requesting core beyond the 1 cycle per instruction. */
-struct cs_latencies {
-    uint32_t l1_hit;            /* READ / FETCH hit in the L1 */
-    uint32_t l2_hit;            /* L1 miss served by the home L2 (and the L2 access of LL/SC
-                                 * and uncached reads), requester in the home cluster */
-    uint32_t hop;               /* per mesh hop, each way (a round trip pays 2 x hops) */
-    uint32_t mem;               /* extra when the home L2 misses (line fetched from RAM) */
-    uint32_t write;             /* WRITE: posted into the write buffer */
-    uint32_t coherence;         /* per MULTI_UPDATE / invalidation the access caused */
+/* The costs, in cycles (emulator/timing.py documents each one and where it comes from). */
+struct cs_timing {
+    uint32_t l1_hit;            /* stall of an L1 hit */
+    uint32_t net_local;         /* one way, core <-> memory cache inside a cluster */
+    uint32_t net_exit;          /* one way, extra for leaving the cluster */
+    uint32_t hop;               /* one way, per mesh hop */
+    uint32_t link_flits;        /* flits per cycle on a mesh link */
+    uint32_t l2_service;        /* memory cache access of a request */
+    uint32_t l2_line_occupancy; /* memory cache busy per line read */
+    uint32_t l2_word_occupancy; /* memory cache busy per one-word request */
+    uint32_t write_service;     /* extra home processing of a write */
+    uint32_t sc_extra;          /* an SC: two round trips and this */
+    uint32_t l2_miss;           /* extra of a memory cache miss before the RAM */
+    uint32_t ram_latency;       /* RAM latency behind the memory controller */
+    uint32_t ram_occupancy;     /* memory controller busy per line */
+    uint32_t wb_entries;        /* write-buffer entries, 1 .. CS_MAX_WB */
+    uint32_t wb_words;          /* words per write-buffer entry, a power of two */
 };
 
 struct cs_config {
     struct cs_geometry l1i, l1d, l2;
-    struct cs_latencies lat;
+    struct cs_timing t;
     uint32_t mesh_x, mesh_y;    /* 1 .. CS_MAX_MESH each */
     uint32_t ncores;
     uint32_t uncached_from;     /* local addresses at or above it bypass the caches */
@@ -92,10 +112,21 @@ struct cachesys;
 /* core_cxy[i] is the cxy of core i. NULL on a bad configuration. */
 struct cachesys *cachesim_new(const struct cs_config *cfg, const int32_t *core_cxy);
 void cachesim_free(struct cachesys *cs);
-/* One access of `size` bytes at 40-bit physical address pa by core `core`; returns the stall
- * cycles beyond the 1 cycle per instruction. */
-uint32_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t size, int kind);
-/* Runs n accesses (arrays of core, pa, size, kind); returns the sum of their stalls. */
+/* One access of `size` bytes at 40-bit physical address pa by core `core` whose clock is
+ * `now`; returns the stall cycles beyond the 1 cycle per instruction. */
+uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t size, int kind,
+                         uint64_t now);
+/* Whether the last access stalled its core for a queue of a bin (CS_BIN cycles) or more:
+ * the core should let the others catch up (end its slice), so that requests reach busy
+ * resources roughly in time order (docs/TIMING.md, "Contention"). */
+int cachesim_contended(struct cachesys *cs);
+/* Accesses [pa, pa + len) a line at a time (the kernel zeroing or copying memory) for core
+ * `core` from time `now`: each line's access starts when the previous one ended. Returns
+ * the total stall. */
+uint64_t cachesim_access_range(struct cachesys *cs, int core, uint64_t pa, uint64_t len,
+                               int kind, uint64_t now);
+/* Runs n accesses (arrays of core, pa, size, kind), each core's clock starting at 0 and
+ * advancing by 1 + stall per access; returns the sum of their stalls. */
 uint64_t cachesim_run_trace(struct cachesys *cs, size_t n, const int32_t *core,
                             const uint64_t *pa, const uint8_t *size, const uint8_t *kind);
 /* Invalidates the home L2 lines of [pa, pa + len) and their L1 copies (MMC INVAL). */

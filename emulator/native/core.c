@@ -32,6 +32,7 @@ void core_pmap_flush(almos_core_t *c)
 {
     memset(c->pmap_vpn, 0xFF, sizeof c->pmap_vpn);
     c->pmap_used = 0;
+    c->dec_gen++;            /* decoded blocks were found through the old translations */
 }
 
 int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn)
@@ -67,6 +68,42 @@ static inline int translate(almos_core_t *c, uint64_t va, uint64_t *pa)
     return 1;
 }
 
+/* Host address of RAM physical address pa, or NULL (see host_of below). */
+static inline uint8_t *host_of(const almos_mem_t *m, uint64_t pa);
+
+/* MIPS32 major opcodes of the loads and stores Unicorn's memory hooks report (cache and
+ * pref report nothing), and of LL and SC. */
+static inline int is_mem_opcode(uint32_t op)
+{
+    return (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0x2B) || op == 0x2E
+           || op == 0x30 || op == 0x31 || op == 0x35 || op == 0x38 || op == 0x39 || op == 0x3D;
+}
+
+/* The LL/SC map of the block at va (2 bits per memory instruction); 0 when it has none or
+ * its code cannot be read. */
+static uint64_t decode_block(almos_core_t *c, uint32_t va, uint32_t size)
+{
+    uint64_t kinds = 0;
+    uint32_t k = 0;
+    if (!c->mem) return 0;
+    for (uint32_t off = 0; off < size && k < CORE_MOPS; off += 4) {
+        uint64_t pa;
+        int64_t ppn = core_pmap_get(c, (va + off) >> 12);
+        if (ppn < 0) return 0;
+        pa = ((uint64_t)ppn << 12) | ((va + off) & 0xFFF);
+        const uint8_t *h = host_of(c->mem, pa);
+        if (!h) return 0;
+        uint32_t insn;
+        memcpy(&insn, h, 4);
+        uint32_t op = insn >> 26;
+        if (!is_mem_opcode(op)) continue;
+        if (op == 0x30) kinds |= (uint64_t)1 << (2 * k);
+        else if (op == 0x38) kinds |= (uint64_t)2 << (2 * k);
+        k++;
+    }
+    return kinds;
+}
+
 static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     almos_core_t *c = (almos_core_t *)user_data;
@@ -82,32 +119,112 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     c->block_pc = (uint32_t)address;
     c->block_size = size;
     if (c->cs && size) {
+        uint32_t d = ((uint32_t)address >> 2) & (CORE_DEC_SIZE - 1);
+        if (c->dec_valid[d] != c->dec_gen || c->dec_pc[d] != (uint32_t)address
+            || c->dec_size[d] != size) {
+            c->dec_kinds[d] = decode_block(c, (uint32_t)address, size);
+            c->dec_pc[d] = (uint32_t)address;
+            c->dec_size[d] = size;
+            c->dec_valid[d] = c->dec_gen;
+        }
+        c->mop_kinds = c->dec_kinds[d];
+        c->mop_idx = 0;
+        c->sc_pending = ~(uint64_t)0;
         /* instruction fetch: one access per cache line the block covers */
         uint64_t first = address & ~(uint64_t)63, last = (address + size - 1) & ~(uint64_t)63;
         for (uint64_t va = first; va <= last; va += 64) {
             uint64_t pa;
             if (translate(c, va, &pa)) {
-                uint32_t stall = cachesim_access(c->cs, c->core_id, pa, 4, CS_FETCH);
+                uint64_t stall = cachesim_access(c->cs, c->core_id, pa, 4, CS_FETCH, c->cycles);
                 if (c->cache_mode == 2) c->cycles += stall;
             }
         }
     }
 }
 
+/* The kind of this memory access given the LL/SC map of the block (see core.h); -1 for the
+ * write half of an SC, already accounted with its read half. */
+static inline int access_kind(almos_core_t *c, int type, uint64_t address)
+{
+    int kind = type == UC_MEM_WRITE ? CS_WRITE : CS_READ;
+    if (!c->mop_kinds) return kind;
+    if (c->sc_pending != ~(uint64_t)0) {
+        int half = type == UC_MEM_WRITE && address == c->sc_pending;
+        c->sc_pending = ~(uint64_t)0;
+        c->mop_idx++;
+        if (half) return -1;
+    }
+    uint32_t k = c->mop_idx < CORE_MOPS ? (uint32_t)(c->mop_kinds >> (2 * c->mop_idx)) & 3 : 0;
+    if (k == 2) {
+        if (type == UC_MEM_WRITE) c->mop_idx++;
+        else c->sc_pending = address;
+        return CS_SC;
+    }
+    c->mop_idx++;
+    return k == 1 && type != UC_MEM_WRITE ? CS_LL : kind;
+}
+
+/* Spin detection on a data read of `size` bytes at window address `address`. */
+static inline void spin_check(void *uc, almos_core_t *c, uint64_t address, int size)
+{
+    uint32_t v = 0;
+    memcpy(&v, c->mem->window + address, size < 4 ? (size_t)size : 4);
+    if (address == c->spin_addr && v == c->spin_val && (uint32_t)size == c->spin_size
+        && c->instructions - c->spin_instr <= 64) {
+        if (++c->spin_count >= c->spin_reads) {
+            c->spin_stop = 1;
+            c->spin_armed = 0;
+            c->emu_stop(uc);
+        }
+    } else {
+        c->spin_addr = address;
+        c->spin_val = v;
+        c->spin_size = (uint32_t)size;
+        c->spin_count = 1;
+    }
+    c->spin_instr = c->instructions;
+}
+
 static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data)
 {
     almos_core_t *c = (almos_core_t *)user_data;
-    (void)uc; (void)value;
+    (void)value;
     /* Unicorn synced the CPU state for this hook: in a delay slot that leaves stale
      * delay-slot flags behind (see emulator/ucfix.py) */
     *c->hflags &= ~MIPS_HFLAG_BMASK;
     if (!c->cs || address >= c->window_size) return;       /* device (MMIO) accesses */
+    int kind = access_kind(c, type, address);
+    if (kind == CS_READ || kind == CS_LL) {
+        if (c->spin_armed && c->mem) spin_check(uc, c, address, size);
+    } else {
+        c->spin_count = 0;
+    }
+    if (kind < 0) return;
     uint64_t base = c->window_pa[address >> 20];
     if (base == ~(uint64_t)0) { c->pmap_miss++; return; }
     uint64_t pa = base | (address & 0xFFFFF);
-    uint32_t stall = cachesim_access(c->cs, c->core_id, pa, (uint32_t)size,
-                                     type == UC_MEM_WRITE ? CS_WRITE : CS_READ);
-    if (c->cache_mode == 2) c->cycles += stall;
+    uint64_t stall = cachesim_access(c->cs, c->core_id, pa, (uint32_t)size, kind, c->cycles);
+    if (c->cache_mode == 2) {
+        c->cycles += stall;
+        if (c->yield_busy && cachesim_contended(c->cs)
+            && c->cycles >= c->slice_start + CORE_MIN_SLICE) {   /* let the others catch up */
+            c->busy_yields++;
+            c->emu_stop(uc);
+        }
+    }
+}
+
+int core_watch_scan(almos_core_t **cores, int n, int32_t *changed)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        almos_core_t *c = cores[i];
+        uint32_t v = 0;
+        if (!c->mem) continue;
+        memcpy(&v, c->mem->window + c->spin_addr, c->spin_size < 4 ? c->spin_size : 4);
+        if (v != c->spin_val) changed[k++] = i;
+    }
+    return k;
 }
 
 /* Host address of a RAM physical address whose 1 MiB chunk is placed in the window; NULL for

@@ -13,6 +13,9 @@
 #define CORE_PMAP_SIZE (1u << CORE_PMAP_BITS)
 #define CORE_PMAP_EMPTY 0xFFFFFFFFu
 #define MIPS_HFLAG_BMASK 0x87F800u   /* delay-slot bits of QEMU's hflags */
+#define CORE_DEC_SIZE 1024              /* decoded blocks: where their LL and SC are */
+#define CORE_MOPS 32                    /* memory instructions of a block classified */
+#define CORE_MIN_SLICE 256              /* cycles a slice runs before a busy resource ends it */
 
 struct cachesys;
 
@@ -51,11 +54,35 @@ typedef struct almos_core {
     uint64_t fast_fills, slow_fills;
     uint32_t pmap_used;
     uint32_t pmap_miss;      /* accesses whose page was not in the map (not modelled) */
+    /* Spinning: the same word read with the same value spin_reads times in a row, with no
+     * write in between and few instructions between reads, ends the slice (spin_stop) when
+     * the machine armed detection for this slice (another core could change the word). */
+    uint32_t yield_busy;     /* end the slice when an access meets a busy resource */
+    uint64_t busy_yields;    /* slices ended so */
+    uint64_t slice_start;    /* cycles when the slice began */
+    uint32_t spin_reads;     /* threshold, 0 = never */
+    uint32_t spin_armed, spin_stop;
+    uint32_t spin_count;
+    uint64_t spin_addr;      /* window address of the word read, and its value */
+    uint32_t spin_val, spin_size;
+    uint64_t spin_instr;     /* instructions at the previous read */
+    /* LL and SC: Unicorn reports them as plain reads and writes (an SC as a read, then a
+     * write when it succeeds). The block hook looks up which memory instructions of the
+     * block entered are LL/SC (decoded once per block) and the memory hook counts them. */
+    uint64_t mop_kinds;      /* 2 bits per memory instruction of the block: 0, 1 LL, 2 SC */
+    uint32_t mop_idx;
+    uint64_t sc_pending;     /* window address of an SC whose write half may follow */
+    uint32_t dec_gen;        /* bumped to forget every decoded block */
+    uint32_t dec_pc[CORE_DEC_SIZE], dec_size[CORE_DEC_SIZE], dec_valid[CORE_DEC_SIZE];
+    uint64_t dec_kinds[CORE_DEC_SIZE];
     uint32_t pmap_vpn[CORE_PMAP_SIZE];
     uint64_t pmap_ppn[CORE_PMAP_SIZE]; /* 28-bit physical page number (40-bit PA >> 12) */
 } almos_core_t;
 
 void core_pmap_flush(almos_core_t *c);
+/* Which cores among cores[0..n) see a value at their spin word other than the one they spun
+ * on: their indices go to changed[], the count is returned. */
+int core_watch_scan(almos_core_t **cores, int n, int32_t *changed);
 int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
 uintptr_t core_block_hook_addr(void);
