@@ -163,7 +163,7 @@ def read_preset(path: Path) -> dict[str, Any]:
     known = ("machine", "cache", *PARAM_TABLES)
     for table, body in data.items():
         if table not in known:
-            raise _bad(path, f"unknown table [{table}] (known: {', '.join(known)})")
+            raise _bad(path, f"unknown table [{shorten(table)}] (known: {', '.join(known)})")
         if not isinstance(body, dict):
             raise _bad(path, f"{table} = {shorten(repr(body))}: needs a [{table}] table")
     if "machine" not in data:
@@ -171,7 +171,8 @@ def read_preset(path: Path) -> dict[str, Any]:
     for table, keys in (("machine", MACHINE_KEYS), ("cache", CACHE_KEYS)):
         for key, value in data.get(table, {}).items():
             if key not in keys:
-                raise _bad(path, f"unknown key '{key}' in [{table}] (known: {', '.join(keys)})")
+                raise _bad(path, f"unknown key '{shorten(key)}' in [{table}] "
+                                 f"(known: {', '.join(keys)})")
             if not _is(value, keys[key]):
                 raise _bad(path, f"[{table}] {key} = {shorten(repr(value))}: "
                                  f"{_type_name(keys[key])} expected")
