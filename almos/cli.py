@@ -6,15 +6,34 @@ exit status 2; never a traceback.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import sys
+from importlib.metadata import version
 
 import click
 
 from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
+from emulator.cache import CacheGeometry
+from emulator.config import (
+    MAX_DIGITS,
+    PARAM_TABLES,
+    ConfigError,
+    MachineConfig,
+    check_writable,
+    default_preset,
+    load_config,
+    presets,
+    read_input_file,
+)
 from emulator.memory import MemoryError_
-from emulator.topology import Topology, TopologyError, load_topology, presets, xy_of
+from emulator.timing import TimingParams
+from emulator.topology import DEFAULT_RAM, TopologyError, shorten, xy_of
+from kernel.costs import KernelCosts
 from kernel.placement import POLICIES
+
+MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
 
 
 class UserError(click.ClickException):
@@ -32,28 +51,77 @@ class RunError(UserError):
     exit_code = 1
 
 
-def _topology(spec: str | None, memory: str | None, l1: str | None = None,
-              l2: str | None = None) -> Topology:
+def _config(topology: str | None, memory: str | None, l1: str | None, l2: str | None,
+            settings: tuple[str, ...], quantum: str | None) -> MachineConfig:
+    """The machine and its parameters: defaults, then the preset's, then the command line."""
+    for name, spec in (("--l1", l1), ("--l2", l2)):
+        if spec:
+            try:
+                CacheGeometry.parse(spec)
+            except ValueError as e:
+                raise UserError(f"bad {name} '{spec}': {e}") from None
+    settings = tuple(settings)
+    if quantum is not None:
+        if not quantum.isdigit() or len(quantum) > MAX_DIGITS:
+            raise UserError(f"bad --quantum '{shorten(quantum)}': expected a number of cycles")
+        if any(s.strip().startswith("timing.quantum=") for s in settings):
+            raise UserError("--quantum and --set timing.quantum=... both given: give one")
+        settings += (f"timing.quantum={quantum}",)
     try:
-        return load_topology(spec, memory, l1, l2)
+        return load_config(topology, memory, l1, l2, settings,
+                           {"timing": TimingParams(), "kernel": KernelCosts()})
     except TopologyError as e:
         raise UserError(str(e)) from None
 
 
-TOPOLOGY_HELP = "XxYxP (mesh X by Y, P cores per cluster) or a preset: " + ", ".join(presets())
+def _default_machine() -> str:
+    """The default preset's name for --help (a broken preset must not break --help)."""
+    try:
+        return default_preset()
+    except ConfigError:
+        return "the preset that says default = true"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _machine_options(fn):
+    """Options that choose the machine and its parameters (info, run and boot)."""
+    opts = [
+        click.option("--topology", "-t", default=None, show_default=_default_machine(),
+                     help="XxYxP (mesh X by Y, P cores per cluster) or a preset ("
+                     + ", ".join(presets()) + ") or a preset file PATH.toml"),
+        click.option("--memory", "-m", default=None, metavar="SIZE",
+                     show_default=f"the preset's, else {DEFAULT_RAM >> 20}M",
+                     help="RAM per cluster: MiB, or with a unit (64, 64M, 1G)"),
+        click.option("--l1", default=None, metavar="S:W:L", show_default="the preset's",
+                     help="L1 I/D geometry SIZE:WAYS:LINE, e.g. 16K:4:64"),
+        click.option("--l2", default=None, metavar="S:W:L", show_default="the preset's",
+                     help="L2 geometry SIZE:WAYS:LINE, e.g. 256K:16:64"),
+        click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                     help="set a parameter, KEY timing.NAME or kernel.NAME (repeatable; "
+                     "'almos info' lists them)"),
+        click.option("--quantum", default=None, metavar="CYCLES",
+                     show_default=f"the preset's, else {TimingParams().quantum}",
+                     help="the same as --set timing.quantum=CYCLES: how far cores' clocks "
+                     "may drift apart"),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "show_default": True})
+@click.version_option(version("almos"), "--version", "-V", prog_name="almos",
+                      message="%(prog)s %(version)s")
 def main() -> None:
     """ALMOS on an emulated TSAR many-core."""
 
 
 @main.command()
-@click.option("--topology", "-t", default=None, help=TOPOLOGY_HELP)
-@click.option("--memory", "-m", default=None, help="RAM per cluster, e.g. 64M (default 64M)")
-def info(topology: str | None, memory: str | None) -> None:
-    """Print the machine and its 40-bit physical address map."""
-    topo = _topology(topology, memory)
+@_machine_options
+def info(topology, memory, l1, l2, settings, quantum) -> None:
+    """Print the machine, its parameters and its 40-bit physical address map."""
+    config = _config(topology, memory, l1, l2, settings, quantum)
+    topo = config.topology
     io = topo.io_cxy
     ram = topo.ram_per_cluster
     click.echo(f"machine     {topo.name}: {topo.x_size} x {topo.y_size} mesh, "
@@ -62,6 +130,8 @@ def info(topology: str | None, memory: str | None) -> None:
     click.echo(f"memory      {ram >> 20} MiB per cluster, {(ram * topo.nclusters) >> 20} MiB total")
     click.echo(f"caches      L1 I/D {topo.l1} per core, L2 {topo.l2} per cluster")
     click.echo(f"I/O cluster ({io >> 4}, {io & 0xF}) cxy {io:#04x}")
+    click.echo("")
+    _print_params(config)
     click.echo("")
     click.echo("cluster  cxy   segment  physical range")
     for cxy in topo.clusters():
@@ -76,26 +146,50 @@ def info(topology: str | None, memory: str | None) -> None:
             click.echo(f"{head}  {name:7}  {base + off:#012x} - {base + off + size - 1:#012x}")
 
 
+def _print_params(config: MachineConfig) -> None:
+    """One line per parameter: its name, value, where it came from, what it is."""
+    click.echo(f"{'parameter':<26} {'value':>11}  {'from':<8} (--set KEY=VALUE to change)")
+    for table in PARAM_TABLES:
+        params = config.params[table]
+        for name, value in params.as_dict().items():
+            key = f"{table}.{name}"
+            click.echo(f"{key:<26} {value!s:>11}  {config.origin[key]:<8} "
+                       f"{_param_doc(type(params), name)}")
+
+
+def _param_doc(cls: type, name: str) -> str:
+    """The first sentence of a parameter's description: the class's doc(name) if it has
+    one, else the string literal under the field in the class's source."""
+    doc = getattr(cls, "doc", None)
+    if callable(doc):
+        return doc(name)
+    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
+    for field, text in zip(body, body[1:], strict=False):
+        if isinstance(field, ast.AnnAssign) and getattr(field.target, "id", None) == name \
+                and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
+            return " ".join(str(text.value.value).split()).split(". ")[0].rstrip(".")
+    return ""
+
+
 def _common(fn):
     """Options shared by `run` and `boot`."""
     opts = [
-        click.option("--topology", "-t", default=None, help=TOPOLOGY_HELP),
-        click.option("--memory", "-m", default=None, help="RAM per cluster (default 64M)"),
+        _machine_options,
         click.option("--placement", "-P", default="almos",
                      type=click.Choice(sorted(POLICIES)), help="page placement policy"),
         click.option("--cache", default="timing", type=click.Choice(["timing", "stats", "off"]),
-                     help="cache model: timing (default: stalls counted in cycles), stats "
+                     help="cache model: timing (stalls counted in cycles), stats "
                      "(counters only), off (fastest)"),
-        click.option("--l1", default=None, help="L1 I/D geometry SIZE:WAYS:LINE, e.g. 16K:4:64"),
-        click.option("--l2", default=None, help="L2 geometry SIZE:WAYS:LINE, e.g. 256K:16:64"),
-        click.option("--stats", "stats", default=None, metavar="FILE|-",
+        click.option("--stats", "stats", default=None, metavar="FILE|-", show_default="none",
                      help="write statistics as JSON to FILE, or tables on stderr with -"),
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+                     metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
         click.option("--gdb", "gdb", type=click.IntRange(0, 65535), default=None,
-                     metavar="PORT", help="serve gdb (gdb-multiarch: target remote :PORT) on "
+                     metavar="PORT", show_default="no stub",
+                     help="serve gdb (gdb-multiarch: target remote :PORT) on "
                      "127.0.0.1:PORT; 0 picks a free port (printed)"),
-        click.option("--gdb-wait", is_flag=True,
+        click.option("--gdb-wait", is_flag=True, show_default=False,
                      help="with --gdb: start the guest only once gdb has connected"),
     ]
     for o in reversed(opts):
@@ -103,25 +197,19 @@ def _common(fn):
     return fn
 
 
-def _options(topology, memory, placement, cache, l1, l2, stats, max_instructions, gdb=None,
-             gdb_wait=False):
+def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
+             max_instructions, gdb=None, gdb_wait=False):
     from almos.session import Options
-    from emulator.cache import CacheGeometry
-    for name, spec in (("--l1", l1), ("--l2", l2)):
-        if spec:
-            try:
-                CacheGeometry.parse(spec)
-            except ValueError as e:
-                raise UserError(f"bad {name} '{spec}': {e}") from None
+    config = _config(topology, memory, l1, l2, settings, quantum)
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
     if stats is not None and stats != "-":
         try:                                    # before the run, not after it
-            open(stats, "a").close()
-        except OSError as e:
-            raise UserError(f"cannot write statistics to {stats}: {e.strerror}") from None
-    return Options(_topology(topology, memory, l1, l2), placement, cache, stats,
-                   max_instructions, gdb, gdb_wait)
+            check_writable(stats, "statistics")
+        except ConfigError as e:
+            raise UserError(str(e)) from None
+    return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
+                   timing=config.timing, costs=config.params["kernel"])
 
 
 @main.command(context_settings={"ignore_unknown_options": True,
@@ -139,15 +227,15 @@ def run(program, args, disk, **kw) -> int:
     """
     import time
 
-    from almos.session import GdbError, build, exit_code, finish, run_machine
+    from almos.session import GdbError, StatsError, build, exit_code, finish, run_machine
     from emulator.elf import ElfError, parse_elf
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
     try:
-        data = open(program, "rb").read()
-    except OSError as e:
-        raise UserError(f"cannot read {program}: {e.strerror}") from None
+        data = read_input_file(program, MAX_PROGRAM, "program")
+    except ConfigError as e:
+        raise UserError(str(e)) from None
     try:
         elf = parse_elf(data, program)
     except ElfError as e:
@@ -173,7 +261,10 @@ def run(program, args, disk, **kw) -> int:
         if vfs is not None:
             vfs.power_off()
     sys.stdout.flush()
-    finish(opts, kernel, started)
+    try:
+        finish(opts, kernel, started)
+    except StatsError as e:
+        raise UserError(str(e)) from None
     return exit_code(p.exit_status)
 
 
@@ -186,13 +277,13 @@ def boot(image, **kw) -> int:
     The guest's terminal (/dev/tty0) is the host's stdin and stdout; with stdin not a
     terminal the shell reads its commands from it. The exit status is init's.
     """
-    from almos.session import GdbError
+    from almos.session import GdbError, StatsError
     from kernel.boot import BootError
     from kernel.boot import boot as boot_image
     opts = _options(**kw)
     try:
         return boot_image(opts, image)
-    except (BootError, GdbError) as e:
+    except (BootError, GdbError, StatsError) as e:
         raise UserError(str(e)) from None
     except MemoryError_ as e:
         raise RunError(str(e)) from None

@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.cache import CacheConfig, CacheSystem
 from emulator.devices.tty import HostConsole
 from emulator.machine import Machine
+from emulator.timing import TimingParams
 from emulator.topology import Topology
+from kernel.costs import KernelCosts
 from kernel.kernel import Kernel
 from kernel.process import Process
 from kernel.stats import collect
@@ -31,18 +33,24 @@ class Options:
     max_instructions: int | None = None
     gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
+    timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
+    costs: KernelCosts = field(default_factory=KernelCosts)      # the kernel's costs
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
-    topo = opts.topology
-    machine = Machine(topo, disk=disk, console=HostConsole())
+    topo, timing = opts.topology, opts.timing
+    machine = Machine(topo, disk=disk, console=HostConsole(), timing=timing)
     if opts.cache != "off":
-        cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2)
+        cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2, timing=timing)
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
-    kernel = Kernel(machine, opts.placement)
+    kernel = Kernel(machine, opts.placement, costs=opts.costs)
     kernel.max_instructions = opts.max_instructions
     return machine, kernel
+
+
+class StatsError(Exception):
+    """The statistics cannot be written; the message is one line."""
 
 
 class GdbError(Exception):
@@ -77,7 +85,10 @@ def finish(opts: Options, kernel: Kernel, started: float) -> None:
         from almos.report import render
         sys.stderr.write(render(data))
     else:
-        Path(opts.stats).write_text(json.dumps(data, indent=1) + "\n")
+        try:
+            Path(opts.stats).write_text(json.dumps(data, indent=1) + "\n")
+        except OSError as e:
+            raise StatsError(f"cannot write statistics to {opts.stats}: {e.strerror}") from None
 
 
 def exit_code(status: int | None) -> int:

@@ -2,26 +2,27 @@
 
 Facts (REFERENCE.md section 1): X and Y from 1 to 16, up to 4 cores per cluster,
 cxy = (x << 4) | y, one RAM bank per cluster (64 MiB by default), the I/O cluster at
-(X-1, Y-1). Presets are TOML files in images/machines/, chosen by name or written XxYxP.
+(X-1, Y-1). A topology is written XxYxP, or named by a preset (TOML files in
+images/machines/, read by emulator/config.py, which also holds the timing parameters).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from fractions import Fraction
 
 MAX_MESH = 16
 MAX_CORES_PER_CLUSTER = 4
 DEFAULT_RAM = 64 << 20
 MIN_RAM = 1 << 20
 MAX_RAM = 1 << 30            # per cluster: leaves room for the device segments at 0xF0000000
-PRESET_DIR = Path(__file__).resolve().parent.parent / "images" / "machines"
-DEFAULT_PRESET = "2x2x4"
+MAX_SHOWN = 40               # characters of a user's value quoted back in a message
+MAX_SHOWN_PATH = 160         # ... of a file name
 
-_SPEC = re.compile(r"^(\d+)x(\d+)x(\d+)$")
-_SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?|B)?$", re.IGNORECASE)
+# QEMU's -m: a number, maybe with a fraction, in MiB unless a unit says otherwise
+_SIZE = re.compile(r"^(\d{1,12})(\.\d{1,6})?\s*([KMGT]i?B?|B)?$", re.IGNORECASE)
+_SIZE_SHIFT = {"B": 0, "K": 10, "M": 20, "G": 30, "T": 40}
 
 
 class TopologyError(ValueError):
@@ -36,14 +37,22 @@ def xy_of(cxy: int) -> tuple[int, int]:
     return cxy >> 4, cxy & 0xF
 
 
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """A user's text, cut to a readable length for a one-line message."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def parse_size(text: str) -> int:
-    """'64M', '1G', '512K', '65536' -> bytes."""
+    """A size as QEMU's -m takes it: '64' (MiB), '64M', '1G', '0.5G', '512K', '65536B'."""
     m = _SIZE.match(text.strip())
     if not m:
-        raise TopologyError(f"bad memory size '{text}': expected a number with K, M or G")
-    n = int(m.group(1))
-    unit = (m.group(2) or "B").upper()[0]
-    return n << {"B": 0, "K": 10, "M": 20, "G": 30}[unit]
+        raise TopologyError(f"bad memory size '{shorten(text)}': expected a number of MiB, "
+                            "or a number with B, K, M or G")
+    unit = (m.group(3) or "M").upper()[0]
+    size = Fraction(m.group(1) + (m.group(2) or "")) * (1 << _SIZE_SHIFT[unit])
+    if size.denominator != 1:
+        raise TopologyError(f"bad memory size '{shorten(text)}': not a whole number of bytes")
+    return int(size)
 
 
 @dataclass(frozen=True)
@@ -103,57 +112,10 @@ class Topology:
         return abs(ax - bx) + abs(ay - by)
 
 
-def _preset_file(name: str) -> Path | None:
-    p = PRESET_DIR / f"{name}.toml"
-    return p if p.is_file() else None
-
-
-def presets() -> list[str]:
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
-
-
 def load_topology(spec: str | None = None, memory: str | None = None,
                   l1: str | None = None, l2: str | None = None) -> Topology:
-    """A preset name, a preset file, or 'XxYxP'; --memory and cache sizes override."""
-    spec = spec or DEFAULT_PRESET
-    fields: dict = {}
-    path = _preset_file(spec) or (Path(spec) if spec.endswith(".toml") else None)
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text())
-            m, c = data.get("machine"), data.get("cache", {})
-            if not isinstance(m, dict) or not isinstance(c, dict):
-                raise ValueError("needs a [machine] table (and [cache] is a table)")
-            missing = [k for k in ("x", "y", "cores") if k not in m]
-            if missing:
-                raise ValueError(f"[machine] lacks {', '.join(missing)}")
-            if not all(isinstance(m[k], int) for k in ("x", "y", "cores")):
-                raise ValueError("x, y and cores are whole numbers")
-            fields = dict(x_size=m["x"], y_size=m["y"], cores_per_cluster=m["cores"],
-                          ram_per_cluster=parse_size(str(m.get("memory", "64M"))))
-            fields.update({k: str(c[k]) for k in ("l1", "l2") if k in c})
-        except (OSError, ValueError, tomllib.TOMLDecodeError) as e:
-            if isinstance(e, TopologyError):
-                raise
-            raise TopologyError(f"bad machine file {path}: {e}") from None
-    else:
-        m = _SPEC.match(spec.strip().lower())
-        if not m:
-            raise TopologyError(
-                f"bad topology '{spec}': expected XxYxP (X, Y 1..16, P 1..4) "
-                f"or a preset ({', '.join(presets())})")
-        fields = dict(x_size=int(m.group(1)), y_size=int(m.group(2)),
-                      cores_per_cluster=int(m.group(3)))
-    if memory is not None:
-        fields["ram_per_cluster"] = parse_size(memory)
-    if l1:
-        fields["l1"] = l1
-    if l2:
-        fields["l2"] = l2
-    topo = Topology(**fields)
-    from emulator.cache import CacheConfig
-    try:                                   # each geometry, and that they fit together
-        CacheConfig.from_strings(l1=topo.l1, l2=topo.l2)
-    except ValueError as e:
-        raise TopologyError(f"bad cache geometry: {e}") from None
-    return topo
+    """A preset name, a preset file, or 'XxYxP' (the default preset if None); --memory and
+    cache geometries override the preset's. The machine's topology alone: its parameters
+    come with emulator.config.load_config."""
+    from emulator.config import load_config  # config builds on this module
+    return load_config(spec, memory, l1, l2).topology

@@ -1,8 +1,11 @@
-"""`almos info`: the machine summary and its 40-bit address map; user errors (bad topology or
-memory size) are one line on stderr with exit status 2, never a traceback."""
+"""`almos info`: the machine summary, the parameters in force and the 40-bit address map;
+user errors (bad topology or memory size) are one line on stderr with exit status 2, never a
+traceback. How presets and --set make the parameters is tests/test_config.py's."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from almos.cli import main
+from emulator.timing import TimingParams
+from kernel.costs import KernelCosts
 
 ALMOS = Path(sys.executable).parent / "almos"
 
@@ -33,7 +38,8 @@ def test_info_2x2x4():
         assert f"RAM      {base:#012x} - {base + (64 << 20) - 1:#012x}" in out
         assert f"XCU      {base | 0xF000_0000:#012x}" in out
         assert f"MMC      {base | 0xF100_0000:#012x}" in out
-    rows = [ln.split() for ln in lines if "RAM" in ln or "XCU" in ln or "TTY" in ln]
+    amap = lines[lines.index("cluster  cxy   segment  physical range"):]
+    rows = [ln.split() for ln in amap if "RAM" in ln or "XCU" in ln or "TTY" in ln]
     assert sum("RAM" in r for r in rows) == 4
     assert sum("XCU" in r for r in rows) == 4
     # devices of the I/O cluster only in cluster 0x11
@@ -84,7 +90,7 @@ def test_info_error_in_process_runner():
 
 @pytest.mark.parametrize("text,message", [
     ("machine = 3\n", "needs a [machine] table"),
-    ("[machine]\nx=1.5\ny=1\ncores=1\n", "whole numbers"),
+    ("[machine]\nx=1.5\ny=1\ncores=1\n", "x = 1.5: a whole number expected"),
     ("[machine]\nx=1\ncores=1\n", "lacks y"),
     ('[machine]\nx=1\ny=1\ncores=1\n[cache]\nl1="junk"\n', "bad cache geometry"),
 ])
@@ -94,3 +100,37 @@ def test_bad_preset_file_is_one_line(tmp_path, text: str, message: str) -> None:
     r = subprocess.run([sys.executable, "-m", "almos.cli", "info", "-t", str(f)],
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+
+
+def parameters(out: str) -> dict[str, list[str]]:
+    """info's parameter lines: 'table.name' -> [value, origin, description]."""
+    rows = {}
+    for line in out.splitlines():
+        if line.startswith(("timing.", "kernel.")):
+            key, value, origin, doc = line.split(None, 3)
+            rows[key] = [value, origin, doc]
+    return rows
+
+
+def test_info_prints_every_parameter_with_its_description():
+    rows = parameters(info())
+    tables = {"timing": TimingParams(), "kernel": KernelCosts()}
+    expected = {f"{t}.{n}": str(v) for t, p in tables.items() for n, v in p.as_dict().items()}
+    assert {k: r[0] for k, r in rows.items()} == expected
+    assert {r[1] for r in rows.values()} == {"default"}
+    for name in TimingParams.names():
+        assert rows[f"timing.{name}"][2] == TimingParams.doc(name)
+    source = " ".join(inspect.getsource(KernelCosts).split())
+    for name in KernelCosts.names():     # the first sentence of the field's docstring
+        doc = rows[f"kernel.{name}"][2]
+        assert len(doc.split()) >= 3 and ". " not in doc and not doc.endswith("."), doc
+        assert re.search(rf'\b{name}: \w+ = [^"]+ """{re.escape(doc)}', source), doc
+
+
+def test_info_shows_what_set_and_quantum_change():
+    rows = parameters(info("-t", "4x4x4", "--set", "timing.hop=7", "--quantum", "500",
+                           "--set", "kernel.syscall_entry=123"))
+    assert rows["timing.hop"][:2] == ["7", "--set"]
+    assert rows["timing.quantum"][:2] == ["500", "--set"]
+    assert rows["kernel.syscall_entry"][:2] == ["123", "--set"]
+    assert rows["timing.net_local"][:2] == [str(TimingParams().net_local), "default"]
