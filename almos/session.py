@@ -15,6 +15,7 @@ from emulator.cache import CacheConfig, CacheSystem
 from emulator.devices.tty import HostConsole
 from emulator.machine import Machine
 from emulator.topology import Topology
+from kernel.costs import KernelCosts
 from kernel.kernel import Kernel
 from kernel.process import Process
 from kernel.stats import collect
@@ -31,6 +32,7 @@ class Options:
     max_instructions: int | None = None
     gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
+    costs: KernelCosts | None = None    # what kernel work costs (kernel/costs.py; defaults)
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
@@ -40,7 +42,7 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2)
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
-    kernel = Kernel(machine, opts.placement)
+    kernel = Kernel(machine, opts.placement, costs=opts.costs)
     kernel.max_instructions = opts.max_instructions
     return machine, kernel
 
