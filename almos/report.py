@@ -24,6 +24,10 @@ def render(d: dict[str, Any]) -> str:
            f"instructions {s['instructions']}  cycles {s['cycles']}  syscalls {s['syscalls']}  "
            f"rpcs {s['rpcs']}  kernel cycles {s['kernel_cycles']}  "
            f"wall {s['wall_seconds']} s  {s['guest_mips']} MIPS\n"]
+    by_activity = d["kernel"]["cycles_by_activity"]
+    if by_activity:
+        out.append("kernel cycles by activity  "
+                   + "  ".join(f"{k} {v}" for k, v in by_activity.items()) + "\n")
     has_cache = bool(d["cores"]) and "l1d" in d["cores"][0]
     rows = []
     for c in d["cores"]:
