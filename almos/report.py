@@ -1,5 +1,5 @@
 """Readable tables of a run's statistics (for `--stats -`): summary, cores, clusters, threads,
-and the cluster-to-cluster traffic matrix as a heat map."""
+RPC latencies, and the cluster-to-cluster traffic matrix as a heat map."""
 
 from __future__ import annotations
 
@@ -22,16 +22,21 @@ def render(d: dict[str, Any]) -> str:
     m = d["machine"]
     out = [f"== machine {m['topology']}, placement {m['placement']}, cache {m['cache']}\n"
            f"instructions {s['instructions']}  cycles {s['cycles']}  syscalls {s['syscalls']}  "
-           f"rpcs {s['rpcs']}  wall {s['wall_seconds']} s  {s['guest_mips']} MIPS\n"]
+           f"rpcs {s['rpcs']}  kernel cycles {s['kernel_cycles']}  "
+           f"wall {s['wall_seconds']} s  {s['guest_mips']} MIPS\n"]
+    by_activity = d["kernel"]["cycles_by_activity"]
+    if by_activity:
+        out.append("kernel cycles by activity  "
+                   + "  ".join(f"{k} {v}" for k, v in by_activity.items()) + "\n")
     has_cache = bool(d["cores"]) and "l1d" in d["cores"][0]
     rows = []
     for c in d["cores"]:
         row = [f"({c['cluster'][0]},{c['cluster'][1]})", c["core"], c["instructions"], c["cycles"],
-               c["idle_cycles"]]
+               c["kernel_cycles"], c["idle_cycles"]]
         if has_cache:
             row += [c["l1i"]["misses"], c["l1d"]["accesses"], c["l1d"]["misses"]]
         rows.append(row)
-    hdr = ["cluster", "core", "instructions", "cycles", "idle"]
+    hdr = ["cluster", "core", "instructions", "cycles", "kernel", "idle"]
     if has_cache:
         hdr += ["l1i miss", "l1d acc", "l1d miss"]
     out.append(_table("cores", hdr, rows))
@@ -43,10 +48,16 @@ def render(d: dict[str, Any]) -> str:
                             c["local_writes"], c["remote_writes"], c["cost"], c["updates"],
                             c["invalidations"], c["broadcasts"]] for c in d["clusters"]]))
     out.append(_table("threads", ["tid", "process", "cluster", "core", "instructions", "cycles",
-                                  "syscalls"],
+                                  "kernel", "syscalls"],
                       [[hex(t["tid"]), t["process"], f"({t['cluster'][0]},{t['cluster'][1]})",
-                        t["core"], t["instructions"], t["cycles"], t["syscalls"]]
-                       for t in d["threads"]]))
+                        t["core"], t["instructions"], t["cycles"], t["kernel_cycles"],
+                        t["syscalls"]] for t in d["threads"]]))
+    latency = d["rpc"]["latency"]
+    if latency:
+        out.append(_table("rpc latency (cycles seen by the client)",
+                          ["kind", "count", "total", "mean"],
+                          [[kind, v["count"], v["total"], v["mean"]]
+                           for kind, v in latency.items()]))
     tr = d.get("traffic")
     if tr:
         peak = max((v for row in tr for v in row), default=0) or 1

@@ -32,6 +32,7 @@ class Console:
     def write(self, k: Kernel, th: Thread, core: Core, data: bytes) -> int:
         if self.mode == "stdin":
             raise SysError(EBADF)
+        k.ktime.work(len(data) * k.costs.tty_byte)
         if self.mode == "stderr" and self.channel == 0 and k.stderr is not None:
             k.stderr.write(data)
             k.stderr.flush()

@@ -18,8 +18,10 @@ from emulator.core import Core, Trap, TrapKind
 from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
+from kernel.costs import KernelCosts
 from kernel.dqdt import Dqdt
 from kernel.errno import SysError
+from kernel.ktime import KernelTime
 from kernel.placement import POLICIES
 from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
@@ -60,7 +62,8 @@ class ClusterKernel:
 
 
 class Kernel:
-    def __init__(self, machine: Machine, placement: str = "almos", stderr=None) -> None:
+    def __init__(self, machine: Machine, placement: str = "almos", stderr=None,
+                 costs: KernelCosts | None = None) -> None:
         self.machine = machine
         self.topo = machine.topology
         self.clusters_list = self.topo.clusters()
@@ -71,6 +74,8 @@ class Kernel:
         self.clusters = {cxy: ClusterKernel(cxy, Ppm(cxy, self.topo.ram_per_cluster))
                          for cxy in self.clusters_list}
         self.sched = [CoreSched(g) for g in range(self.topo.ncores)]
+        self.costs = costs if costs is not None else KernelCosts()
+        self.ktime = KernelTime(self, self.costs)      # what kernel work costs the cores
         self.dqdt = Dqdt(self.topo, [0] * self.topo.ncores,
                          {c: k.ppm.free_pages for c, k in self.clusters.items()})
         self.processes: dict[int, Process] = {}
@@ -101,19 +106,26 @@ class Kernel:
     # ---- physical memory --------------------------------------------------------------------
     def alloc_frames(self, cxy: int, order: int = 0, exact: bool = False) -> int | None:
         """Frames from cluster cxy; when it runs short, from the DQDT's choice (unless exact)."""
-        self.rpc.send(self.current_cxy, cxy, "ppm_alloc")
-        pa = self.clusters[cxy].ppm.alloc(order)
+        pa = self._ppm_alloc(cxy, order)
         if pa is None and not exact:
             other = self.dqdt.place_memory(cxy, 1 << order)
             if other is not None:
-                self.rpc.send(self.current_cxy, other, "ppm_alloc")
-                pa = self.clusters[other].ppm.alloc(order)
+                pa = self._ppm_alloc(other, order)
         if pa is not None:
             self.dqdt.add_free_pages(pa >> 32, -(1 << order))
         return pa
 
+    def _ppm_alloc(self, cxy: int, order: int) -> int | None:
+        """cxy's page manager's answer, through an RPC when cxy is not the current cluster."""
+        with self.ktime.rpc(cxy, "ppm_alloc"):
+            self.ktime.work(self.costs.frame_alloc)
+            return self.clusters[cxy].ppm.alloc(order)
+
     def free_frame(self, pa: int) -> None:
-        """Release a frame; one that held executed code waits for a flush of translated code."""
+        """Release a frame; one that held executed code waits for a flush of translated code.
+        A remote frame costs what a local one does, without an RPC (ALMOS-MK gives a dying
+        process's frames back in bulk, not by one RPC a page)."""
+        self.ktime.work(self.costs.frame_free)
         page = pa & ~0xFFF
         if page in self.machine.code_frames:
             self.quarantine.append(pa)
@@ -139,9 +151,16 @@ class Kernel:
         whose page-table base is one of its PT1s: also the cores whose thread of it is
         blocked, which keep their translations until it runs there again."""
         ptprs = {pa >> PTPR_SHIFT for pa in vmm.pt1.values()}
+        here = self.ktime.executing
         for core in self.machine.started_cores():
             if core.ptpr in ptprs:
                 core.flush_tlb()
+                if here is not None and core.gid == here.gid:
+                    self.ktime.work(self.costs.tlb_flush)
+                else:                           # an IPI makes that core flush its TLB
+                    self.ktime.work(self.costs.ipi_send)
+                    self.ktime.charge(core, self.costs.irq_entry + self.costs.tlb_flush,
+                                      "interrupt")
 
     # ---- threads and scheduling ---------------------------------------------------------
     def new_tid(self, cxy: int) -> int:
@@ -197,10 +216,19 @@ class Kernel:
         s.runq.append(th)
         core = self.machine.core(th.gid)
         running = self.machine._running_core
+        self.ktime.work(self.costs.wakeup)
         if s.current is None and (running is None or running.gid != core.gid):
             self._timer(s, True)
-            self.machine.wake(core, self.machine.now())   # its clock catches up (idle time)
+            now = self.machine.now()
+            waker = self.ktime.executing
+            ipi = waker is not None and waker.gid != core.gid
+            if ipi:                            # an IPI wakes the core, a mesh trip away
+                self.ktime.work(self.costs.ipi_send)
+                now += self.machine.timing.one_way(self.topo.distance(waker.cxy, core.cxy))
+            self.machine.wake(core, now)       # its clock catches up (idle time)
             self.schedule(core)                # then it takes the thread at once
+            if ipi:
+                self.ktime.charge(core, self.costs.irq_entry, "interrupt")
 
     def block(self, th: Thread, why: str) -> None:
         th.state = State.BLOCKED
@@ -236,7 +264,7 @@ class Kernel:
             th.ctx = core.save_context()
         s.current = None
 
-    def _switch_in(self, core: Core, s: CoreSched, th: Thread) -> None:
+    def _switch_in(self, core: Core, s: CoreSched, th: Thread, prev: Thread | None) -> None:
         if th.ctx is None:
             core.restore_context(self._blank)
             for name, value in th.start_regs.items():
@@ -253,16 +281,19 @@ class Kernel:
         th.switches += 1
         th._in_instr, th._in_cycles = core.instructions, core.cycles
         s.current = th
+        if th is not prev:                     # (the same thread again: nothing moved)
+            self.ktime.charge(core, self.costs.context_switch, "switch")
 
     def schedule(self, core: Core) -> None:
         """Pick the next runnable thread of this core (the core is not inside a slice)."""
         s = self.sched[core.gid]
         s.resched = False
+        prev = s.current
         self._switch_out(core, s)
         while s.runq:
             th = s.runq.popleft()
             if th.state == State.RUNNABLE:
-                self._switch_in(core, s, th)
+                self._switch_in(core, s, th, prev)
                 core.halted = False
                 return
         core.halted = True
@@ -277,6 +308,9 @@ class Kernel:
             s.resched = True
             running.stop()
         else:
+            here = self.ktime.executing
+            if here is not None and here.gid != gid:     # an IPI tells that core
+                self.ktime.work(self.costs.ipi_send)
             self.schedule(self.machine.core(gid))
             if not self.machine.core(gid).halted:
                 self.machine.wake(self.machine.core(gid), self.machine.now())
@@ -300,6 +334,11 @@ class Kernel:
             self.poll_input(0.0)
 
     def on_interrupt(self, core: Core) -> None:
+        with self.ktime.running(core, "interrupt"):
+            self._interrupt(core)
+            self.ktime.work(self.costs.irq_entry)
+
+    def _interrupt(self, core: Core) -> None:
         xcu = self.machine.cluster(core.cxy).xcu
         xcu.update_timers()
         pti = xcu.pti_pending & xcu.msk_pti[core.lid]
@@ -361,7 +400,9 @@ class Kernel:
 
     # ---- traps ----------------------------------------------------------------------------
     def on_syscall(self, core: Core) -> None:
-        self.syscalls.dispatch(self, core)
+        with self.ktime.running(core, "syscall"):
+            self.ktime.work(self.costs.syscall_entry + self.costs.syscall_service)
+            self.syscalls.dispatch(self, core)
 
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
         th = self.sched[core.gid].current
@@ -369,7 +410,8 @@ class Kernel:
             return False
         self.current_cxy = core.cxy
         try:
-            return th.process.vmm.fault(vaddr, access, core.cxy)
+            with self.ktime.running(core, "page_fault"):
+                return th.process.vmm.fault(vaddr, access, core.cxy)
         except SysError:                  # out of memory for its page tables: killed
             self.oom = True
             return False

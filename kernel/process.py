@@ -44,6 +44,7 @@ class Thread:
     instructions: int = 0
     cycles: int = 0
     syscalls: int = 0
+    kernel_cycles: int = 0                    # of its cycles, the kernel's work (kernel/ktime.py)
     switches: int = 0
     created_at: int = 0
     _in_instr: int = 0                        # core counters when switched in

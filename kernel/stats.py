@@ -1,6 +1,7 @@
 """Run statistics: where the time and the traffic went (cores, caches, clusters, threads, the
-cluster-to-cluster traffic matrix, RPCs), as one JSON-ready dict. Cache fields are present
-when a cache model ran (`--cache stats` or `timing`).
+cluster-to-cluster traffic matrix, RPCs and their latency, the kernel's share of the cycles),
+as one JSON-ready dict. Cache fields are present when a cache model ran (`--cache stats` or
+`timing`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:
     return {"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
             "cluster": list(xy_of(topo.core_cxy(t.gid))),
             "core": t.gid % topo.cores_per_cluster, "gid": t.gid,
-            "instructions": t.instructions, "cycles": t.cycles, "syscalls": t.syscalls,
-            "state": t.state.value}
+            "instructions": t.instructions, "cycles": t.cycles,
+            "kernel_cycles": t.kernel_cycles, "syscalls": t.syscalls, "state": t.state.value}
 
 
 def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
@@ -32,15 +33,15 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
     busy: dict[int, int] = {}
     for t in threads:
         busy[t["gid"]] = busy.get(t["gid"], 0) + t["cycles"]
+    kt = k.ktime
     cores = []
-    for gid in range(topo.ncores):
-        c = m._cores[gid]
-        if c is None:
-            continue
+    for c in m.started_cores():
+        gid = c.gid
         cx, cy = xy_of(c.cxy)
         entry: dict[str, Any] = {"cluster": [cx, cy], "core": c.lid, "gid": gid,
                                  "instructions": c.instructions, "cycles": c.cycles,
-                                 "busy_cycles": busy.get(gid, 0)}
+                                 "busy_cycles": busy.get(gid, 0),
+                                 "kernel_cycles": kt.per_core[gid]}
         entry["idle_cycles"] = max(0, c.cycles - entry["busy_cycles"])
         if cache is not None:
             entry.update({kk: cache["cores"][gid][kk] for kk in ("l1i", "l1d")})
@@ -63,7 +64,9 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "syscalls": k.syscall_count, "wall_seconds": round(wall_seconds, 3),
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
-                    "rpcs": k.rpc.total},
+                    "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core)},
+        "kernel": {"costs": k.costs.as_dict(),
+                   "cycles_by_activity": dict(sorted(kt.by_activity.items()))},
         "cores": cores,
         "clusters": clusters,
         "threads": threads,
@@ -72,6 +75,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                                       for p in k.processes.values()],
         "rpc": {"by_kind": dict(k.rpc.by_kind),
                 "by_pair": [[list(xy_of(a)), list(xy_of(b)), n]
-                            for (a, b), n in sorted(k.rpc.by_pair.items())]},
+                            for (a, b), n in sorted(k.rpc.by_pair.items())],
+                "latency": kt.rpc_latency()},
         "traffic": cache["traffic"] if cache is not None else None,
     }

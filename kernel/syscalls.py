@@ -134,17 +134,21 @@ def sys_create(k: Kernel, th: Thread, core: Core, tid_out, attr_va, start, arg):
     get_u32(th, core, tid_out)                       # EFAULT before anything is created
     gid = cpuid if cpuid >= 0 else k.dqdt.place_thread(core.cxy)
     cxy = k.topo.core_cxy(gid)
-    k.rpc.send(core.cxy, cxy, "thread_create")
     p = th.process
-    new = Thread(k.new_tid(cxy), p, gid, detached=bool(flags & ATTR_DETACHED))
-    if stack_addr:
-        sp = (stack_addr + (stack_size or DEFAULT_THREAD_STACK)) & ~7
-    else:
-        try:
-            new.stack = p.vmm.add_stack(cxy, stack_size)
-        except SysError as e:               # POSIX: no resources for a thread is EAGAIN
-            raise SysError(E.EAGAIN if e.errno == E.ENOMEM else e.errno) from None
-        sp = new.stack.end
+    try:
+        # the process's page tables in that cluster first (a PT1 copy, as ALMOS-MK makes a
+        # process copy there), so the thread can run as soon as it is made runnable
+        p.vmm.ptpr_for(cxy)
+        with k.ktime.rpc(cxy, "thread_create"):
+            k.ktime.work(k.costs.thread_create)
+            new = Thread(k.new_tid(cxy), p, gid, detached=bool(flags & ATTR_DETACHED))
+            if stack_addr:
+                sp = (stack_addr + (stack_size or DEFAULT_THREAD_STACK)) & ~7
+            else:
+                new.stack = p.vmm.add_stack(cxy, stack_size)
+                sp = new.stack.end
+    except SysError as e:                   # POSIX: no resources for a thread is EAGAIN
+        raise SysError(E.EAGAIN if e.errno == E.ENOMEM else e.errno) from None
     new.start_regs = {"pc": start, "a0": arg, "ra": exit_ra, "sp": sp - 16,
                       "userlocal": tls, "k1": tls}
     put_u32(th, core, tid_out, new.tid)
@@ -553,9 +557,9 @@ def sys_memc(k: Kernel, th, core, op, cxy, out, *_):
         if not k.topo.valid_cxy(cxy):
             raise SysError(E.EINVAL)
         # read the cluster's MMC instrumentation registers, as ALMOS's driver does
-        k.rpc.send(core.cxy, cxy, "memc_read")
-        base = (cxy << 32) | SEG_MMC | (INSTRM_BASE << 2)
-        regs = [k.machine.bus.read32(base + 4 * i) for i in range(len(INSTRM_NAMES))]
+        with k.ktime.rpc(cxy, "memc_read"):
+            base = (cxy << 32) | SEG_MMC | (INSTRM_BASE << 2)
+            regs = [k.machine.bus.read32(base + 4 * i) for i in range(len(INSTRM_NAMES))]
         data = struct.pack("<8IQ", *regs[:8], regs[8] | regs[9] << 32)
         th.process.vmm.copy_out(out, data, core.cxy)
         return 0

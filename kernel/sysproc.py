@@ -37,16 +37,17 @@ def sys_fork(k: Kernel, th: Thread, core: Core, *_):
     parent = th.process
     gid = k.dqdt.place_thread(core.cxy)
     cxy = k.topo.core_cxy(gid)
-    k.rpc.send(core.cxy, cxy, "process_fork")
-    vmm = parent.vmm.clone(cxy)
-    child = Process(k.new_pid(cxy), parent.name, cxy, vmm, argv=list(parent.argv),
-                    parent=parent, cwd=parent.cwd, elf=parent.elf)
+    with k.ktime.rpc(cxy, "process_fork"):     # the child is made in its own cluster
+        k.ktime.work(k.costs.process_create + k.costs.thread_create)
+        vmm = parent.vmm.clone(cxy)
+        child = Process(k.new_pid(cxy), parent.name, cxy, vmm, argv=list(parent.argv),
+                        parent=parent, cwd=parent.cwd, elf=parent.elf)
+        t = Thread(k.new_tid(cxy), child, gid)
     child.ignored = set(parent.ignored)
     child.fds = dict(parent.fds)
     for f in child.fds.values():
         if hasattr(f, "refs"):
             f.refs += 1
-    t = Thread(k.new_tid(cxy), child, gid)
     t.ctx = core.save_context()            # resumes after the syscall, like a woken thread
     t.result = (0, 0)
     k.processes[child.pid] = child
@@ -97,6 +98,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
         raise SysError(E.ENOEXEC) from None
     gid = _exec_core(k, envp, th.gid)
     envp = [e for e in envp if not e.startswith(CORE_ENV)]   # a request, not the program's
+    k.ktime.work(k.costs.process_create + k.costs.thread_create)
     p.vmm = Vmm(k, k.topo.core_cxy(gid))
     try:
         new = load(k, p, elf, argv or [path], envp, gid)

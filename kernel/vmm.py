@@ -4,7 +4,11 @@ The page tables live in guest physical memory (emulator/mmu.py has the format). 
 placement policy that replicates code, the process has one PT1 copy per cluster it runs in
 (ALMOS-MKH's per-cluster copies): every mapping is written into every copy, except code
 pages, which each cluster maps to its own local replica. Page-table pages and PT1 copies are
-allocated in the cluster of the copy; updates of a remote copy are counted as RPCs.
+allocated in the cluster of the copy; updates of a remote copy are RPCs.
+
+Its work is charged to the core running it (kernel/ktime.py): page zeroing and copies as
+lines written and read, page-table walks and updates as accesses to the cluster holding the
+tables, copies to and from user memory by the byte.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from emulator.cache import Kind
 from emulator.mmu import (
     PT1_SIZE,
     PTE_C,
@@ -48,6 +53,8 @@ PAGE_MASK = PAGE_SIZE - 1
 class Vmm:
     def __init__(self, kernel: Kernel, owner_cxy: int) -> None:
         self.k = kernel
+        self.kt = kernel.ktime
+        self.costs = kernel.costs
         self.mem = kernel.machine.memory
         self.owner = owner_cxy
         self.replicate = kernel.policy.replicate_code
@@ -71,14 +78,15 @@ class Vmm:
     def _pt1_for(self, cxy: int) -> int:
         pa = self.pt1.get(cxy)
         if pa is None:
-            self.k.rpc.send(self.owner, cxy, "pt1_copy")
-            pa = self.k.alloc_frames(cxy, order=1, exact=True)
-            if pa is None:
-                raise SysError(ENOMEM)
-            self.mem.fill(pa, PT1_SIZE)
-            self.pt1[cxy] = pa
-            for vpn, frame in self.pages.items():
-                self._write_pte(cxy, vpn, frame, self._flags_for(vpn << 12))
+            with self.kt.rpc(cxy, "pt1_copy", client=self.owner):
+                pa = self.k.alloc_frames(cxy, order=1, exact=True)
+                if pa is None:
+                    raise SysError(ENOMEM)
+                self.mem.fill(pa, PT1_SIZE)
+                self.kt.zero(pa, PT1_SIZE)
+                self.pt1[cxy] = pa
+                for vpn, frame in self.pages.items():
+                    self._write_pte(cxy, vpn, frame, self._flags_for(vpn << 12))
         return pa
 
     def _write_pte(self, copy: int, vpn: int, frame: int | None, flags: int) -> None:
@@ -92,9 +100,14 @@ class Vmm:
             if pt2 is None:
                 raise SysError(ENOMEM)
             self.mem.fill(pt2, PAGE_SIZE)
+            self.kt.zero(pt2, PAGE_SIZE)
             self.pt2[key] = pt2
-            self.mem.write32(self.pt1[copy] + ix1(va) * 4, PTE_V | PTE_T | (pt2 >> 12))
+            pte1 = self.pt1[copy] + ix1(va) * 4
+            self.mem.write32(pte1, PTE_V | PTE_T | (pt2 >> 12))
+            self.kt.memory(pte1, 4, Kind.WRITE)
         entry = pt2 + ix2(va) * 8
+        self.kt.work(self.costs.pte_update)
+        self.kt.memory(entry, 8, Kind.WRITE)
         if frame is None:
             self.mem.write32(entry, 0)
             self.mem.write32(entry + 4, 0)
@@ -115,9 +128,8 @@ class Vmm:
         flags = PTE_V | PTE_C | PTE_U | (PTE_W if vseg.writable else 0) \
             | (PTE_X if vseg.executable else 0)
         for copy in ([only] if only is not None else list(self.pt1)):
-            if copy != self.k.current_cxy:
-                self.k.rpc.send(self.k.current_cxy, copy, "pte_update")
-            self._write_pte(copy, vpn, frame, flags)
+            with self.kt.rpc(copy, "pte_update"):
+                self._write_pte(copy, vpn, frame, flags)
         self.resident += 1
 
     # ---- vsegs ----------------------------------------------------------------------------
@@ -261,6 +273,8 @@ class Vmm:
     # ---- page faults ----------------------------------------------------------------------
     def fault(self, va: int, access: Access, toucher: int) -> bool:
         """Map the page holding va for an access from cluster `toucher`; False if not allowed."""
+        self.kt.work(self.costs.fault_entry + self.costs.fault_service)
+        self._walk(va, toucher)                        # the walk that failed
         v = self.find(va)
         if v is None or va >= USER_TOP or not v.readable:
             return False
@@ -290,15 +304,30 @@ class Vmm:
             self.k.free_frame(frame)
             self.k.oom = True
             return False
+        self._walk(va, toucher)                        # the MMU's walk again, now it maps
         return True
+
+    def _walk(self, va: int, toucher: int) -> None:
+        """The MMU's table walk for an access from cluster `toucher`: the PT1 entry, then
+        the PT2 entry if there is a PT2 (reads in the cluster that holds the tables)."""
+        copy = toucher if self.replicate else self.owner
+        pt1 = self.pt1.get(copy)
+        if pt1 is None:
+            return
+        self.kt.memory(pt1 + ix1(va) * 4, 4, Kind.READ)
+        pt2 = self.pt2.get((copy, ix1(va)))
+        if pt2 is not None:
+            self.kt.memory(pt2 + ix2(va) * 8, 8, Kind.READ)
 
     def _fill(self, frame: int, v: Vseg, va: int) -> None:
         self.mem.fill(frame, PAGE_SIZE)
+        self.kt.zero(frame, PAGE_SIZE)
         if v.file_data:
             lo = max(va, v.file_base)
             hi = min(va + PAGE_SIZE, v.file_base + len(v.file_data))
             if lo < hi:
                 self.mem.write(frame + (lo - va), v.file_data[lo - v.file_base:hi - v.file_base])
+                self.kt.work((hi - lo) * self.costs.copy_byte)   # from the file's pages
 
     # ---- kernel access to user memory (EFAULT on anything not mapped or not allowed) -------
     def user_pa(self, va: int, write: bool, toucher: int) -> int:
@@ -321,7 +350,9 @@ class Vmm:
         out = bytearray()
         while n > 0:
             k = min(n, PAGE_SIZE - (va & PAGE_MASK))
-            out += self.mem.read(self.user_pa(va, False, toucher), k)
+            pa = self.user_pa(va, False, toucher)
+            out += self.mem.read(pa, k)
+            self.kt.copy(pa, k, Kind.READ)
             va += k
             n -= k
         return bytes(out)
@@ -330,7 +361,9 @@ class Vmm:
         i = 0
         while i < len(data):
             k = min(len(data) - i, PAGE_SIZE - (va & PAGE_MASK))
-            self.mem.write(self.user_pa(va, True, toucher), data[i:i + k])
+            pa = self.user_pa(va, True, toucher)
+            self.mem.write(pa, data[i:i + k])
+            self.kt.copy(pa, k, Kind.WRITE)
             va += k
             i += k
 
@@ -340,6 +373,7 @@ class Vmm:
             pa = self.user_pa(va, False, toucher)
             chunk = self.mem.read(pa, PAGE_SIZE - (va & PAGE_MASK))
             z = chunk.find(b"\0")
+            self.kt.copy(pa, z + 1 if z >= 0 else len(chunk), Kind.READ)
             if z >= 0:
                 out += chunk[:z]
                 return out.decode("utf-8", errors="replace")
@@ -375,6 +409,7 @@ class Vmm:
                 if new is None:
                     raise SysError(ENOMEM)
                 self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
+                self.kt.copy_page(frame, new, PAGE_SIZE)
                 child.pages[vpn] = new
                 child._map(vpn, new, v)
         except SysError:
