@@ -177,7 +177,7 @@ def run(job: Job, extra: Sequence[str] = ()) -> Result:
         except subprocess.TimeoutExpired:
             raise RunError(f"{job.describe()}: still running after {RUN_TIMEOUT} s") from None
         if r.returncode != 0:
-            raise RunError(f"{job.describe()}: exit status {r.returncode}\n"
+            raise RunError(f"{job.describe()} {' '.join(extra)}: exit status {r.returncode}\n"
                            f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
         data = json.loads(stats.read_text()) if job.stats else None
     return Result(job, parse(r.stdout), data, r.stdout)
