@@ -19,6 +19,10 @@ bench/syscall.c) and a pthread create + join (bench/threads.c, built with almos-
 
 Section "cache": the matrix multiply under the kernel (`almos run`) with the cache model off,
 counting statistics, and counting stalls (timing): what the model costs in guest MIPS.
+
+Section "fidelity" (bench/fidelity.py, printed with its own tables): what user programs
+measure under `--cache timing` next to TSAR's cycle-accurate figures, and how placement,
+distance and contention show in cycles. `--fidelity-only` runs just it.
 """
 
 from __future__ import annotations
@@ -240,6 +244,19 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
 
 
 SECTIONS = {"cpu": section_cpu, "kernel": section_kernel, "cache": section_cache}
+FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
+
+
+def section_fidelity(args: argparse.Namespace) -> bool:
+    """Prints the fidelity tables; False (and the reason on stderr) if a run failed."""
+    import fidelity
+    print("\n== fidelity: almos's cycles next to TSAR's (bench/fidelity.py)", flush=True)
+    try:
+        fidelity.report(quick=args.quick)
+    except fidelity.RunError as e:
+        print(f"bench: fidelity: {e}", file=sys.stderr)
+        return False
+    return True
 
 
 def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
@@ -256,16 +273,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--profile", action="store_true", help="add a cProfile of the machine run")
-    ap.add_argument("sections", nargs="*", choices=[[], *SECTIONS], default=[],
-                    help=f"sections to run (default all: {', '.join(SECTIONS)})")
+    ap.add_argument("--fidelity-only", action="store_true",
+                    help=f"run only the {FIDELITY} section")
+    ap.add_argument("sections", nargs="*", choices=[[], *SECTIONS, FIDELITY], default=[],
+                    help=f"sections to run (default all: {', '.join([*SECTIONS, FIDELITY])})")
     args = ap.parse_args(argv)
+    names = [FIDELITY] if args.fidelity_only else args.sections or [*SECTIONS, FIDELITY]
     if shutil.which(CC) is None:
         print(f"bench: {CC} not found (make debs)", file=sys.stderr)
         return 2
+    ok = True
     with tempfile.TemporaryDirectory(prefix="almos-bench-") as tmp:
-        for name in args.sections or list(SECTIONS):
-            print_table(*SECTIONS[name](args, Path(tmp)))
-    return 0
+        for name in names:
+            if name == FIDELITY:
+                ok = section_fidelity(args) and ok
+            else:
+                print_table(*SECTIONS[name](args, Path(tmp)))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
