@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from emulator.devices.ioc import lock_image
+
 BLOCK_SIZE = 512  # bytes per block (one disk sector), the only size ALMOS uses
 
 
@@ -55,13 +57,24 @@ def check_range(dev: BlockDevice, lba: int, count: int) -> None:
 
 
 class FileBlockDevice:
-    """A BlockDevice over a host file (a disk image).  A trailing partial block is ignored."""
+    """A BlockDevice over a host file (a disk image).  A trailing partial block is ignored.
+
+    Opened for writing, the image is locked as the emulated IOC locks it (`lock_image` of
+    emulator/devices/ioc.py), so that two writers cannot corrupt it: ImageLockedError (an
+    OSError) when another process holds it.
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
         self.block_size = BLOCK_SIZE
         self.readonly = readonly
         self._fd = os.open(self.path, os.O_RDONLY if readonly else os.O_RDWR)
+        try:
+            if not readonly:
+                lock_image(self._fd, self.path)
+        except OSError:
+            os.close(self._fd)
+            raise
         self.nblocks = os.fstat(self._fd).st_size // BLOCK_SIZE
 
     def read_blocks(self, lba: int, count: int) -> bytes:
