@@ -34,8 +34,8 @@ on one Fat32 (the VFS holds its lock).
 
 A damaged volume gives FsError(EIO), never another exception: cluster chains that loop, leave
 the volume or run into a free or bad cluster, a file whose size needs more clusters than its
-chain has (or that has none), a directory without clusters.  A BPB that does not describe a
-FAT32 volume fitting the device is NotFat32Error at mount, as is a root chain that is damaged.
+chain has (or that has none), a directory without clusters.  At mount, a BPB that does not
+describe a FAT32 volume fitting the device is NotFat32Error, a damaged root chain FsError.
 
 Crash safety (no journal).  Changes are made in memory (the FAT) and in the write-back buffer
 cache, and reach the disk at `sync`, in an order chosen so that a crash (kill -9 of the
@@ -61,7 +61,11 @@ an eviction), and the next mount, seeing the free count unknown, repairs them (`
 it walks the tree, frees lost clusters, cuts chains to their files' sizes, removes orphans
 and stray long-name entries, copies the active FAT over the others and recounts the free
 clusters.  The walk is what fsck.fat would do, limited to what a crash of this driver leaves;
-on anything else (a loop, two entries sharing a cluster, EIO) it changes nothing.
+on anything else (a loop, two entries sharing a cluster, EIO) it changes nothing.  Two limits:
+`rename` writes the new entry and frees the old one in step 3, so a crash between two blocks
+can leave both (no system call renames, so only host-side callers can meet it); and this is
+about the emulator dying, not the host: the image file is fsync'ed at the end of a sync only,
+so a power cut may lose the order of the writes the host had not put on its disk.
 
 Orphans.  A file unlinked while open keeps its entry on the disk, renamed in place to a hidden
 name (ORPHAN_BASE + 4 hex digits + "." + ORPHAN_EXT, attributes hidden and system, its long
@@ -328,7 +332,7 @@ class Recovery:
         """One line for the user; '' when there was nothing to repair."""
         if self.skipped:
             return f"not cleanly unmounted, left as it is: {self.skipped}"
-        done = [f"{n} {what}" for n, what in (
+        done = [f"{what}: {n}" for n, what in (
             (self.orphans, "orphaned files removed"),
             (self.lost_clusters, "lost clusters freed"),
             (self.cut_chains, "cluster chains cut to their file's size"),
