@@ -9,10 +9,13 @@ buffer cache, the FAT and FSInfo are written back and the image file is made dur
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import TYPE_CHECKING
 
+from emulator.devices.ioc import ImageLockedError
 from emulator.elf import ElfError, parse_elf
+from kernel import errno as E
 from kernel.errno import SysError
 from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError
 from kernel.fs.fat32 import Fat32, FsError
@@ -54,7 +57,10 @@ def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
     `almos boot`, and by `almos run --disk`). The caller powers the Vfs off at the end."""
     from almos.session import build
     check_image(image)
-    machine, kernel = build(opts, disk=image)
+    try:
+        machine, kernel = build(opts, disk=image)
+    except ImageLockedError as e:
+        raise BootError(str(e)) from None
     dev = IocBlockDevice(kernel)
     try:
         fs = Fat32(dev, clock=lambda: int(time.time()))
@@ -64,6 +70,8 @@ def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
     except BlockDeviceError as e:
         dev.power_off()
         raise BootError(f"{image}: cannot read the disk: {e}") from None
+    if fs.recovered is not None and fs.recovered.summary():
+        print(f"almos: {image}: {fs.recovered.summary()}", file=sys.stderr)
     vfs = Vfs(kernel, fs, dev)
     kernel.vfs = vfs  # type: ignore[attr-defined]
     return machine, kernel, vfs
@@ -76,9 +84,14 @@ def boot(opts: Options, image: str) -> int:
     try:
         try:
             data = vfs.read_file("/", INIT)
-        except SysError:
-            raise BootError(f"{image}: no {INIT} on the disk (the image needs userland "
-                            "programs: make -C userland, then make -C images)") from None
+        except SysError as e:
+            if e.errno in (E.ENOENT, E.ENOTDIR):
+                raise BootError(f"{image}: no {INIT} on the disk (the image needs userland "
+                                "programs: make -C userland, then make -C images)") from None
+            why = os.strerror(e.errno)
+            if e.errno == E.EIO:
+                why += " (the image is damaged: fsck.fat -n tells more)"
+            raise BootError(f"{image}: cannot read {INIT}: {why}") from None
         try:
             elf = parse_elf(data, INIT)
         except ElfError as e:

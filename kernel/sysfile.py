@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 from kernel import errno as E
 from kernel.errno import SysError
+from kernel.ppm import PAGE_SIZE
 from kernel.process import Process, Thread
 from kernel.syscalls import put_u32, s32, syscall
-from kernel.vfs import O_CREAT, O_TRUNC, O_WRONLY, DirFile, Vfs, make_pipe, stat_of
+from kernel.vfs import O_CREAT, O_TRUNC, O_WRONLY, PATH_MAX, DirFile, Vfs, make_pipe, stat_of
 
 if TYPE_CHECKING:
     from emulator.core import Core
@@ -24,7 +25,6 @@ SYS_CHDIR, SYS_MKDIR, SYS_MKFIFO, SYS_OPENDIR, SYS_READDIR, SYS_CLOSEDIR = 20, 2
 SYS_GETCWD, SYS_GETATTR, SYS_STAT, SYS_FSYNC, SYS_RMDIR, SYS_DUP2 = 26, 38, 42, 51, 52, 53
 
 OPEN_MAX = 64                      # descriptors per process
-PATH_LIMIT = 4096                  # longest path string read from user memory
 
 
 def vfs_of(k: Kernel) -> Vfs:
@@ -37,7 +37,18 @@ def vfs_of(k: Kernel) -> Vfs:
 
 
 def _path(th: Thread, core: Core, va: int) -> str:
-    return th.process.vmm.read_str(va, core.cxy, PATH_LIMIT)
+    """The path at va: EFAULT if it is not readable, ENAMETOOLONG if it has PATH_MAX bytes or
+    more (read_str fails with EFAULT both ways: when its first PATH_MAX bytes all read, the
+    string was too long)."""
+    vmm = th.process.vmm
+    try:
+        return vmm.read_str(va, core.cxy, PATH_MAX)
+    except SysError as e:
+        if e.errno != E.EFAULT:
+            raise
+    for page in range(va - va % PAGE_SIZE, va + PATH_MAX, PAGE_SIZE):
+        vmm.user_pa(max(page, va), False, core.cxy)
+    raise SysError(E.ENAMETOOLONG)
 
 
 def _fd(p: Process, fd: int) -> object:

@@ -448,7 +448,7 @@ class Vfs:
         """The canonical components of path, relative to cwd if it is not absolute."""
         if not path:
             raise SysError(E.ENOENT)
-        if len(path) >= PATH_MAX:
+        if len(path.encode()) >= PATH_MAX:
             raise SysError(E.ENAMETOOLONG)
         parts = [] if path.startswith("/") else [c for c in cwd.split("/") if c]
         for c in path.split("/"):

@@ -5,10 +5,15 @@ IRQ_ENABLE 5, SIZE 6 (blocks), BLOCK_SIZE 7, BUFFER_EXT 8 (bits 39..32 of the bu
 OP starts a transfer of COUNT blocks between the image and physical memory at
 BUFFER_EXT:BUFFER. The model completes it at once; STATUS tells the outcome, and reading
 STATUS acknowledges the interrupt. Writes reach the host file (flushed on `sync`).
+
+An image opened for writing is locked while the device holds it (`lock_image`: an exclusive
+flock), so that a second machine on the same image is refused instead of corrupting it; the
+lock goes with the process, even one killed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
 
@@ -38,6 +43,20 @@ STATUS_WRITE_ERROR = 5
 BLOCK_SIZE = 512
 
 
+class ImageLockedError(OSError):
+    """Another process holds the disk image (the message is one line for the user)."""
+
+
+def lock_image(fd: int, path: str) -> None:
+    """flock the image opened for writing, without waiting; ImageLockedError if another
+    process has it (readers take no lock: they cannot corrupt it)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ImageLockedError(f"{path}: disk image in use by another program (another almos "
+                               "on the same image?)") from None
+
+
 class Ioc:
     name = "ioc"
 
@@ -50,6 +69,12 @@ class Ioc:
         self.nblocks = 0
         if path is not None:
             self.fd = os.open(path, os.O_RDONLY if read_only else os.O_RDWR)
+            try:
+                if not read_only:
+                    lock_image(self.fd, path)
+            except OSError:
+                os.close(self.fd)
+                raise
             self.nblocks = os.fstat(self.fd).st_size // BLOCK_SIZE
         self.regs = [0] * 9
         self.transfers = 0

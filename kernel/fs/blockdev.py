@@ -8,14 +8,19 @@ tools); the kernel provides another that drives the emulated IOC disk controller
 living in the cluster that mounted it (the I/O cluster, where the IOC device is).  It is
 write-back: a written block stays dirty in memory until `sync()` or until it is evicted.
 Big transfers bypass it, so that streaming a multi-MiB file neither flushes the cache of its
-directory and metadata blocks nor costs a Python object per block.
+directory and metadata blocks nor costs a Python object per block.  The file system orders its
+writes through `write_back(select)` (some dirty blocks now, the rest later) and `on_evict`
+(called before a dirty block is written back to make room), see fat32.py, "Crash safety".
 """
 
 from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
+
+from emulator.devices.ioc import lock_image
 
 BLOCK_SIZE = 512  # bytes per block (one disk sector), the only size ALMOS uses
 
@@ -52,13 +57,24 @@ def check_range(dev: BlockDevice, lba: int, count: int) -> None:
 
 
 class FileBlockDevice:
-    """A BlockDevice over a host file (a disk image).  A trailing partial block is ignored."""
+    """A BlockDevice over a host file (a disk image).  A trailing partial block is ignored.
+
+    Opened for writing, the image is locked as the emulated IOC locks it (`lock_image` of
+    emulator/devices/ioc.py), so that two writers cannot corrupt it: ImageLockedError (an
+    OSError) when another process holds it.
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
         self.block_size = BLOCK_SIZE
         self.readonly = readonly
         self._fd = os.open(self.path, os.O_RDONLY if readonly else os.O_RDWR)
+        try:
+            if not readonly:
+                lock_image(self._fd, self.path)
+        except OSError:
+            os.close(self._fd)
+            raise
         self.nblocks = os.fstat(self._fd).st_size // BLOCK_SIZE
 
     def read_blocks(self, lba: int, count: int) -> bytes:
@@ -119,6 +135,9 @@ class BlockCache:
         if capacity_blocks < 1:
             raise ValueError("BlockCache needs room for at least one block")
         self.dev = dev
+        # Called with the block's address before a dirty block is written back to make room
+        # (the file system writes what must reach the disk before it).
+        self.on_evict: Callable[[int], None] | None = None
         self.block_size = dev.block_size
         self.capacity = capacity_blocks
         self.bypass_blocks = max(8, capacity_blocks // 4)
@@ -191,7 +210,14 @@ class BlockCache:
 
     def sync(self) -> None:
         """Write every dirty block, contiguous ones in one call, then flush the device."""
-        dirty = sorted(lba for lba, buf in self._bufs.items() if buf.dirty)
+        self.write_back()
+        self.dev.flush()
+
+    def write_back(self, select: Callable[[int], bool] | None = None) -> None:
+        """Write the dirty blocks (those `select(lba)` accepts, if given), contiguous ones in
+        one call, in address order; no flush."""
+        dirty = sorted(lba for lba, buf in self._bufs.items()
+                       if buf.dirty and (select is None or select(lba)))
         i = 0
         while i < len(dirty):
             j = i + 1
@@ -203,7 +229,6 @@ class BlockCache:
             for lba in dirty[i:j]:
                 self._bufs[lba].dirty = False
             i = j
-        self.dev.flush()
 
     def invalidate(self) -> None:
         """Forget every block; dirty ones must have been synced first."""
@@ -228,7 +253,11 @@ class BlockCache:
         """Drop least recently used blocks beyond capacity, writing back dirty ones."""
         bufs = self._bufs
         while len(bufs) > self.capacity:
-            lba, buf = bufs.popitem(last=False)
+            lba, buf = next(iter(bufs.items()))
             if buf.dirty:
-                self.device_writes += 1
-                self.dev.write_blocks(lba, buf.data)
+                if self.on_evict is not None:
+                    self.on_evict(lba)        # may write (and clean) other blocks, not evict
+                if buf.dirty:
+                    self.device_writes += 1
+                    self.dev.write_blocks(lba, buf.data)
+            del bufs[lba]

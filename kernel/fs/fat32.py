@@ -28,8 +28,51 @@ Facts from Microsoft's "FAT32 File System Specification" (1.03, 2000) unless not
 Inode numbers are the on-disk position of the short entry (byte address / 32); the root's is
 ROOT_INO.  A rename therefore changes a file's number, as on Linux vfat across remounts.
 Unlink frees the clusters at once: an Inode still held elsewhere then reads as empty and
-writes to it fail with ENOENT (a VFS wanting POSIX "unlink while open" defers the unlink to the
-last close).  Callers serialise operations on one Fat32 (the VFS holds its lock).
+writes to it fail with ENOENT.  `unlink(keep_data=True)` is POSIX's unlink of an open file: the
+name goes, the data stays until `release` (see "Orphans" below).  Callers serialise operations
+on one Fat32 (the VFS holds its lock).
+
+A damaged volume gives FsError(EIO), never another exception: cluster chains that loop, leave
+the volume or run into a free or bad cluster, a file whose size needs more clusters than its
+chain has (or that has none), a directory without clusters.  At mount, a BPB that does not
+describe a FAT32 volume fitting the device is NotFat32Error, a damaged root chain FsError.
+
+Crash safety (no journal).  Changes are made in memory (the FAT) and in the write-back buffer
+cache, and reach the disk at `sync`, in an order chosen so that a crash (kill -9 of the
+emulator, the host file keeping every completed write) at any point leaves a volume that
+fsck.fat finds clean, or one the next mount repairs:
+  0. FSInfo's free count is set to "unknown" (0xFFFFFFFF, allowed by the spec: fsck.fat only
+     notes it), which also tells the next mount that this sync did not finish;
+  1. blocks of clusters that nothing on the disk points to yet (new files' data, a new
+     directory's '.' and '..', a directory's new zeroed cluster);
+  2. FAT entries of newly taken clusters, then the links that extend a chain at its end;
+  3. every other block (directory entries: new ones now point at allocated chains; sizes grow
+     only over clusters the chain has; removed entries leave their clusters allocated);
+  4. FAT entries that cut or relink chains, then the ones that free clusters;
+  5. FSInfo's free count.
+A cluster freed in memory is not handed out again before step 4 has put its freeing on the
+disk, so no data is ever written into a cluster that an entry on the disk still owns.  When
+the cache has to write back a dirty block between syncs (to make room), steps 0 to 2 come
+first.  So whatever the crash point, no entry points at a free cluster and no two entries share
+one; what can be left is benign: clusters allocated but owned by no entry (lost), a chain
+longer than its file's size, long-name entries without their short entry, FAT copies that
+differ, the free count unknown.  These only happen inside the few writes of a sync (or after
+an eviction), and the next mount, seeing the free count unknown, repairs them (`_recover`):
+it walks the tree, frees lost clusters, cuts chains to their files' sizes, removes orphans
+and stray long-name entries, copies the active FAT over the others and recounts the free
+clusters.  The walk is what fsck.fat would do, limited to what a crash of this driver leaves;
+on anything else (a loop, two entries sharing a cluster, EIO) it changes nothing.  Two limits:
+`rename` writes the new entry and frees the old one in step 3, so a crash between two blocks
+can leave both (no system call renames, so only host-side callers can meet it); and this is
+about the emulator dying, not the host: the image file is fsync'ed at the end of a sync only,
+so a power cut may lose the order of the writes the host had not put on its disk.
+
+Orphans.  A file unlinked while open keeps its entry on the disk, renamed in place to a hidden
+name (ORPHAN_BASE + 4 hex digits + "." + ORPHAN_EXT, attributes hidden and system, its long
+name dropped) that lookups and listings skip, so that its clusters stay owned and a crash
+leaks nothing; `release` (the last close) removes the entry and frees the data.  While an
+orphan is on the disk FSInfo's free count stays unknown, so that the mount after a crash
+removes it.  A directory holding an orphan cannot be removed (EBUSY) until the file is closed.
 """
 
 from __future__ import annotations
@@ -43,7 +86,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from time import gmtime
 
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice
+from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError
 
 # Errno values (Linux numbering, docs/ABI.md).
 EIO = 5
@@ -89,7 +132,7 @@ FSI_STRUC_SIG_OFF = 484
 FSI_FREE_COUNT = 488
 FSI_NXT_FREE = 492
 FSI_TRAIL_SIG_OFF = 508
-FSI_UNKNOWN = 0xFFFFFFFF
+FSI_UNKNOWN = 0xFFFFFFFF  # "free count not known": also our "a sync did not finish" mark
 
 # FAT entries.
 FAT_ENTRY_SIZE = 4
@@ -152,6 +195,12 @@ SHORT_DOT = b".          "
 SHORT_DOTDOT = b"..         "
 SHORT_NAME_CODEC = "cp437"
 
+# Orphans: files unlinked while open, their entries kept under a hidden name until release.
+ORPHAN_BASE = "~DEL"  # + 4 hex digits: the 8-character base of the short name
+ORPHAN_EXT = "DEL"
+ORPHAN_ATTR = ATTR_HIDDEN | ATTR_SYSTEM | ATTR_ARCHIVE
+ORPHAN_DIGITS = 4
+
 # Stat.
 ROOT_INO = 1
 S_IFDIR = 0o040000
@@ -164,6 +213,24 @@ MAX_FILE_SIZE = 0xFFFFFFFF
 DOS_EPOCH_YEAR = 1980
 DEFAULT_TIME = 1704067200  # 2024-01-01 00:00:00: the clock when none is given
 ZERO_CHUNK = 1 << 20  # bytes of zeros written at a time when a file grows by truncate
+
+
+# Classes of FAT entry changes, in the order a sync writes them (see "Crash safety").
+_TAKE = 1  # a free cluster taken
+_EXTEND = 2  # an end of chain linked to a (newly taken) cluster
+_CUT = 3  # any other change to a cluster left allocated: a chain cut short or relinked
+_FREE = 4  # a cluster freed
+
+
+def _change_class(old: int, new: int) -> int:
+    """The class of a FAT entry changing from old to new (both masked, different)."""
+    if old == FAT_FREE:
+        return _TAKE
+    if new == FAT_FREE:
+        return _FREE
+    if old >= FAT_EOC_MIN and new < FAT_EOC_MIN:
+        return _EXTEND
+    return _CUT
 
 
 class FsError(Exception):
@@ -219,7 +286,7 @@ class Inode:
         self.name = name
         self.is_dir = is_dir
         self.first_cluster = first_cluster  # 0: no data yet (an empty file)
-        self.detached = False  # unlinked while open: no entry, data kept until release()
+        self.detached = False  # unlinked while open: an orphan entry, data kept until release()
         self.size = size  # bytes; always 0 for directories, as on disk
         self.attr = attr
         self.parent = parent  # None for the root
@@ -248,6 +315,38 @@ class _Raw:
     size: int
     wdate: int
     wtime: int
+
+
+@dataclass
+class Recovery:
+    """What the mount after an unclean shutdown repaired (see "Crash safety")."""
+
+    orphans: int = 0  # files unlinked while open, removed with their data
+    lost_clusters: int = 0  # allocated clusters that no entry owned, freed
+    cut_chains: int = 0  # chains longer than their file's size, cut to it
+    stray_names: int = 0  # long-name entries without their short entry, freed
+    fat_sectors: int = 0  # sectors of the other FAT copies rewritten from the active one
+    skipped: str = ""  # why nothing was repaired (damage no crash of ours leaves), else ""
+
+    def summary(self) -> str:
+        """One line for the user; '' when there was nothing to repair."""
+        if self.skipped:
+            return f"not cleanly unmounted, left as it is: {self.skipped}"
+        done = [f"{what}: {n}" for n, what in (
+            (self.orphans, "orphaned files removed"),
+            (self.lost_clusters, "lost clusters freed"),
+            (self.cut_chains, "cluster chains cut to their file's size"),
+            (self.stray_names, "stray long-name entries removed"),
+            (self.fat_sectors, "FAT copy sectors rewritten")) if n]
+        return "repaired after an unclean shutdown: " + ", ".join(done) if done else ""
+
+
+def is_orphan(short: bytes, attr: int) -> bool:
+    """Is this short entry an orphan's (a file unlinked while open, see "Orphans")?"""
+    digits = short[len(ORPHAN_BASE):len(ORPHAN_BASE) + ORPHAN_DIGITS]
+    return (attr == ORPHAN_ATTR and short.startswith(ORPHAN_BASE.encode())
+            and short[8:] == ORPHAN_EXT.encode()
+            and all(chr(b) in "0123456789ABCDEF" for b in digits))
 
 
 def lfn_checksum(short: bytes) -> int:
@@ -363,9 +462,14 @@ class Fat32:
         self._read_fat()
         self._read_fsinfo()
         self._nodes: weakref.WeakValueDictionary[int, Inode] = weakref.WeakValueDictionary()
+        self._orphans: set[Inode] = set()  # unlinked while open, not yet released
         self.root = Inode("/", True, self.root_cluster, 0, ATTR_DIRECTORY, None, None,
                           ROOT_INO, 0, 0)
         self._chain(self.root)  # check the root chain now, not on first use
+        self.cache.on_evict = self._before_eviction
+        self.recovered: Recovery | None = None  # set when the volume was not cleanly unmounted
+        if self.fsinfo_free == FSI_UNKNOWN and not getattr(dev, "readonly", False):
+            self.recovered = self._recover()
 
     # ---- mounting ------------------------------------------------------------------------
 
@@ -441,12 +545,18 @@ class Fat32:
             raise NotFat32Error(f"active FAT {self.active_fat} of {nfats}")
 
     def _read_fat(self) -> None:
-        """Load the active FAT into memory, where all cluster bookkeeping happens."""
+        """Load the active FAT into memory, where all cluster bookkeeping happens (only the
+        sectors that hold entries of clusters of the volume: BPB_FATSz32 may claim more)."""
         start = self.reserved_sectors + self.active_fat * self.fat_sectors
-        self.fat = array("I", self.dev.read_blocks(start, self.fat_sectors))
+        entries_per_sector = BLOCK_SIZE // FAT_ENTRY_SIZE
+        self.fat_used_sectors = min(
+            self.fat_sectors, (self.max_cluster + entries_per_sector) // entries_per_sector)
+        self.fat = array("I", self.dev.read_blocks(start, self.fat_used_sectors))
         if sys.byteorder != "little":
             self.fat.byteswap()
-        self._fat_dirty: set[int] = set()  # FAT sector numbers to write back
+        self.disk_fat = array("I", self.fat)  # the FAT as on the disk (what sync has written)
+        self._fat_dirty: set[int] = set()  # FAT sector numbers where fat and disk_fat may differ
+        self._pending_free: set[int] = set()  # freed in memory, still allocated on the disk
         fat = self.fat
         for c in range(FIRST_CLUSTER, self.max_cluster + 1):
             if fat[c] & FAT_MASK == FAT_FREE:
@@ -454,9 +564,11 @@ class Fat32:
         self.free_clusters = fat[FIRST_CLUSTER:self.max_cluster + 1].count(FAT_FREE)
 
     def _read_fsinfo(self) -> None:
-        """Take the next-free hint from FSInfo.  The free count is recounted from the FAT."""
+        """Take the next-free hint from FSInfo.  The free count is recounted from the FAT; the
+        one on the disk only tells whether the last sync finished (FSI_UNKNOWN: it did not)."""
         self.has_fsinfo = False
         self.next_free = FIRST_CLUSTER
+        self.fsinfo_free = 0  # the free count on the disk
         sec = self.fsinfo_sector
         if sec == 0 or sec >= self.reserved_sectors:
             return
@@ -466,9 +578,21 @@ class Fat32:
         if sigs != (FSI_LEAD_SIG, FSI_STRUC_SIG, FSI_TRAIL_SIG):
             return
         self.has_fsinfo = True
-        (hint,) = struct.unpack_from("<I", fsi, FSI_NXT_FREE)
+        self._fsinfo = fsi
+        self.fsinfo_free, hint = struct.unpack_from("<II", fsi, FSI_FREE_COUNT)
         if FIRST_CLUSTER <= hint <= self.max_cluster:
             self.next_free = hint
+
+    def _write_fsinfo(self, free: int) -> None:
+        """Put a free count (and the next-free hint) in FSInfo, straight to the device."""
+        if not self.has_fsinfo:
+            return
+        fsi = bytearray(self._fsinfo)
+        struct.pack_into("<II", fsi, FSI_FREE_COUNT, free, self.next_free)
+        if fsi != self._fsinfo:
+            self.dev.write_blocks(self.fsinfo_sector, bytes(fsi))
+            self._fsinfo = bytes(fsi)
+        self.fsinfo_free = free
 
     # ---- the FAT -------------------------------------------------------------------------
 
@@ -484,6 +608,8 @@ class Fat32:
         """The clusters of a file, in order (cached in the inode); EIO if the FAT is corrupt."""
         if node.clusters is not None:
             return node.clusters
+        if node.is_dir and not node.first_cluster:
+            raise FsError(EIO, f"directory {node.name!r} has no cluster")
         chain: list[int] = []
         c = node.first_cluster
         while c:
@@ -499,23 +625,43 @@ class Fat32:
         node.clusters = chain
         return chain
 
+    def _data(self, node: Inode) -> list[int]:
+        """The chain of a file, checked to hold its size (EIO if it is too short)."""
+        chain = self._chain(node)
+        if node.size > len(chain) * self.cluster_size:
+            raise FsError(EIO, f"{node.name!r} is {node.size} bytes but has {len(chain)} "
+                          f"clusters of {self.cluster_size}")
+        return chain
+
     def _alloc(self, n: int) -> list[int]:
-        """Take n free clusters and link them into a chain ending in EOC (ENOSPC if short)."""
+        """Take n free clusters and link them into a chain ending in EOC (ENOSPC if short).
+
+        Clusters freed since the last sync are not taken (see "Crash safety"); when they are
+        needed, the changes so far are written first (callers have changed nothing yet).
+        """
         if n > self.free_clusters:
             raise FsError(ENOSPC, f"need {n} clusters, {self.free_clusters} free")
+        if n > self.free_clusters - len(self._pending_free):
+            self._write_back()
         got: list[int] = []
         fat = self.fat
         c = self.next_free
         end = self.max_cluster + 1
+        wraps = 0
         while len(got) < n:
             try:
                 c = fat.index(FAT_FREE, c, end)
             except ValueError:
-                c = fat.index(FAT_FREE, FIRST_CLUSTER, end)  # wrap round (free count > 0)
-            got.append(c)
-            c += 1
-            if c >= end:
+                c = end
+            if c == end:  # wrap round (once: the free count says there are enough)
+                wraps += 1
+                if wraps > 1:
+                    raise FsError(EIO, "the FAT has fewer free clusters than counted")
                 c = FIRST_CLUSTER
+                continue
+            if c not in self._pending_free:
+                got.append(c)
+            c += 1
         for a, b in zip(got, got[1:], strict=False):
             self._set(a, b)
         self._set(got[-1], FAT_EOC)
@@ -528,12 +674,16 @@ class Fat32:
             if self._get(c) == FAT_FREE:
                 raise FsError(EIO, f"freeing free cluster {c}")  # a kernel bug: stop loudly
             self._set(c, FAT_FREE)
-        self.free_clusters += len(clusters)
+            if self.disk_fat[c] & FAT_MASK != FAT_FREE:
+                self._pending_free.add(c)
+            self.free_clusters += 1
 
-    def _grow(self, node: Inode, n: int) -> None:
-        """Append n clusters to a file or directory."""
+    def _grow(self, node: Inode, n: int, zero: bool = False) -> None:
+        """Append n clusters to a file or directory (zeroed first if asked: a directory's)."""
         chain = self._chain(node)
         new = self._alloc(n)
+        if zero:
+            self._zero_clusters(new)
         if chain:
             self._set(chain[-1], new[0])
         else:
@@ -596,29 +746,39 @@ class Fat32:
 
     # ---- directories ---------------------------------------------------------------------
 
-    def _scan(self, d: Inode) -> Iterator[_Raw]:
-        """The used entries of directory d, long names assembled (volume label skipped)."""
+    def _scan(self, d: Inode, orphans: bool = False,
+              strays: list[int] | None = None) -> Iterator[_Raw]:
+        """The used entries of directory d, long names assembled (volume label skipped, orphans
+        too unless asked for).  strays, if given, gets the indices of the LFN entries that
+        belong to no short entry."""
         chain = self._chain(d)
         raw = self._read_chain(chain, 0, len(chain) * self.cluster_size)
         parts: list[bytes] = []
-        lfn_first = -1
+        run: list[int] = []  # indices of the LFN entries of the long name in progress
+        lost = strays if strays is not None else []
         expect = 0  # the ordinal the next LFN entry must have; 0: no long name in progress
         chk = 0
         for i in range(len(raw) // DIRENT_SIZE):
             e = raw[i * DIRENT_SIZE:(i + 1) * DIRENT_SIZE]
             b0 = e[DIR_NAME]
             if b0 == DIR_ENTRY_END:
+                lost += run
                 return
             if b0 == DIR_ENTRY_FREE:
-                expect = 0
+                lost += run
+                run, expect = [], 0
                 continue
             attr = e[DIR_ATTR]
             if attr & ATTR_LONG_NAME_MASK == ATTR_LONG_NAME:
                 ordinal = b0 & ~LAST_LONG_ENTRY
                 if b0 & LAST_LONG_ENTRY and 1 <= ordinal <= LFN_MAX_ENTRIES:
-                    parts, lfn_first, chk = [], i, e[LDIR_CHKSUM]
-                elif not (expect and ordinal == expect - 1 and e[LDIR_CHKSUM] == chk):
-                    expect = 0  # an orphan or out-of-order LFN entry: ignore it
+                    lost += run
+                    parts, run, chk = [], [i], e[LDIR_CHKSUM]
+                elif expect and ordinal == expect - 1 and e[LDIR_CHKSUM] == chk:
+                    run.append(i)
+                else:  # an orphan or out-of-order LFN entry: ignore it
+                    lost += run + [i]
+                    run, expect = [], 0
                     continue
                 expect = ordinal
                 parts.append(e[LDIR_NAME1:LDIR_NAME1 + 10] + e[LDIR_NAME2:LDIR_NAME2 + 12]
@@ -626,8 +786,11 @@ class Fat32:
                 continue
             short = e[DIR_NAME:DIR_NAME + 11]
             have_long = expect == 1 and lfn_checksum(short) == chk
-            expect = 0
-            if attr & ATTR_VOLUME_ID:
+            if not have_long:
+                lost += run
+            lfn_first = run[0] if have_long else i
+            run, expect = [], 0
+            if attr & ATTR_VOLUME_ID or not orphans and is_orphan(short, attr):
                 continue
             if have_long:
                 units = b"".join(reversed(parts))
@@ -690,7 +853,7 @@ class Fat32:
         exact = exact_short_name(name)
         if exact is not None:
             return exact, False
-        taken = {r.short for r in self._scan(d)} - {own}
+        taken = {r.short for r in self._scan(d, orphans=True)} - {own}
         base, ext, lossy = short_basis(name)
         if not lossy:
             short = (base.ljust(8) + ext.ljust(3)).encode("ascii")
@@ -762,8 +925,7 @@ class Fat32:
         grow = (k - run_len + per_cluster - 1) // per_cluster
         if total + grow * per_cluster > MAX_DIR_ENTRIES:
             raise FsError(ENOSPC, f"directory {d.name!r} is full ({MAX_DIR_ENTRIES} entries)")
-        self._grow(d, grow)
-        self._zero_clusters(chain[-grow:])
+        self._grow(d, grow, zero=True)
         return run_start
 
     def _add(self, d: Inode, name: str, attr: int, cluster: int, size: int,
@@ -797,8 +959,26 @@ class Fat32:
         self._write_chain(self._chain(parent), node.slot[1] * DIRENT_SIZE + DIR_FST_CLUS_HI,
                           fields)
 
-    def _is_empty(self, d: Inode) -> bool:
-        return all(r.short in (SHORT_DOT, SHORT_DOTDOT) for r in self._scan(d))
+    def _check_empty(self, d: Inode, name: str) -> None:
+        """ENOTEMPTY unless directory d holds nothing but '.', '..' and orphans; EBUSY if it
+        holds orphans (removing it would leave them nowhere before their release)."""
+        held = [r for r in self._scan(d, orphans=True) if r.short not in (SHORT_DOT, SHORT_DOTDOT)]
+        if any(not is_orphan(r.short, r.attr) for r in held):
+            raise FsError(ENOTEMPTY, f"directory {name!r} is not empty")
+        if held:
+            raise FsError(EBUSY, f"directory {name!r} holds a removed file still open")
+
+    def _cut(self, node: Inode, size: int) -> None:
+        """Free the clusters of a file past what size bytes need (the entry is the caller's)."""
+        chain = self._chain(node)
+        keep = (size + self.cluster_size - 1) // self.cluster_size
+        if keep < len(chain):
+            self._free(chain[keep:])
+            del chain[keep:]
+            if keep:
+                self._set(chain[-1], FAT_EOC)
+            else:
+                node.first_cluster = 0
 
     def _drop(self, node: Inode) -> None:
         """Remove node's entry and free its clusters; the node is dead afterwards."""
@@ -854,7 +1034,7 @@ class Fat32:
         n = min(n, node.size - offset)
         if n <= 0:
             return b""
-        return self._read_chain(self._chain(node), offset, n)
+        return self._read_chain(self._data(node), offset, n)
 
     def write(self, node: Inode, offset: int, data: bytes | bytearray | memoryview) -> int:
         """Write data at offset, growing the file (a gap reads as zeros); returns len(data)."""
@@ -873,7 +1053,7 @@ class Fat32:
             data = bytes(offset - node.size) + bytes(data)
             offset = node.size
         end = offset + len(data)
-        chain = self._chain(node)
+        chain = self._data(node)
         need = (end + self.cluster_size - 1) // self.cluster_size - len(chain)
         if need > 0:
             self._grow(node, need)
@@ -898,15 +1078,7 @@ class Fat32:
             while node.size < size:
                 self.write(node, node.size, bytes(min(ZERO_CHUNK, size - node.size)))
             return
-        chain = self._chain(node)
-        keep = (size + self.cluster_size - 1) // self.cluster_size
-        if keep < len(chain):
-            self._free(chain[keep:])
-            del chain[keep:]
-            if keep:
-                self._set(chain[-1], FAT_EOC)
-            else:
-                node.first_cluster = 0
+        self._cut(node, size)
         node.size = size
         self._update_entry(node)
 
@@ -918,20 +1090,20 @@ class Fat32:
         """A new directory in d, holding '.' and '..'."""
         if not d.is_dir:
             raise FsError(ENOTDIR, f"{d.name!r} is not a directory")
+        self._chain(d)
         (c,) = self._alloc(1)
-        try:
+        try:  # the new cluster is written before the entry that points to it
             stamp = dos_datetime(self.clock())
-            node = self._add(d, name, ATTR_DIRECTORY, c, 0, stamp)
+            parent_c = 0 if d is self.root else d.first_cluster  # '..' of a root child is 0
+            self._zero_clusters([c])
+            dot = self._dir_entries(".", SHORT_DOT, False, ATTR_DIRECTORY, c, 0, *stamp)
+            dotdot = self._dir_entries("..", SHORT_DOTDOT, False, ATTR_DIRECTORY, parent_c, 0,
+                                       *stamp)
+            self._write_chain([c], 0, b"".join(dot + dotdot))
+            return self._add(d, name, ATTR_DIRECTORY, c, 0, stamp)
         except FsError:
             self._free([c])
             raise
-        parent_c = 0 if d is self.root else d.first_cluster  # '..' of a root child is 0
-        self._zero_clusters([c])
-        dot = self._dir_entries(".", SHORT_DOT, False, ATTR_DIRECTORY, c, 0, *stamp)
-        dotdot = self._dir_entries("..", SHORT_DOTDOT, False, ATTR_DIRECTORY, parent_c, 0,
-                                   *stamp)
-        self._write_entries(node, 0, dot + dotdot)
-        return node
 
     def unlink(self, d: Inode, name: str, keep_data: bool = False) -> None:
         """Remove a file and free its clusters (EISDIR for a directory). keep_data: the file
@@ -943,18 +1115,35 @@ class Fat32:
         if not keep_data:
             self._drop(node)
             return
-        parent = node.parent
-        assert parent is not None and node.slot is not None, "unlinking the root"
-        self._mark_free(parent, node.slot[2], node.slot[1])
+        parent, slot = node.parent, node.slot
+        assert parent is not None and slot is not None, "unlinking the root"
+        # The entry stays, as an orphan: its long name goes, its short name becomes a hidden
+        # one (its clusters stay owned on the disk, see "Orphans").
+        taken = {r.short for r in self._scan(parent, orphans=True)}
+        short = next((s for s in (f"{ORPHAN_BASE}{n:0{ORPHAN_DIGITS}X}{ORPHAN_EXT}".encode()
+                                  for n in range(16 ** ORPHAN_DIGITS)) if s not in taken), None)
+        if short is None:
+            raise FsError(ENOSPC, f"no orphan name left in {parent.name!r}")
+        if slot[2] < slot[1]:
+            self._mark_free(parent, slot[2], slot[1] - 1)
+        self._write_chain(self._chain(parent), slot[1] * DIRENT_SIZE + DIR_NAME,
+                          short + bytes([ORPHAN_ATTR]))
+        node.slot = (slot[0], slot[1], slot[1])
         self._nodes.pop(node.ino, None)
+        self._orphans.add(node)
         node.nlink = 0
-        node.slot = None
         node.detached = True                  # data kept until release()
 
     def release(self, node: Inode) -> None:
-        """Free the clusters of a file unlinked while it was open (its last close)."""
+        """Remove the orphan entry of a file unlinked while it was open and free its clusters
+        (its last close)."""
         assert node.detached, "releasing a linked file"
-        self._free(self._chain(node))
+        chain = self._chain(node)
+        if node.parent is not None and node.slot is not None:
+            self._mark_free(node.parent, node.slot[1], node.slot[1])
+            node.slot = None
+        self._free(chain)
+        self._orphans.discard(node)
         node.first_cluster, node.size, node.clusters = 0, 0, []
         node.detached = False
 
@@ -965,8 +1154,7 @@ class Fat32:
         node = self.lookup(d, name)
         if not node.is_dir:
             raise FsError(ENOTDIR, f"{name!r} is not a directory")
-        if not self._is_empty(node):
-            raise FsError(ENOTEMPTY, f"directory {name!r} is not empty")
+        self._check_empty(node, name)
         self._drop(node)
 
     def rename(self, od: Inode, oname: str, nd: Inode, nname: str) -> None:
@@ -993,8 +1181,8 @@ class Fat32:
                 raise FsError(ENOTDIR, f"{nname!r} is not a directory")
             if not src.is_dir and dst.is_dir:
                 raise FsError(EISDIR, f"{nname!r} is a directory")
-            if dst.is_dir and not self._is_empty(dst):
-                raise FsError(ENOTEMPTY, f"directory {nname!r} is not empty")
+            if dst.is_dir:
+                self._check_empty(dst, nname)
             self._drop(dst)
         # The new entry first, then the old one goes: ENOSPC leaves the old name in place.
         old_slot = src.slot
@@ -1035,21 +1223,149 @@ class Fat32:
         return self.cluster_size, self.nclusters, self.free_clusters
 
     def sync(self) -> None:
-        """Write back dirty data and directory blocks, every FAT copy, and FSInfo."""
-        if self._fat_dirty:
-            fat = self.fat
+        """Write everything back in the crash-safe order of "Crash safety", FSInfo's free count
+        last (left unknown while an orphan is on the disk), then flush the device."""
+        self._write_back()
+        if not self._orphans:
+            self._write_fsinfo(self.free_clusters)
+        self.dev.flush()
+
+    # ---- ordered write-back (see "Crash safety") ---------------------------------------------
+
+    def _write_back(self) -> None:
+        """Steps 0 to 4 of a sync: every change on the disk, FSInfo's free count unknown."""
+        if not self._fat_dirty and not self.cache.ndirty:
+            return
+        self._prepare_writes()
+        self.cache.write_back()
+        self._write_fat(_CUT)
+        self._write_fat(_FREE)
+        self._pending_free.clear()
+
+    def _prepare_writes(self) -> None:
+        """Steps 0 to 2: what must be on the disk before any block an entry on it points to."""
+        self._write_fsinfo(FSI_UNKNOWN)
+        self.cache.write_back(self._is_fresh)
+        self._write_fat(_TAKE)
+        self._write_fat(_EXTEND)
+
+    def _before_eviction(self, lba: int) -> None:
+        """The cache writes back dirty block lba to make room: steps 0 to 2 first."""
+        if not self._is_fresh(lba):
+            self._prepare_writes()
+
+    def _is_fresh(self, lba: int) -> bool:
+        """Is block lba in a cluster taken since the last sync (that nothing on the disk owns)?"""
+        if lba < self.data_start:
+            return False
+        c = (lba - self.data_start) // self.sectors_per_cluster + FIRST_CLUSTER
+        return (c <= self.max_cluster and self.disk_fat[c] & FAT_MASK == FAT_FREE
+                and self.fat[c] & FAT_MASK != FAT_FREE)
+
+    def _write_fat(self, upto: int) -> None:
+        """Write to every FAT copy the changes of class `upto` or lower (_change_class) in the
+        dirty FAT sectors; the others keep their values on the disk for now."""
+        per = BLOCK_SIZE // FAT_ENTRY_SIZE
+        fat, disk = self.fat, self.disk_fat
+        copies = range(self.num_fats) if self.mirrored else [self.active_fat]
+        for s in sorted(self._fat_dirty):
+            lo, hi = s * per, (s + 1) * per
+            sector = disk[lo:hi]
+            changed = False
+            for i in range(lo, hi):
+                new, old = fat[i] & FAT_MASK, disk[i] & FAT_MASK
+                if new != old and _change_class(old, new) <= upto:
+                    sector[i - lo] = fat[i]
+                    changed = True
+            if not changed:
+                continue
+            disk[lo:hi] = sector
             if sys.byteorder != "little":
-                fat = array("I", fat)
-                fat.byteswap()
-            per = BLOCK_SIZE // FAT_ENTRY_SIZE
-            copies = range(self.num_fats) if self.mirrored else [self.active_fat]
-            for s in sorted(self._fat_dirty):
-                data = fat[s * per:(s + 1) * per].tobytes()
-                for k in copies:
-                    self.cache.write(self.reserved_sectors + k * self.fat_sectors + s, data)
+                sector.byteswap()
+            for k in copies:
+                self.dev.write_blocks(self.reserved_sectors + k * self.fat_sectors + s,
+                                      sector.tobytes())
+        if upto == _FREE:
             self._fat_dirty.clear()
-        if self.has_fsinfo:
-            fsi = bytearray(self.cache.read(self.fsinfo_sector, 1))
-            struct.pack_into("<II", fsi, FSI_FREE_COUNT, self.free_clusters, self.next_free)
-            self.cache.write(self.fsinfo_sector, fsi)
-        self.cache.sync()
+
+    # ---- recovery after a crash (see "Crash safety") -----------------------------------------
+
+    def _recover(self) -> Recovery:
+        """Repair what an unfinished sync can leave; nothing if the volume has other damage."""
+        rec = Recovery()
+        try:
+            orphans, long, strays, owned = self._recovery_walk()
+            lost = [c for c in range(FIRST_CLUSTER, self.max_cluster + 1)
+                    if self._get(c) not in (FAT_FREE, FAT_BAD) and c not in owned]
+        except FsError as e:
+            rec.skipped = str(e)
+            return rec
+        try:
+            for node in orphans:
+                self._drop(node)
+            for node in long:
+                self._cut(node, node.size)
+                self._update_entry(node, touch=False)
+            for d, i in strays:
+                self._mark_free(d, i, i)
+            self._free(lost)
+            rec.fat_sectors = self._mirror_fat()
+            self.sync()
+        except (FsError, BlockDeviceError) as e:
+            rec.skipped = f"while repairing: {e}"
+            return rec
+        rec.orphans, rec.cut_chains, rec.stray_names = len(orphans), len(long), len(strays)
+        rec.lost_clusters = len(lost)
+        return rec
+
+    def _recovery_walk(self) -> tuple[list[Inode], list[Inode], list[tuple[Inode, int]],
+                                      set[int]]:
+        """(orphans, files with chains longer than their size, stray LFN entries as
+        (directory, index), every cluster owned) of the whole tree; FsError on damage a
+        crash of ours cannot leave (a cluster owned twice, a chain that is broken)."""
+        owned = set(self._chain(self.root))
+        orphans: list[Inode] = []
+        long: list[Inode] = []
+        strays: list[tuple[Inode, int]] = []
+        todo = [self.root]
+        while todo:
+            d = todo.pop()
+            lost: list[int] = []
+            for r in self._scan(d, orphans=True, strays=lost):
+                if r.short in (SHORT_DOT, SHORT_DOTDOT):
+                    continue
+                node = self._node(d, r)
+                chain = self._chain(node)
+                if owned.intersection(chain):
+                    raise FsError(EIO, f"{node.name!r} shares clusters with another entry")
+                owned.update(chain)
+                if is_orphan(r.short, r.attr):
+                    orphans.append(node)
+                elif node.is_dir:
+                    todo.append(node)
+                elif len(chain) * self.cluster_size >= node.size + self.cluster_size:
+                    long.append(node)
+            strays += [(d, i) for i in lost]
+        return orphans, long, strays, owned
+
+    def _mirror_fat(self) -> int:
+        """Copy the active FAT over the other copies where they differ; sectors written."""
+        if not self.mirrored or self.num_fats < 2:
+            return 0
+        n = self.fat_used_sectors
+        active = array("I", self.disk_fat)
+        if sys.byteorder != "little":
+            active.byteswap()
+        want = active.tobytes()
+        written = 0
+        for k in range(self.num_fats):
+            if k == self.active_fat:
+                continue
+            start = self.reserved_sectors + k * self.fat_sectors
+            have = self.dev.read_blocks(start, n)
+            for s in range(n):
+                part = want[s * BLOCK_SIZE:(s + 1) * BLOCK_SIZE]
+                if have[s * BLOCK_SIZE:(s + 1) * BLOCK_SIZE] != part:
+                    self.dev.write_blocks(start + s, part)
+                    written += 1
+        return written

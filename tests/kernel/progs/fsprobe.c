@@ -114,6 +114,25 @@ int main(void)
     close(fds[1]);
     check("readdir ebadf", opendir("f") == NULL && errno == ENOTDIR);
 
+    /* PATH_MAX is 4096 bytes with the NUL, NAME_MAX 255: ENAMETOOLONG, not EFAULT */
+    static char path[12000];          /* far over PATH_MAX: the kernel reads only so much */
+    memset(path, 'a', sizeof path - 1);
+    check("path enametoolong", fails_with(open(path, O_RDONLY), ENAMETOOLONG));
+    check("stat enametoolong", fails_with(stat(path, &st), ENAMETOOLONG));
+    check("mkdir enametoolong", fails_with(mkdir(path, 0755), ENAMETOOLONG));
+    check("chdir enametoolong", fails_with(chdir(path), ENAMETOOLONG));
+    check("unlink enametoolong", fails_with(unlink(path), ENAMETOOLONG));
+    path[4096] = 0;
+    check("path 4096 enametoolong", fails_with(open(path, O_RDONLY), ENAMETOOLONG));
+    path[256] = 0;
+    check("name enametoolong", fails_with(open(path, O_WRONLY | O_CREAT, 0644), ENAMETOOLONG));
+    for (int i = 0; i < 2047; i++)              /* 4094 bytes of "./", then "f": 4095 */
+        memcpy(path + 2 * i, "./", 2);
+    strcpy(path + 4094, "f");
+    fd = open(path, O_RDONLY);
+    check("path 4095 ok", fd >= 0 && close(fd) == 0);
+    check("path efault", fails_with(open((char *)4, O_RDONLY), EFAULT));
+
     check("unlink f", unlink("f") == 0);
     check("chdir up", chdir("..") == 0 && rmdir("probe.d") == 0);
     printf(failures ? "FAILED\n" : "OK\n");
