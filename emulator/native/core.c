@@ -79,12 +79,13 @@ static inline int is_mem_opcode(uint32_t op)
            || op == 0x30 || op == 0x31 || op == 0x35 || op == 0x38 || op == 0x39 || op == 0x3D;
 }
 
-/* The LL/SC map of the block at va (2 bits per memory instruction); 0 when it has none or
- * its code cannot be read. */
-static uint64_t decode_block(almos_core_t *c, uint32_t va, uint32_t size)
+/* The LL/SC map of the block at va (2 bits per memory instruction) into kinds[]; returns
+ * whether it has any (0 too when its code cannot be read). */
+static int decode_block(almos_core_t *c, uint32_t va, uint32_t size, uint64_t *kinds)
 {
-    uint64_t kinds = 0;
     uint32_t k = 0;
+    int any = 0;
+    memset(kinds, 0, sizeof(uint64_t) * (CORE_MOPS / 32));
     if (!c->mem) return 0;
     for (uint32_t off = 0; off < size && k < CORE_MOPS; off += 4) {
         uint64_t pa;
@@ -97,11 +98,12 @@ static uint64_t decode_block(almos_core_t *c, uint32_t va, uint32_t size)
         memcpy(&insn, h, 4);
         uint32_t op = insn >> 26;
         if (!is_mem_opcode(op)) continue;
-        if (op == 0x30) kinds |= (uint64_t)1 << (2 * k);
-        else if (op == 0x38) kinds |= (uint64_t)2 << (2 * k);
+        uint64_t code = op == 0x30 ? 1 : op == 0x38 ? 2 : 0;
+        kinds[k / 32] |= code << (2 * (k % 32));
+        any |= code != 0;
         k++;
     }
-    return kinds;
+    return any;
 }
 
 static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
@@ -122,12 +124,13 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         uint32_t d = ((uint32_t)address >> 2) & (CORE_DEC_SIZE - 1);
         if (c->dec_valid[d] != c->dec_gen || c->dec_pc[d] != (uint32_t)address
             || c->dec_size[d] != size) {
-            c->dec_kinds[d] = decode_block(c, (uint32_t)address, size);
+            c->dec_any[d] = (uint32_t)decode_block(c, (uint32_t)address, size, c->dec_kinds[d]);
             c->dec_pc[d] = (uint32_t)address;
             c->dec_size[d] = size;
             c->dec_valid[d] = c->dec_gen;
         }
         c->mop_kinds = c->dec_kinds[d];
+        c->mop_any = c->dec_any[d];
         c->mop_idx = 0;
         c->sc_pending = ~(uint64_t)0;
         /* instruction fetch: one access per cache line the block covers */
@@ -147,14 +150,15 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
 static inline int access_kind(almos_core_t *c, int type, uint64_t address)
 {
     int kind = type == UC_MEM_WRITE ? CS_WRITE : CS_READ;
-    if (!c->mop_kinds) return kind;
+    if (!c->mop_any) return kind;
     if (c->sc_pending != ~(uint64_t)0) {
         int half = type == UC_MEM_WRITE && address == c->sc_pending;
         c->sc_pending = ~(uint64_t)0;
         c->mop_idx++;
         if (half) return -1;
     }
-    uint32_t k = c->mop_idx < CORE_MOPS ? (uint32_t)(c->mop_kinds >> (2 * c->mop_idx)) & 3 : 0;
+    uint32_t i = c->mop_idx;
+    uint32_t k = i < CORE_MOPS ? (uint32_t)(c->mop_kinds[i / 32] >> (2 * (i % 32))) & 3 : 0;
     if (k == 2) {
         if (type == UC_MEM_WRITE) c->mop_idx++;
         else c->sc_pending = address;

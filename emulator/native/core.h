@@ -14,7 +14,7 @@
 #define CORE_PMAP_EMPTY 0xFFFFFFFFu
 #define MIPS_HFLAG_BMASK 0x87F800u   /* delay-slot bits of QEMU's hflags */
 #define CORE_DEC_SIZE 1024              /* decoded blocks: where their LL and SC are */
-#define CORE_MOPS 32                    /* memory instructions of a block classified */
+#define CORE_MOPS 128                   /* memory instructions of a block classified */
 #define CORE_MIN_SLICE 256              /* cycles a slice runs before a busy resource ends it */
 
 struct cachesys;
@@ -69,12 +69,14 @@ typedef struct almos_core {
     /* LL and SC: Unicorn reports them as plain reads and writes (an SC as a read, then a
      * write when it succeeds). The block hook looks up which memory instructions of the
      * block entered are LL/SC (decoded once per block) and the memory hook counts them. */
-    uint64_t mop_kinds;      /* 2 bits per memory instruction of the block: 0, 1 LL, 2 SC */
+    const uint64_t *mop_kinds; /* 2 bits per memory instruction: 0, 1 LL, 2 SC */
+    uint32_t mop_any;        /* the block has an LL or an SC */
     uint32_t mop_idx;
     uint64_t sc_pending;     /* window address of an SC whose write half may follow */
     uint32_t dec_gen;        /* bumped to forget every decoded block */
     uint32_t dec_pc[CORE_DEC_SIZE], dec_size[CORE_DEC_SIZE], dec_valid[CORE_DEC_SIZE];
-    uint64_t dec_kinds[CORE_DEC_SIZE];
+    uint32_t dec_any[CORE_DEC_SIZE];
+    uint64_t dec_kinds[CORE_DEC_SIZE][CORE_MOPS / 32];
     uint32_t pmap_vpn[CORE_PMAP_SIZE];
     uint64_t pmap_ppn[CORE_PMAP_SIZE]; /* 28-bit physical page number (40-bit PA >> 12) */
 } almos_core_t;

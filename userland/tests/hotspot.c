@@ -49,7 +49,7 @@ static void *read_lines(void *arg)
     for (long k = 0; k < nrounds; k++)
         for (long i = 0; i < nlines; i++)
             sum += *(volatile const uint32_t *)(base + i * FID_PAGE);
-    r->cycles = util_cycles() - t0;
+    r->cycles = fid_elapsed(t0);
     return (void *)(uintptr_t)sum;
 }
 

@@ -89,9 +89,9 @@ static double chase(void **start, long loads, void ***end)
     for (long i = 0; i < loads; i += UNROLL) {
         STEP32
     }
-    unsigned long long t1 = util_cycles();
+    unsigned long long dt = fid_elapsed(t0);
     *end = p;
-    return (double)(t1 - t0) / loads;
+    return (double)dt / loads;
 }
 
 #define LL      asm volatile("ll %0, 0(%1)" : "=&r"(v) : "r"(w) : "memory");
@@ -108,7 +108,7 @@ static double ll_alone(volatile uint32_t *w, long count)
         LL8 LL8 LL8 LL8
     }
     (void)v;
-    return (double)(util_cycles() - t0) / count;
+    return (double)fid_elapsed(t0) / count;
 }
 
 /* Cycles per LL + ADDIU + SC; *ok = 0 if an SC failed (the word did not grow by count). */
@@ -119,7 +119,7 @@ static double ll_sc(volatile uint32_t *w, long count, int *ok)
     for (long i = 0; i < count; i += UNROLL) {
         LLSC8 LLSC8 LLSC8 LLSC8
     }
-    double per = (double)(util_cycles() - t0) / count;
+    double per = (double)fid_elapsed(t0) / count;
     (void)v;
     *ok = *w - before == (uint32_t)count;
     return per;

@@ -10,7 +10,8 @@
  *   -b  one partner core only (default: core 1 for 0 hops, then core 0 of a cluster at
  *       each distance 1 .. MAXHOPS)
  *
- * The token's line is homed in cluster (0,0) (mapped and written by a thread on core 0).
+ * The token's line is homed in cluster (0,0) (mapped and written by a thread on core 0),
+ * a fresh line for each partner (an earlier partner's L1 still holds a copy of its line).
  * Thread A, pinned on core 0, waits for an even value 2i and writes 2i + 1; thread B,
  * pinned on the partner core, waits for 2i + 1 and writes 2i + 2. A times ROUNDS round
  * trips. Prints "pingpong hops=H core=B round_trip=X".
@@ -41,7 +42,7 @@ static void *player_a(void *arg)
     }
     while (*g->token != (uint32_t)(2 * (g->warmup + g->rounds)))
         ;
-    g->cycles = util_cycles() - t0;
+    g->cycles = fid_elapsed(t0);
     return NULL;
 }
 
@@ -83,8 +84,12 @@ int main(int argc, char **argv)
     }
 
     struct game g = { .rounds = v[0], .warmup = v[1] };
-    g.token = fid_map_on(PING_CORE, FID_LINE);
+    /* a line per game: the caches of earlier partners keep copies of theirs */
+    int games = (int)v[2] + 2;
+    volatile uint32_t *tokens = fid_map_on(PING_CORE, (size_t)games * FID_LINE);
+    int game = 0;
     printf("pingpong: %ux%ux%u, %ld round trips\n", m.x, m.y, m.cores, g.rounds);
+    g.token = tokens;
     if (v[3] >= 0) {
         play(m, &g, (int)v[3]);
     } else {
@@ -92,6 +97,7 @@ int main(int argc, char **argv)
             int partner = h == 0 ? PING_CORE + 1 : fid_core_at(m, h);
             if (h == 0 && m.cores < 2)
                 continue;
+            g.token = tokens + (size_t)game++ * (FID_LINE / sizeof *tokens);
             play(m, &g, partner);
         }
     }

@@ -40,7 +40,7 @@ static void *store(void *arg)
             ST8(0) ST8(8) ST8(16) ST8(24)
         }
     }
-    b->per_word = (double)(util_cycles() - t0) / (b->words * b->rounds);
+    b->per_word = (double)fid_elapsed(t0) / (b->words * b->rounds);
     return NULL;
 }
 
