@@ -29,17 +29,32 @@ def test_local_placement_beats_interleave_for_private_sweeps(tmp_path: Path) -> 
     assert cl < ci, got                        # and fewer cycles
 
 
+def _fft_cycles(tmp_path: Path, placement: str, threads: int) -> int:
+    out, _ = _run_stats(tmp_path, "-t", "2x2x4", "--placement", placement, userland("fft"),
+                        "-p", str(threads), "-m", "12")
+    return int(re.search(r"cycles: (\d+)", out).group(1))
+
+
 def test_fft_cycles_fall_as_cores_are_added(tmp_path: Path) -> None:
-    rows = []
-    for p in (1, 2, 4, 8, 16):
-        out, _ = _run_stats(tmp_path, "-t", "2x2x4", userland("fft"), "-p", str(p), "-m", "12")
-        rows.append((p, int(re.search(r"cycles: (\d+)", out).group(1))))
+    """Data interleaved over the clusters: every core added shortens the run."""
+    rows = [(p, _fft_cycles(tmp_path, "interleave", p)) for p in (1, 2, 4, 8, 16)]
     base = rows[0][1]
-    print("\nfft -m 12 on 2x2x4, cache timing\ncores  cycles     speedup")
+    print("\nfft -m 12 on 2x2x4, cache timing, interleave\ncores  cycles     speedup")
     for p, c in rows:
         print(f"{p:5}  {c:9}  {base / c:6.2f}")
     cycles = [c for _, c in rows]
     assert all(a > b for a, b in zip(cycles, cycles[1:], strict=False)), rows
+    assert base / cycles[-1] > 4, rows
+
+
+def test_a_hot_spot_cluster_limits_fft(tmp_path: Path) -> None:
+    """Under `almos`, fft's large arrays (anonymous mmap) come from main's cluster: 16
+    cores then queue at one memory cache, and the run takes far longer than with the
+    pages interleaved; on one core placement hardly matters."""
+    hot, spread = _fft_cycles(tmp_path, "almos", 16), _fft_cycles(tmp_path, "interleave", 16)
+    assert hot > 2 * spread, (hot, spread)
+    one_hot, one_spread = _fft_cycles(tmp_path, "almos", 1), _fft_cycles(tmp_path, "interleave", 1)
+    assert 0.8 < one_hot / one_spread < 1.25, (one_hot, one_spread)
 
 
 def test_stats_json_shape(tmp_path: Path) -> None:

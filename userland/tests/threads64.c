@@ -220,9 +220,12 @@ static void phase_cond(void)
 static pthread_barrier_t barrier;
 static long arrived[ROUNDS], serial[ROUNDS], early;
 
+static unsigned bar_cxy[NTHREADS], bar_lid[NTHREADS];
+
 static void *barrier_worker(void *arg)
 {
     long id = (long)arg;
+    util_core(&bar_cxy[id], &bar_lid[id]);
     for (int r = 0; r < ROUNDS; r++) {
         pthread_mutex_lock(&mutex);
         arrived[r]++;
@@ -249,6 +252,9 @@ static void phase_barrier(void)
         arrivals += arrived[r];
         serials_ok += serial[r] == 1;
     }
+    /* these threads all live at once (they meet at the barrier): the DQDT spreads them */
+    for (int i = 0; i < NTHREADS; i++)
+        printf("barrier thread %d: core %u\n", i, util_global_core(bar_cxy[i], bar_lid[i]));
     check("barrier", arrivals == NTHREADS * ROUNDS && early == 0 && wrong == 0,
           "arrivals %ld (expected %ld)", arrivals, NTHREADS * ROUNDS);
     check("barrier", serials_ok == ROUNDS, "rounds with one serial thread %ld (expected %ld)",
