@@ -44,7 +44,12 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                                  "kernel_cycles": kt.per_core[gid]}
         entry["idle_cycles"] = max(0, c.cycles - entry["busy_cycles"])
         if cache is not None:
-            entry.update({kk: cache["cores"][gid][kk] for kk in ("l1i", "l1d")})
+            cc = cache["cores"][gid]
+            entry.update({kk: cc[kk] for kk in ("l1i", "l1d")})
+            # the cycles the memory system cost this core, and why (docs/TIMING.md)
+            entry["stalls"] = {"total": cc["stall"], "queue": cc["queue"],
+                               "wb_full": cc["wb_full"], "data_wait": cc["data_wait"]}
+            entry["wb_merged"] = cc["wb_merged"]
         cores.append(entry)
     clusters = []
     for i, cxy in enumerate(topo.clusters()):
@@ -58,13 +63,15 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         "machine": {"topology": topo.name, "x": topo.x_size, "y": topo.y_size,
                     "cores_per_cluster": topo.cores_per_cluster,
                     "ram_per_cluster": topo.ram_per_cluster, "l1": topo.l1, "l2": topo.l2,
-                    "cache": cache_mode, "placement": k.placement, "clock_hz": k.clock_hz},
+                    "cache": cache_mode, "placement": k.placement, "clock_hz": k.clock_hz,
+                    "timing": m.timing.as_dict()},
         "summary": {"instructions": total_instr,
                     "cycles": max((c["cycles"] for c in cores), default=0),
                     "syscalls": k.syscall_count, "wall_seconds": round(wall_seconds, 3),
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
-                    "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core)},
+                    "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
+                    "slices": m.slices, "spin_parks": m.parks},
         "kernel": {"costs": k.costs.as_dict(),
                    "cycles_by_activity": dict(sorted(kt.by_activity.items()))},
         "cores": cores,
