@@ -178,7 +178,8 @@ class Core:
         self._ptpr = 0
         self._mmu_on = False
         self.inst_paddr_ext = cxy
-        self.halted = False
+        self._halted = False
+        self.on_halt_change = None        # callable(): the machine follows halted cores
         self.trap: Trap | None = None     # set when the last slice ended on a trap
         self.on_code_frame = None         # callable(pa_page): a frame was fetched from
         self._pending_fault: WalkFault | None = None
@@ -443,6 +444,18 @@ class Core:
     def stop(self) -> None:
         """End the current slice after the running hook returns."""
         self.uc.emu_stop()
+
+    @property
+    def halted(self) -> bool:
+        """Stopped until an interrupt (the software halted it); costs no host time."""
+        return self._halted
+
+    @halted.setter
+    def halted(self, on: bool) -> None:
+        if on != self._halted:
+            self._halted = on
+            if self.on_halt_change is not None:
+                self.on_halt_change()
 
     @property
     def spinning(self) -> bool:

@@ -81,6 +81,7 @@ class Machine:
             mmc = Mmc(cxy, self._memc_counters)
             self.clusters.append(Cluster(cxy, idx, xcu, mmc,
                                          [None] * topology.cores_per_cluster))
+            xcu.on_timer_change = self._timers_moved
             self.bus.attach(cxy, SEG_XCU, xcu)
             self.bus.attach(cxy, SEG_MMC, mmc)
         io = self.cluster(topology.io_cxy)
@@ -101,6 +102,8 @@ class Machine:
         self._parked: dict[int, Core] = {}     # spinning cores, by gid, waiting for a write
         self._spin_quiet_until = 0             # no parking before this slice (a livelock)
         self._slice_start = 0                  # clock of the running core when its slice began
+        self._wait_timer: int | None = None    # earliest timer of a halted or parked core,
+        self._wait_timer_stale = True          # recomputed when a core or a timer changes
         self.running = False
         self.slices = 0
         self.parks = 0                         # times a spinning core was parked
@@ -137,6 +140,7 @@ class Machine:
             c.handler = self.handler
             c.on_code_frame = self.code_frames.add
             c.halted = True
+            c.on_halt_change = self._timers_moved
             c.state.spin_reads = self.timing.spin_reads
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
@@ -188,8 +192,9 @@ class Machine:
         """Make a halted (or parked) core runnable; its clock catches up with `at_least`."""
         if at_least is not None and core.cycles < at_least:
             core.cycles = at_least
-        core.halted = False
-        self._parked.pop(core.gid, None)
+        core.halted = False                     # (a change makes the timer cache stale)
+        if self._parked.pop(core.gid, None) is not None:
+            self._wait_timer_stale = True
         if core.gid not in self._in_heap:
             self._in_heap.add(core.gid)
             heapq.heappush(self._heap, (core.cycles, core.gid))
@@ -295,18 +300,33 @@ class Machine:
                 self.on_slice_end(core)
             if core.spinning and not core.halted and self.running:
                 self._parked[core.gid] = core
+                self._wait_timer_stale = True
                 self.parks += 1
             elif not core.halted:
                 self.wake(core)
+            else:
+                self._wait_timer_stale = True
+
+    def _timers_moved(self) -> None:
+        self._wait_timer_stale = True
 
     def _next_halted_timer(self) -> int | None:
-        times = [t for c in self.started_cores() if self._waiting(c)
-                 if (t := self._next_timer(c)) is not None]
-        return min(times, default=None)
+        """The earliest timer of a halted or parked core (cached: scanning every started core
+        each slice would make a slice's cost grow with the machine)."""
+        if self._wait_timer_stale:
+            times = [t for c in self.started_cores() if self._waiting(c)
+                     if (t := self._next_timer(c)) is not None]
+            self._wait_timer = min(times, default=None)
+            self._wait_timer_stale = False
+        return self._wait_timer
 
     def _wake_due_timers(self, now: int) -> None:
         """Halted or parked cores whose timer fires before `now` join the run queue at their
         fire time."""
+        t = self._next_halted_timer()
+        if t is None or t > now:
+            return
+        self._wait_timer_stale = True
         for c in self.started_cores():
             if self._waiting(c):
                 nt = self._next_timer(c)

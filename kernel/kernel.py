@@ -246,10 +246,7 @@ class Kernel:
 
     def timer_at(self, core: Core, when: int) -> None:
         """Make the core's timer fire at cycle `when` if that is before its next tick."""
-        xcu = self.machine.cluster(core.cxy).xcu
-        nf = xcu.next_fire[core.lid]
-        if nf is None or when < nf:
-            xcu.next_fire[core.lid] = max(when, core.cycles + 1)
+        self.machine.cluster(core.cxy).xcu.fire_at(core.lid, max(when, core.cycles + 1))
 
     def _switch_out(self, core: Core, s: CoreSched) -> None:
         th = s.current

@@ -46,6 +46,7 @@ class Xcu:
         self.nouts = nouts
         self._clock = clock                    # clock(i) -> cycles of the core timer i follows
         self.on_raise = on_raise               # called when a WTI is written or a HWI rises
+        self.on_timer_change: Callable[[], None] | None = None   # a timer or its mask moved
         self.reset()
 
     def reset(self) -> None:
@@ -105,7 +106,10 @@ class Xcu:
         elif func == PTI_VAL:
             if self.period[idx]:
                 self.next_fire[idx] = self._timer_clock(idx) + value
+                self._timer_changed()
         elif idx < self.nouts:
+            if func in (MSK_PTI, MSK_PTI_ENABLE, MSK_PTI_DISABLE):
+                self._timer_changed()
             for base, masks in ((MSK_PTI, self.msk_pti), (MSK_HWI, self.msk_hwi),
                                 (MSK_WTI, self.msk_wti)):
                 if func == base:
@@ -116,6 +120,10 @@ class Xcu:
                     masks[idx] &= ~value
 
     # ---- the machine's side -----------------------------------------------------------------
+    def _timer_changed(self) -> None:
+        if self.on_timer_change is not None:
+            self.on_timer_change()
+
     def set_timer(self, idx: int, period: int) -> None:
         self.period[idx] = period
         self.next_fire[idx] = self._timer_clock(idx) + period if period else None
@@ -123,6 +131,15 @@ class Xcu:
             self.armed.add(idx)
         else:
             self.armed.discard(idx)
+        self._timer_changed()
+
+    def fire_at(self, idx: int, when: int) -> None:
+        """Make timer idx fire next at cycle `when` if that is sooner (a one-off wake-up: a
+        sleep that ends before the next period); its period then goes on from there."""
+        nf = self.next_fire[idx]
+        if self.period[idx] and (nf is None or when < nf):
+            self.next_fire[idx] = when
+            self._timer_changed()
 
     def set_hwi(self, line: int, level: bool) -> None:
         if level:
