@@ -10,7 +10,7 @@ import pytest
 
 from emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind, is_branch
 from emulator.elf import Elf, parse_elf
-from emulator.gdbstub import BareMetalTarget
+from emulator.gdbtarget import BareMetalTarget
 from emulator.machine import Machine
 from emulator.topology import Topology
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.gdbstub import checksum
+from emulator.rsp import checksum
 
 CC = "mipsel-linux-gnu-gcc"
 GDB = "gdb-multiarch"
