@@ -4,12 +4,17 @@ GDB's MIPS32 numbering: 0-31 GPRs, 32 sr, 33 lo, 34 hi, 35 badvaddr, 36 cause, 3
 38-69 f0-f31, 70 fcsr, 71 fir; TARGET_XML is the matching target description (features
 org.gnu.gdb.mips.cpu / cp0 / fpu), so gdb needs no `set architecture`. Used by the GDB stub
 (emulator/gdbstub.py).
+
+Writes go where the hardware lets them, never into a Unicorn error or warning: r0, badvaddr
+and cause (not modelled) and fir (read-only) ignore them; fcsr keeps its read-only bits and
+refuses a value that would raise an FP exception at once (see `fcsr_value`).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from unicorn import UcError
 from unicorn import mips_const as M
 
 # GDB's MIPS32 register numbering
@@ -27,6 +32,16 @@ _UC_REG: list[int | None] = (
     + [M.UC_MIPS_REG_F0 + i for i in range(NUM_FPRS)]
     + [M.UC_MIPS_REG_FCSR, M.UC_MIPS_REG_FIR])
 _FPR_LOW = 0xFFFF_FFFF            # o32 (FR=0): fN is the low word of Unicorn's 64-bit fpr
+_IGNORED_WRITES = frozenset({0, REG_BADVADDR, REG_CAUSE, REG_FIR})
+
+# FCSR as Unicorn's MIPS32 FPU (a 24Kf) has it: bits 18-22 are read-only (zero); the cause
+# field (bits 12-17: V Z O U I and E, unimplemented operation) raises an FP exception as soon
+# as it is written with a cause whose enable bit (7-11: V Z O U I) is set, or with E, which
+# cannot be disabled (MIPS32 FPU architecture, CTC1).
+FCSR_WRITABLE = 0xFF83_FFFF
+FCSR_CAUSE_SHIFT, FCSR_ENABLE_SHIFT = 12, 7
+FCSR_CAUSE_MASK, FCSR_ENABLE_MASK = 0x3F, 0x1F
+FCSR_CAUSE_E = 0x20               # in the cause field
 
 
 def _reg(name: str, regnum: int | None = None, extra: str = "") -> str:
@@ -65,18 +80,40 @@ def read_gdb_register(regs: RegisterFile, regno: int) -> int | None:
     return value & _FPR_LOW
 
 
-def write_gdb_register(regs: RegisterFile, regno: int, value: int) -> bool:
-    """Set register regno (GDB numbering); writes to r0 and to unmodelled registers are
-    accepted and ignored. False for a register number gdb does not have."""
+def fcsr_value(value: int) -> int | None:
+    """What a debugger write of value leaves in FCSR (read-only bits kept at zero), or None
+    if writing it would raise an FP exception (an enabled cause, or cause E)."""
+    value &= FCSR_WRITABLE
+    cause = (value >> FCSR_CAUSE_SHIFT) & FCSR_CAUSE_MASK
+    enables = ((value >> FCSR_ENABLE_SHIFT) & FCSR_ENABLE_MASK) | FCSR_CAUSE_E
+    return None if cause & enables else value
+
+
+def can_write_gdb_register(regno: int, value: int) -> bool:
+    """False if write_gdb_register(regs, regno, value) would refuse the write."""
     if not 0 <= regno < NUM_REGS:
         return False
+    return regno != REG_FCSR or fcsr_value(value) is not None
+
+
+def write_gdb_register(regs: RegisterFile, regno: int, value: int) -> bool:
+    """Set register regno (GDB numbering) to value (32 bits). Writes to r0, to unmodelled
+    registers and to fir are accepted and ignored; False (nothing written) for a register
+    number gdb does not have, or an FCSR value that would trap."""
+    if not can_write_gdb_register(regno, value):
+        return False
     uc_reg = _UC_REG[regno]
-    if uc_reg is None or regno == 0:
+    if uc_reg is None or regno in _IGNORED_WRITES:
         return True
     value &= _FPR_LOW
-    if REG_F0 <= regno < REG_F0 + NUM_FPRS:
+    if regno == REG_FCSR:
+        value = fcsr_value(value) or 0
+    elif REG_F0 <= regno < REG_F0 + NUM_FPRS:
         value |= regs.reg_read(uc_reg) & ~_FPR_LOW
-    regs.reg_write(uc_reg, value)
+    try:
+        regs.reg_write(uc_reg, value)
+    except UcError:
+        return False                  # refused by this Unicorn: nothing was written
     return True
 
 

@@ -14,11 +14,19 @@ description (org.gnu.gdb.mips.cpu / cp0 / fpu: gdb numbering 0-31 GPRs, 32 sr, 3
 addresses of the selected thread's address space), c/C/s/S, vCont (c, C, s, S, per thread),
 Z0/z0 and Z1 (code hooks), Z2/Z3/Z4 (write/read/access watchpoints), H, T, qfThreadInfo,
 qsThreadInfo, qThreadExtraInfo, qC, qAttached, D (detach: the program runs on), k, vKill,
-0x03 (interrupt). Anything else gets the empty reply. Stop replies: T05thread:ID; for
-breakpoints and steps, T05watch|rwatch|awatch:ADDR;thread:ID; for watchpoints, TNN for a
-fault (SIGSEGV 0b, SIGILL 04, SIGBUS 0a, SIGTRAP 05, SIGFPE 08), T02 for Ctrl-C, WNN / XNN
-when the program ended. A bad checksum gets '-', garbage is skipped, and a client that
-disconnects is treated as a detach: the program always runs on.
+0x03 (interrupt). Stop replies: T05thread:ID for breakpoints and steps,
+T05watch|rwatch|awatch:ADDR;thread:ID for watchpoints, TNN for a fault, T02 for Ctrl-C, WNN
+(exit code) / XNN (killed) when the program ended; signals in GDB's numbering (SIGSEGV 0b,
+SIGILL 04, SIGBUS 0a, SIGTRAP 05, SIGFPE 08, SIGUSR1 1e: emulator/rsp.py converts the guest's).
+
+Replies to the rest: a packet we do not know gets the empty reply (so does a Z type we do
+not have). A malformed one gets E01 and does nothing: a field that is not plain hex, data
+whose length disagrees with its length field, a G without every register, a truncated
+escape, a packet longer than PacketSize, a vCont action other than c/C/s/S (an empty one
+included: t is for non-stop mode, r was not offered), a signal the guest does not have, an
+FCSR value that would trap. A bad checksum, or checksum digits that are not hex, get '-';
+bytes between packets are skipped, and a client that disconnects is treated as a detach:
+the program always runs on.
 
 Wiring (the CLI): build the machine and the software, wrap it in a target, then instead of
 running the machine, `status = GdbServer(target, port).serve(wait=gdb_wait)` (see main()).
@@ -40,22 +48,44 @@ from emulator.elf import parse_elf
 from emulator.gdbregs import (
     NUM_REGS,
     REG_BYTES,
+    REG_PC,
     TARGET_XML,
     RegisterFile,
+    can_write_gdb_register,
     read_gdb_register,
     reg_hex,
     write_gdb_register,
 )
-from emulator.gdbtarget import SIGINT, SIGTRAP, BareMetalTarget, DebugTarget
+from emulator.gdbtarget import BareMetalTarget, DebugTarget
 from emulator.machine import Machine
 from emulator.memory import PAGE_SIZE
-from emulator.rsp import PACKET_SIZE, PacketReader, frame, parse_tid
+from emulator.rsp import (
+    ALL_THREADS,
+    GDB_SIGINT,
+    GDB_SIGTRAP,
+    PACKET_SIZE,
+    Malformed,
+    PacketReader,
+    frame,
+    gdb_signal,
+    mips_signal,
+    parse_addr_length,
+    parse_hex,
+    parse_hex_bytes,
+    parse_tid,
+    unescape,
+)
 from emulator.topology import load_topology
 
 LOCALHOST = "127.0.0.1"
 
 _WATCH_TYPES = {2: WatchKind.WRITE, 3: WatchKind.READ, 4: WatchKind.ACCESS}
 Z_SOFTWARE, Z_HARDWARE = 0, 1
+E_MALFORMED = "E01"               # a packet we cannot parse, or a request we refuse
+E_ANNEX = "E00"                   # qXfer of an annex we do not have
+E_MEMORY = "E14"                  # EFAULT: no memory at the address
+VCONT_ACTIONS = "vCont;c;C;s;S"
+Action = tuple[str, int, int]     # vCont action: (op c/s, Linux MIPS signal or 0, thread-id)
 
 
 _DISCONNECT = None
@@ -194,7 +224,7 @@ class GdbServer:
         threads = self.target.threads()
         if not self._last_stop and threads:
             self._stop_tid = threads[0].tid
-            self._last_stop = f"T{SIGTRAP:02x}thread:{self._stop_tid:x};"
+            self._last_stop = f"T{GDB_SIGTRAP:02x}thread:{self._stop_tid:x};"
         self._interrupt.clear()
 
     def _detach(self) -> None:
@@ -255,15 +285,15 @@ class GdbServer:
             extra = ""
             if stop.kind == StopKind.WATCHPOINT and stop.watch_kind is not None:
                 extra = f"{stop.watch_kind.value}:{stop.data_address:x};"
-            reply = f"T{SIGTRAP:02x}{extra}thread:{stop.tid:x};"
+            reply = f"T{GDB_SIGTRAP:02x}{extra}thread:{stop.tid:x};"
         elif fault is not None:
             self._stop_tid = fault[0]
-            reply = f"T{fault[1]:02x}thread:{fault[0]:x};"
+            reply = f"T{gdb_signal(fault[1]):02x}thread:{fault[0]:x};"
         else:
             interrupted = self._interrupt.is_set() and not stepping
             self._interrupt.clear()
             tid = self._current_tid()
-            signal = SIGINT if interrupted else SIGTRAP
+            signal = GDB_SIGINT if interrupted else GDB_SIGTRAP
             reply = f"T{signal:02x}thread:{tid:x};" if tid else f"S{signal:02x}"
         self._g_tid = 0
         self._last_stop = reply
@@ -272,7 +302,10 @@ class GdbServer:
     def _report_end(self, status: tuple[str, int]) -> None:
         if self._conn is not None and not self._end_reported:
             kind, value = status
-            self._send(f"{'W' if kind == 'exited' else 'X'}{value & 0xFF:02x}")
+            if kind == "exited":
+                self._send(f"W{value & 0xFF:02x}")
+            else:
+                self._send(f"X{gdb_signal(value):02x}")
         if self.debugger is not None:
             self.debugger.close()
             self.debugger = None
@@ -316,68 +349,72 @@ class GdbServer:
         return True
 
     # ---- packet dispatch -------------------------------------------------------------------
-    def _handle(self, packet: bytes) -> None:
+    def _handle(self, raw: bytes) -> None:
         if self.log is not None:
-            self.log(f"-> {packet[:200]!r}")
+            self.log(f"-> {raw[:200]!r}")
         try:
-            reply = self._dispatch(packet)
-        except (ValueError, IndexError, KeyError, OverflowError):
-            reply = "E01"                         # malformed packet
+            if len(raw) > PACKET_SIZE:
+                raise Malformed("longer than the PacketSize we announced")
+            reply = self._dispatch(unescape(raw))
+        except Malformed:
+            reply = E_MALFORMED
         if reply is not None:
             self._send(reply)
 
     def _dispatch(self, packet: bytes) -> str | bytes | None:
+        """The reply to one packet (None: sent already, or none due). Malformed if a field
+        does not parse; a packet we do not know gets the empty reply."""
         text = packet.decode("latin-1")
         if not text:
             return ""
-        head = text[0]
+        head, args = text[0], text[1:]
         if head == "?":
-            return self._last_stop or f"S{SIGTRAP:02x}"
+            _no_args(args)
+            return self._last_stop or f"S{GDB_SIGTRAP:02x}"
         if head == "q":
             return self._query(text)
+        if head == "v":
+            return self._v_packet(text)
         if head == "H":
-            tid = parse_tid(text[2:])
-            if text[1:2] == "g":
+            if args[:1] not in ("g", "c"):
+                raise Malformed("H needs g or c")
+            tid = parse_tid(args[1:])
+            if args[0] == "g":
                 self._g_tid = tid if tid > 0 else 0
             return "OK"
         if head == "T":
-            tid = parse_tid(text[1:])
-            return "OK" if any(t.tid == tid for t in self.target.threads()) else "E01"
+            tid = parse_tid(args)
+            return "OK" if any(t.tid == tid for t in self.target.threads()) else E_MALFORMED
         if head == "g":
+            _no_args(args)
             return self._read_all_registers()
         if head == "G":
-            return self._write_all_registers(text[1:])
+            return self._write_all_registers(args)
         if head == "p":
-            return self._read_register(int(text[1:], 16))
+            return self._read_register(parse_hex(args))
         if head == "P":
-            num, value = text[1:].split("=")
-            return self._write_register(int(num, 16), value)
+            num, equals, value = args.partition("=")
+            if not equals:
+                raise Malformed("P needs n=value")
+            return self._write_register(parse_hex(num), parse_hex_bytes(value))
         if head == "m":
-            addr, length = (int(x, 16) for x in text[1:].split(","))
+            addr, length = parse_addr_length(args)
             data = self._read_memory(self._current_tid(), addr, min(length, PACKET_SIZE // 2))
-            return data.hex() if data or not length else "E14"
+            return data.hex() if data or not length else E_MEMORY
         if head == "M":
-            where, hexdata = text[1:].split(":", 1)
-            addr, length = (int(x, 16) for x in where.split(","))
-            data = bytes.fromhex(hexdata)[:length]
-            return "OK" if self._write_memory(self._current_tid(), addr, data) else "E14"
+            where, colon, hexdata = args.partition(":")
+            addr, length = parse_addr_length(where) if colon else (0, -1)
+            return self._write(addr, length, parse_hex_bytes(hexdata))
         if head == "X":
-            colon = packet.index(b":")
-            addr, length = (int(x, 16) for x in text[1:colon].split(","))
-            data = packet[colon + 1:colon + 1 + length]
-            if not length:
-                return "OK"
-            return "OK" if self._write_memory(self._current_tid(), addr, data) else "E14"
-        if head in "cs":
-            return self._resume(step=head == "s", signal=0, tid=None)
-        if head in "CS":
-            sig = int(text[1:].split(";")[0], 16)
-            return self._resume(step=head == "S", signal=sig, tid=None)
-        if head == "v":
-            return self._v_packet(text)
+            at = packet.find(b":")
+            addr, length = parse_addr_length(text[1:at]) if at > 0 else (0, -1)
+            return self._write(addr, length, packet[at + 1:])
+        if head in "csCS":
+            return self._resume_packet(head, args)
         if head in "Zz":
-            return self._breakpoint(head == "Z", text[1:])
+            return self._breakpoint(head == "Z", args)
         if head == "D":
+            _pid(args)
             self._send("OK")
             self._detach()
             return None
@@ -387,14 +424,22 @@ class GdbServer:
             return None
         return ""
 
+    def _write(self, addr: int, length: int, data: bytes) -> str:
+        """M and X: exactly length bytes of data at addr (a zero-length X is gdb's probe)."""
+        if len(data) != length:
+            raise Malformed("data and length disagree")
+        if not data or self._write_memory(self._current_tid(), addr, data):
+            return "OK"
+        return E_MEMORY
+
     def _query(self, text: str) -> str:
         if text.startswith("qSupported"):
-            return (f"PacketSize={PACKET_SIZE:x};qXfer:features:read+;vContSupported+")
+            return f"PacketSize={PACKET_SIZE:x};qXfer:features:read+;vContSupported+"
         if text.startswith("qXfer:features:read:"):
             annex, _, span = text[len("qXfer:features:read:"):].partition(":")
+            offset, length = parse_addr_length(span)
             if annex != "target.xml":
-                return "E00"
-            offset, length = (int(x, 16) for x in span.split(","))
+                return E_ANNEX
             chunk = TARGET_XML[offset:offset + length]
             return ("m" if offset + length < len(TARGET_XML) else "l") + chunk
         if text == "qAttached" or text.startswith("qAttached:"):
@@ -417,38 +462,41 @@ class GdbServer:
 
     def _v_packet(self, text: str) -> str | None:
         if text == "vCont?":
-            return "vCont;c;C;s;S"
+            return VCONT_ACTIONS
         if text.startswith("vCont;"):
-            step_tid, signals = None, {}
-            for action in text[len("vCont;"):].split(";"):
-                op, _, tid_text = action.partition(":")
-                tid = parse_tid(tid_text) if tid_text else -1
-                if not op:
-                    continue
-                if op[0] in "CS":
-                    signals[tid] = int(op[1:], 16)
-                if op[0] in "sS" and step_tid is None:
-                    step_tid = tid
-            current = self._current_tid()
-            for tid, sig in signals.items():
-                if sig:
-                    self.target.deliver_signal(tid if tid > 0 else current, sig)
-            if step_tid is not None:
-                step_tid = step_tid if step_tid > 0 else current
-            return self._resume_now(step_tid)
+            return self._resume_actions(_vcont_actions(text[len("vCont;"):]))
         if text.startswith("vKill"):
+            _pid(text[len("vKill"):])
             self.target.kill()
             self._end_reported = True          # gdb wants OK, not an exit reply
             return "OK"
-        if text == "vMustReplyEmpty":
-            return ""
         return ""
 
-    def _resume(self, step: bool, signal: int, tid: int | None) -> str | None:
+    def _resume_packet(self, head: str, args: str) -> str | None:
+        """c [addr], s [addr], C sig[;addr], S sig[;addr]: the current thread."""
+        signal, addr_text = 0, args
+        if head in "CS":
+            sig_text, _, addr_text = args.partition(";")
+            signal = _guest_signal(parse_hex(sig_text))
+        if addr_text:
+            regs = self._regs()
+            if regs is None:
+                return E_MALFORMED
+            write_gdb_register(regs, REG_PC, parse_hex(addr_text))
+        return self._resume_actions([(head.lower(), signal, self._current_tid())])
+
+    def _resume_actions(self, actions: list[Action]) -> str | None:
+        """Deliver the actions' signals, then resume: stepping the first thread told to step,
+        all the others running."""
         current = self._current_tid()
-        if signal:
-            self.target.deliver_signal(current, signal)
-        return self._resume_now(current if step else None)
+        step_tid = None
+        for op, signal, tid in actions:
+            tid = tid if tid > 0 else current
+            if signal:
+                self.target.deliver_signal(tid, signal)
+            if op == "s" and step_tid is None:
+                step_tid = tid
+        return self._resume_now(step_tid)
 
     def _resume_now(self, step_tid: int | None) -> str | None:
         if self.debugger is not None:
@@ -459,23 +507,28 @@ class GdbServer:
         return reply                    # None when the program ended: serve() reports it
 
     def _breakpoint(self, insert: bool, args: str) -> str:
-        parts = args.split(";")[0].split(",")
-        ztype, addr, kind = int(parts[0]), int(parts[1], 16), int(parts[2], 16)
+        fields = args.split(";")[0].split(",")
+        if len(fields) != 3:
+            raise Malformed("Z needs type,addr,kind")
+        ztype, addr, kind = (parse_hex(f) for f in fields)
         dbg = self.debugger
-        if dbg is None:
-            return "E01"
         if ztype in (Z_SOFTWARE, Z_HARDWARE):
+            if dbg is None:
+                return E_MALFORMED
             if insert:
                 dbg.add_breakpoint(addr)
-                return "OK"
-            dbg.remove_breakpoint(addr)
+            else:
+                dbg.remove_breakpoint(addr)
             return "OK"
         wkind = _WATCH_TYPES.get(ztype)
         if wkind is None:
-            return ""
+            return ""                   # a type we do not have
+        if dbg is None:
+            return E_MALFORMED
         if insert:
             tid = self._current_tid()
-            return "OK" if kind > 0 and dbg.add_watchpoint(wkind, addr, kind, tid) else "E01"
+            ok = kind > 0 and dbg.add_watchpoint(wkind, addr, kind, tid)
+            return "OK" if ok else E_MALFORMED
         dbg.remove_watchpoint(wkind, addr, kind)
         return "OK"
 
@@ -487,32 +540,79 @@ class GdbServer:
     def _read_register(self, regno: int) -> str:
         regs = self._regs()
         if regs is None or not 0 <= regno < NUM_REGS:
-            return "E01"
+            return E_MALFORMED
         return reg_hex(read_gdb_register(regs, regno))
 
-    def _write_register(self, regno: int, hexvalue: str) -> str:
+    def _write_register(self, regno: int, data: bytes) -> str:
+        if len(data) != REG_BYTES:
+            raise Malformed("a register is 4 bytes")
         regs = self._regs()
-        if regs is None or not 0 <= regno < NUM_REGS:
-            return "E01"
-        value = int.from_bytes(bytes.fromhex(hexvalue)[:REG_BYTES], "little")
-        return "OK" if write_gdb_register(regs, regno, value) else "E01"
+        if regs is None:
+            return E_MALFORMED
+        ok = write_gdb_register(regs, regno, int.from_bytes(data, "little"))
+        return "OK" if ok else E_MALFORMED
 
     def _read_all_registers(self) -> str:
         regs = self._regs()
         if regs is None:
-            return "E01"
+            return E_MALFORMED
         return "".join(reg_hex(read_gdb_register(regs, n)) for n in range(NUM_REGS))
 
     def _write_all_registers(self, hexdata: str) -> str:
-        regs = self._regs()
-        if regs is None:
-            return "E01"
+        """G: every register, as g sends them ('x's: leave it); all or nothing."""
         width = REG_BYTES * 2
-        for n in range(min(NUM_REGS, len(hexdata) // width)):
+        if len(hexdata) != NUM_REGS * width:
+            raise Malformed("G needs every register")
+        values: dict[int, int] = {}
+        for n in range(NUM_REGS):
             chunk = hexdata[n * width:(n + 1) * width]
-            if "x" not in chunk:
-                write_gdb_register(regs, n, int.from_bytes(bytes.fromhex(chunk), "little"))
+            if chunk != "x" * width:
+                values[n] = int.from_bytes(parse_hex_bytes(chunk), "little")
+        regs = self._regs()
+        if regs is None or not all(can_write_gdb_register(n, v) for n, v in values.items()):
+            return E_MALFORMED
+        for n, value in values.items():
+            write_gdb_register(regs, n, value)
         return "OK"
+
+
+def _no_args(args: str) -> None:
+    if args:
+        raise Malformed("no arguments expected")
+
+
+def _pid(text: str) -> None:
+    """The optional ;pid after D and vKill: checked, then ignored (there is one process)."""
+    if text:
+        if text[0] != ";":
+            raise Malformed("bad pid")
+        parse_hex(text[1:])
+
+
+def _guest_signal(gdb: int) -> int:
+    """GDB's signal number -> the guest's (0: none); Malformed for a signal it does not have."""
+    if not gdb:
+        return 0
+    signal = mips_signal(gdb)
+    if signal is None:
+        raise Malformed(f"no such signal: {gdb}")
+    return signal
+
+
+def _vcont_actions(text: str) -> list[Action]:
+    """The actions of vCont;ACTION[:TID]...: c, Csig, s, Ssig (what vCont? offers); anything
+    else, an empty list included, is refused: t is for non-stop mode, r was not offered."""
+    actions = []
+    for action in text.split(";"):
+        op, colon, tid_text = action.partition(":")
+        tid = parse_tid(tid_text) if colon else ALL_THREADS
+        if op in ("c", "s"):
+            actions.append((op, 0, tid))
+        elif op[:1] in ("C", "S") and len(op) > 1:
+            actions.append((op[0].lower(), _guest_signal(parse_hex(op[1:])), tid))
+        else:
+            raise Malformed(f"vCont action {op!r} not supported")
+    return actions
 
 
 # ---- a runner: python -m emulator.gdbstub PROGRAM ---------------------------------------------

@@ -29,11 +29,15 @@ from the thread that called `GdbServer.serve()`, with the machine stopped, excep
 - `attach_debugger(events)`: from now on, a user-mode fault of a debugged thread (page fault
   with no mapping, bus/address error, reserved instruction, trap...) must NOT be delivered:
   leave the thread at the faulting instruction (PC unchanged), end the slice, and call
-  `events.fault(tid, signal)` (GDB signal numbers: SIGSEGV 11, SIGBUS 10, SIGILL 4, SIGTRAP 5,
-  SIGFPE 8; `signal_of(trap)` maps a core Trap). events=None: detached, behave as usual.
+  `events.fault(tid, signal)` (`signal_of(trap)` maps a core Trap). events=None: detached,
+  behave as usual.
 - `deliver_signal(tid, signal)`: gdb resumes tid passing the signal: do what the fault would
   have done without a debugger (e.g. kill the process with that signal).
 - `kill()`: end the program now (gdb's k / vKill); exit_status() becomes ("killed", 9).
+
+Signals, here and in exit_status(), are the guest's: Linux MIPS (o32) numbers (SIGSEGV 11,
+SIGBUS 10, SIGILL 4, SIGTRAP 5, SIGFPE 8, SIGUSR1 16...), those of the exit status 128 +
+signal; the stub converts them to and from GDB's numbering (emulator/rsp.py).
 """
 
 from __future__ import annotations
@@ -50,8 +54,9 @@ from emulator.memory import PAGE_SIZE
 from emulator.mmu import Access, Translation
 from emulator.topology import xy_of
 
-# GDB's signal numbers (gdb/signals.def), as used in stop replies
-SIGINT, SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGBUS, SIGSEGV = 2, 4, 5, 8, 9, 10, 11
+# Linux MIPS signal numbers
+SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGBUS, SIGSEGV = 4, 5, 8, 9, 10, 11
+KILLED = 128                      # the exit code of a core killed by signal N: KILLED + N
 
 # no memory at the address is what Linux calls SIGSEGV; SIGBUS is for misaligned accesses
 _SIGNAL_OF_TRAP = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGSEGV,
@@ -62,7 +67,7 @@ _SIGNAL_OF_TRAP = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGSEGV,
 
 
 def signal_of(trap: Trap) -> int:
-    """The GDB signal a core trap is reported as."""
+    """The signal a core trap is reported as."""
     return _SIGNAL_OF_TRAP.get(trap.kind, SIGSEGV)
 
 
@@ -195,13 +200,13 @@ class BareMetalTarget:
         trap = self._faults.pop(core.gid, None) or Trap(TrapKind.UNKNOWN, core.pc)
         self.monitor.traps[core.gid] = trap
         self._signals[core.gid] = signal
-        self._end_core(core, 128 + signal)
+        self._end_core(core, KILLED + signal)
 
     def kill(self) -> None:
         self._killed = True
         for gid in self.gids:
             if self._alive(gid):
-                self._end_core(self.machine.core(gid), 128 + SIGKILL)
+                self._end_core(self.machine.core(gid), KILLED + SIGKILL)
 
     def _end_core(self, core: Core, code: int) -> None:
         self.monitor.exit_codes[core.gid] = code
