@@ -272,7 +272,6 @@ class GdbServer:
             if self.machine.slices == slices and not self.machine.stop_requested:
                 break                          # nothing can run: stop rather than spin
         if self.debugger is not None:
-            self.debugger.end_resume()
             self.debugger.settle()
         return self._stop_reply(stepping=step_tid is not None)
 
