@@ -400,14 +400,13 @@ class GdbServer:
             addr, length = parse_addr_length(args)
             data = self._read_memory(self._current_tid(), addr, min(length, PACKET_SIZE // 2))
             return data.hex() if data or not length else E_MEMORY
-        if head == "M":
-            where, colon, hexdata = args.partition(":")
-            addr, length = parse_addr_length(where) if colon else (0, -1)
-            return self._write(addr, length, parse_hex_bytes(hexdata))
-        if head == "X":
+        if head in "MX":
             at = packet.find(b":")
-            addr, length = parse_addr_length(text[1:at]) if at > 0 else (0, -1)
-            return self._write(addr, length, packet[at + 1:])
+            if at < 0:
+                raise Malformed(f"{head} needs addr,length:data")
+            addr, length = parse_addr_length(text[1:at])
+            data = parse_hex_bytes(text[at + 1:]) if head == "M" else packet[at + 1:]
+            return self._write(addr, length, data)
         if head in "csCS":
             return self._resume_packet(head, args)
         if head in "Zz":
