@@ -97,7 +97,9 @@ def gdb(stub: Stub, prog: Path, *commands: str) -> str:
            "-ex", f"target remote 127.0.0.1:{stub.port}"]
     for c in commands:
         cmd += ["-ex", c]
-    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT)
+    # in the program's tmp dir: a crashing gdb leaves its core file there, not in the checkout
+    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT,
+                       cwd=prog.parent)
     return r.stdout + r.stderr
 
 

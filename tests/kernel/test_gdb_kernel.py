@@ -76,6 +76,7 @@ class Almos:
     proc: subprocess.Popen
     port: int
     banner: str
+    workdir: Path                # the test's tmp dir
 
     def finish(self, stdin: bytes | None = None) -> tuple[int, str, str]:
         """Wait for the emulator to end: (exit status, stdout, stderr)."""
@@ -98,7 +99,7 @@ def _read_banner(proc: subprocess.Popen) -> tuple[int, str]:
 
 
 @pytest.fixture
-def almos() -> Iterator:
+def almos(tmp_path: Path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(*args: str, command: str = "run", port: int = 0, topology: str = TOPOLOGY,
@@ -110,7 +111,7 @@ def almos() -> Iterator:
         procs.append(proc)
         got, banner = _read_banner(proc)
         assert port in (0, got)
-        return Almos(proc, got, banner)
+        return Almos(proc, got, banner, tmp_path)
 
     yield start
     for p in procs:
@@ -127,7 +128,9 @@ def gdb(a: Almos, prog: Path, *commands: str) -> str:
            "-ex", f"target remote 127.0.0.1:{a.port}"]
     for c in commands:
         cmd += ["-ex", c]
-    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT)
+    # in the test's tmp dir: a crashing gdb leaves its core file there, not in the checkout
+    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT,
+                       cwd=a.workdir)
     return FENCE_WARNING.sub("", r.stdout + r.stderr)
 
 
