@@ -295,6 +295,7 @@ class Raw:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # ack, then ask
         self.buf = b""
 
     def send(self, data: bytes) -> None:
