@@ -59,6 +59,14 @@ def is_branch(insn: int) -> bool:
     return op in _BRANCH_OPS
 
 
+def _run_through(skips: dict[int, tuple[int, int]], core: Core, pc: int, tid: int) -> bool:
+    """True (once) if thread tid on core is to run through the stop at pc."""
+    if skips.get(core.gid) != (pc, tid):
+        return False
+    del skips[core.gid]
+    return True
+
+
 class WatchKind(Enum):
     WRITE = "watch"        # gdb Z2
     READ = "rwatch"        # gdb Z3
@@ -116,8 +124,9 @@ class CoreDebugger:
         self.breakpoints: dict[int, int] = {}           # address -> reference count
         self._bp_hooks: dict[int, dict[int, int]] = {}   # core gid -> address -> hook
         self.watches: dict[tuple[WatchKind, int, int], _Watch] = {}
-        self._skip_bp: dict[int, int] = {}               # core gid -> pc to run through once
-        self._skip_watch: dict[int, int] = {}
+        # core gid -> (pc, thread) that runs through the breakpoint / watched access at pc once
+        self._skip_bp: dict[int, tuple[int, int]] = {}
+        self._skip_watch: dict[int, tuple[int, int]] = {}
         self._undo: dict[int, _Undo] = {}
         self._step: dict | None = None
         self._previous_new_core = machine.on_new_core
@@ -187,11 +196,8 @@ class CoreDebugger:
     def _on_breakpoint(self, uc, addr: int, size: int, core: Core) -> None:
         if addr not in self.breakpoints:
             return
-        skip = self._skip_bp.pop(core.gid, None)
-        if skip == addr:
-            return                        # resuming from this very breakpoint
         tid = self.thread_on(core)
-        if tid is None:
+        if tid is None or _run_through(self._skip_bp, core, addr, tid):
             return
         self._stop(core, CoreStop(StopKind.BREAKPOINT, core, tid, addr))
 
@@ -206,8 +212,10 @@ class CoreDebugger:
         while pos < end:
             n = min(end - pos, PAGE_SIZE - (pos & (PAGE_SIZE - 1)))
             pa = self.translate(tid, pos)
-            win = None if pa is None else self.machine.bus.window_page(pa)
-            if win is None or not self.machine.memory.is_ram(pa):
+            if pa is None or not self.machine.memory.is_ram(pa):
+                return False
+            win = self.machine.bus.window_page(pa)
+            if win is None:
                 return False
             ranges.append((win | (pos & (PAGE_SIZE - 1)), n, pos))
             pos += n
@@ -242,10 +250,9 @@ class CoreDebugger:
         if addr + size <= win or addr >= win + n:
             return
         pc = uc.reg_read(M.UC_MIPS_REG_PC)
-        if self._skip_watch.pop(core.gid, None) == pc:
-            return                        # resuming from this very access
         tid = self.thread_on(core)
-        if tid is None or core.gid in self._undo:
+        if tid is None or _run_through(self._skip_watch, core, pc, tid) \
+                or core.gid in self._undo:
             return
         write = access == UCC.UC_MEM_WRITE
         old = bytes(uc.mem_read(addr, size)) if write else None
@@ -266,24 +273,26 @@ class CoreDebugger:
         self._undo.clear()
 
     def resume_from(self, stop: CoreStop | None) -> None:
-        """The thread that last stopped on a breakpoint or watched access runs through it once
-        (gdb usually removes the breakpoint and steps over it itself; this covers a plain
-        continue with it still inserted)."""
-        self._skip_bp.clear()
-        self._skip_watch.clear()
+        """Before the machine resumes: the thread that stopped on a breakpoint or watched access
+        (stop) runs through it once, if it still sits there (gdb usually removes the
+        breakpoint and steps over it itself; this covers a plain continue with it still
+        inserted). A run-through waits for its thread to execute on that core again (another
+        core may stop the machine first, another thread run there meanwhile); one whose
+        thread was moved off that instruction (pc written) is dropped."""
+        for skips in (self._skip_bp, self._skip_watch):
+            for gid, (pc, tid) in list(skips.items()):
+                core = self.machine.core(gid)
+                if self.thread_on(core) == tid and core.pc != pc:
+                    del skips[gid]
         if stop is None or stop.core.pc != stop.pc:
             return
         if stop.kind == StopKind.BREAKPOINT:
-            self._skip_bp[stop.core.gid] = stop.pc
+            self._skip_bp[stop.core.gid] = (stop.pc, stop.tid)
         elif stop.kind == StopKind.WATCHPOINT:
-            self._skip_watch[stop.core.gid] = stop.pc
-
-    def end_resume(self) -> None:
-        self._skip_bp.clear()
-        self._skip_watch.clear()
+            self._skip_watch[stop.core.gid] = (stop.pc, stop.tid)
 
     # ---- single step ----------------------------------------------------------------------
-    def step(self, core: Core, tid: int, first_insn: int | None, run: Callable[[], None],
+    def step(self, core: Core, tid: int, first_insn: int | None, run: Callable[[], object],
              ) -> bool:
         """Execute one instruction of thread tid, which core runs now (branch + delay slot count
         as one). run() runs the machine when the core alone could not finish the step (the

@@ -1,6 +1,6 @@
 """The kernel as a GDB debug target: every guest thread is a GDB thread.
 
-`KernelTarget` implements emulator/gdbstub.py's `DebugTarget` protocol (its module docstring
+`KernelTarget` implements emulator/gdbtarget.py's `DebugTarget` protocol (its module docstring
 is the contract) over the ALMOS kernel, for `almos run --gdb PORT` and `almos boot --gdb PORT`
 (almos/session.py wires it). Every live thread of every live process is a GDB thread:
 
@@ -25,7 +25,8 @@ first process's (the program of `almos run`, init for `almos boot`).
 from __future__ import annotations
 
 from emulator.core import Core, Trap, TrapKind
-from emulator.gdbstub import DebugEvents, RegisterFile, ThreadInfo
+from emulator.gdbregs import RegisterFile
+from emulator.gdbtarget import DebugEvents, ThreadInfo
 from emulator.machine import Machine
 from emulator.topology import xy_of
 from kernel.errno import SysError
@@ -34,7 +35,7 @@ from kernel.process import Process, State, Thread
 
 
 class KernelTarget:
-    """The kernel's threads and processes as a GDB debug target (emulator.gdbstub.DebugTarget)."""
+    """The kernel's threads and processes as a GDB debug target (emulator.gdbtarget.DebugTarget)."""
 
     def __init__(self, kernel: Kernel, process: Process | None = None) -> None:
         """process: the one whose exit status is the program's (default: the first one)."""

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind, is_branch
 from emulator.elf import Elf, parse_elf
-from emulator.gdbstub import BareMetalTarget
+from emulator.gdbtarget import BareMetalTarget
 from emulator.machine import Machine
 from emulator.topology import Topology
 
@@ -19,12 +19,13 @@ CFLAGS = ("-g", "-O0", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls")
 PROG = Path(__file__).resolve().parent / "gdbprogs" / "cores.c"
 RAM = 8 << 20
 OP_SW = 0x2B
+CALLS = 10                                # cores.c: calls of square() per core
 
 
 @pytest.fixture(scope="module")
 def elf(tmp_path_factory: pytest.TempPathFactory) -> Elf:
     if shutil.which(CC) is None:
-        pytest.skip(f"needs {CC}")
+        pytest.fail(f"{CC} not found: run `make debs`")
     exe = tmp_path_factory.mktemp("dbg") / "cores"
     subprocess.run([CC, *CFLAGS, "-o", str(exe), str(PROG)], check=True)
     return parse_elf(exe.read_bytes())
@@ -53,22 +54,26 @@ def test_is_branch() -> None:
     assert not is_branch(0x0000000C)          # syscall
 
 
-def test_breakpoint_stops_before_the_instruction_and_runs_through_once(elf: Elf) -> None:
+def test_breakpoint_stops_every_core_on_every_call_and_each_runs_through_once(
+        elf: Elf) -> None:
+    # cores.c: core n calls square(n + i) for i in 0..9. With the breakpoint left in and
+    # each stop resumed by a plain continue (resume_from), every core must stop before each
+    # of its own calls exactly once: a skip applied to the wrong core, or not at all, or
+    # kept too long, changes some core's sequence of arguments.
     machine, target, dbg, stops = setup(elf, [0, 1])
     square = elf.symbols["square"]
     dbg.add_breakpoint(square)
-    target.run()
-    assert len(stops) == 1 and stops[0].kind == StopKind.BREAKPOINT
-    core = stops[0].core
-    assert core.pc == square and stops[0].tid == core.gid + 1
-    a0 = core.reg("a0")
-    dbg.resume_from(stops[0])                 # continue with the breakpoint still there
-    stops.clear()
-    target.run()
-    assert stops and stops[0].pc == square    # next call, not the same one again
-    assert stops[0].core.reg("a0") != a0 or stops[0].core is not core
-    dbg.close()
-    target.run()
+    seen: dict[int, list[int]] = {0: [], 1: []}
+    for _ in range(2 * CALLS * 2):            # twice the stops due: a livelock fails, not hangs
+        stops.clear()
+        if target.run():
+            break
+        assert len(stops) == 1 and stops[0].kind == StopKind.BREAKPOINT, stops
+        core = stops[0].core
+        assert core.pc == square and stops[0].tid == core.gid + 1
+        seen[core.gid].append(core.reg("a0"))
+        dbg.resume_from(stops[0])
+    assert seen == {n: [n + i for i in range(CALLS)] for n in (0, 1)}, seen
     assert target.exit_status() == ("exited", 3)
 
 

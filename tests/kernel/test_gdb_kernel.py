@@ -37,12 +37,13 @@ FENCE_WARNING = re.compile(r"(warning: )?GDB can't find the start of the functio
                            re.S)
 EXTRA = re.compile(r"Thread (\d+) \(pid 0x1 \(threads\) cluster \((\d),(\d)\) core (\d)\)")
 
-pytestmark = pytest.mark.skipif(shutil.which(GDB) is None or shutil.which("mipsel-linux-gnu-gcc")
-                                is None, reason=f"needs {GDB} and the MIPS cross compiler")
 
 
 @pytest.fixture(scope="module")
 def progs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    for tool in (GDB, "mipsel-linux-gnu-gcc"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} not found: run `make debs`")
     if not (ROOT / "libc_stubs" / "build" / "libc.a").exists():
         subprocess.run(["make", "-C", str(ROOT / "libc_stubs")], capture_output=True,
                        timeout=300)
@@ -75,6 +76,7 @@ class Almos:
     proc: subprocess.Popen
     port: int
     banner: str
+    workdir: Path                # the test's tmp dir
 
     def finish(self, stdin: bytes | None = None) -> tuple[int, str, str]:
         """Wait for the emulator to end: (exit status, stdout, stderr)."""
@@ -97,7 +99,7 @@ def _read_banner(proc: subprocess.Popen) -> tuple[int, str]:
 
 
 @pytest.fixture
-def almos() -> Iterator:
+def almos(tmp_path: Path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(*args: str, command: str = "run", port: int = 0, topology: str = TOPOLOGY,
@@ -109,7 +111,7 @@ def almos() -> Iterator:
         procs.append(proc)
         got, banner = _read_banner(proc)
         assert port in (0, got)
-        return Almos(proc, got, banner)
+        return Almos(proc, got, banner, tmp_path)
 
     yield start
     for p in procs:
@@ -126,7 +128,9 @@ def gdb(a: Almos, prog: Path, *commands: str) -> str:
            "-ex", f"target remote 127.0.0.1:{a.port}"]
     for c in commands:
         cmd += ["-ex", c]
-    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT)
+    # in the test's tmp dir: a crashing gdb leaves its core file there, not in the checkout
+    r = subprocess.run([*cmd, str(prog)], capture_output=True, text=True, timeout=TIMEOUT,
+                       cwd=a.workdir)
     return FENCE_WARNING.sub("", r.stdout + r.stderr)
 
 
@@ -219,6 +223,18 @@ def test_fault_in_a_thread_is_sigsegv_at_the_faulting_line(progs, almos) -> None
                      r"page fault at pc 0x[0-9a-f]+ \(write of 0x00000000", err), err
 
 
+def test_signal_passed_by_gdb_is_the_one_the_program_dies_of(progs, almos) -> None:
+    # GDB numbers SIGUSR1 30, the guest (Linux MIPS) 16: gdb and the exit status must agree
+    a = almos(str(progs["threads"]), "fault")
+    out = gdb(a, progs["threads"], "continue", "signal SIGUSR1")
+    assert re.search(r"Thread \d+ received signal SIGSEGV", out), out
+    assert "Program terminated with signal SIGUSR1, User defined signal 1." in out, out
+    rc, _, err = a.finish()
+    assert rc == 128 + 16, (rc, err)
+    assert re.search(r"pid 0x1 \(threads\) thread 0x[0-9a-f]+ on core \d+ killed by 16: page "
+                     r"fault", err), err
+
+
 def test_detach_and_the_program_completes(progs, almos) -> None:
     a = almos(str(progs["threads"]))
     out = gdb(a, progs["threads"], "break square", "watch total", "continue", "info threads",
@@ -236,10 +252,13 @@ def test_fixed_port_without_wait_attaches_to_the_running_program(progs, almos) -
     a = almos(str(progs["reader"]), port=port, wait=False)
     assert a.port == port
     time.sleep(1.0)                         # it starts, then blocks in read()
-    out = gdb(a, progs["reader"], "info threads", "bt", "detach")
+    out = gdb(a, progs["reader"], "info threads", "bt", "set $fcsr = 0xffffffff",
+              "set $fcsr = 0x3", "print/x $fcsr", "set $fcsr = 0", "detach")
     # the only thread is blocked in read(): gdb finds it in its saved context
     assert re.search(r"Thread 1 \(pid 0x1 \(reader\) cluster \(0,0\) core \d\)", out), out
     assert re.search(r"#\d+ +0x[0-9a-f]+ in main \(\) at .*reader\.c", out), out
+    # and writes its registers there: an FCSR value that would trap is refused, not fatal
+    assert "remote failure reply 'E01'" in out and "$1 = 0x3\n" in out, out
     rc, stdout, _ = a.finish(b"abc\n")
     assert rc == 5 and "read 4" in stdout
 
