@@ -22,8 +22,8 @@ Decisions where the references say nothing (the same in C and in the reference m
   sends CLEANUP; the acknowledgements of invalidations are not cleanups. An L2 eviction sends
   INVAL to the named copies, or BROADCAST_INVAL in counter mode.
 - LL goes straight to the home (a read there, counted in `lls`), SC too (a write there,
-  counted in `scs`); neither looks up nor counts in the L1. core.c cannot tell them from plain
-  loads and stores today.
+  counted in `scs`); neither looks up nor counts in the L1. core.c tells them from plain
+  loads and stores by decoding each translated block once.
 - Local addresses >= `uncached_from` (0xF0000000: the device segments) bypass the caches;
   they count in the target cluster's `uncached` and in the traffic matrix only.
 - Counters sit at the home L2: `local_*` when the requester is in the home cluster, `cost` the
@@ -31,7 +31,8 @@ Decisions where the references say nothing (the same in C and in the reference m
   costs `flits x number of clusters` (every cluster receives it once).
 
 Packet sizes (flits of one 32-bit word, the `CS_FLITS_*` constants of cachesim.h):
-READ/FETCH miss 2 + (2 + line/4); WRITE 2 + words, ack 1; LL 2 + (2 + 1); SC 2 + words, ack 1;
+READ/FETCH miss 2 + (2 + line/4); WRITE (a write-buffer entry) 2 + wb_words, ack 1;
+LL 2 + (2 + 1); SC 2 + words, ack 1;
 MULTI_UPDATE 2 + words, ack 1; INVAL 2, ack 1; BROADCAST_INVAL 2 to every cluster, ack 1 per
 copy; CLEANUP 2, ack 1.
 

@@ -171,8 +171,8 @@ class Resource:
 
 
 class CoreState:
-    """A core's write buffer (a ring of entries, freed in order) and the MULTI_UPDATEs other
-    cores sent to its L1."""
+    """A core's write buffer (entries with their completion times) and the MULTI_UPDATEs
+    other cores sent to its L1."""
 
     def __init__(self, entries: int) -> None:
         self.done = [0] * entries           # completion time of each write-buffer entry
@@ -536,10 +536,10 @@ class RefCacheSystem:
         return ready, acked, self._deliver(core, home, me, ACK, acked)
 
     def _store(self, core: int, me: int, home: int, pa: int, words: int, now: int) -> int:
-        """A store: the L1 copy, if any, updated; then the write buffer, a FIFO whose entries
-        are freed in order. The store merges into the newest entry if that one is still
-        pending and holds its block; else it takes the entry after it, the oldest, waiting
-        until that one has completed, and the entry leaves for the home whole."""
+        """A store: the L1 copy, if any, updated; then the write buffer. The store merges into
+        the newest entry if that one is still pending and holds its block; else it takes the
+        entry that completed first (a free one, or the first to complete, waiting for it),
+        and the entry leaves for the home whole."""
         l1 = self.l1[(core, "d")]
         hit = l1.touch(pa // self.line_bytes)
         if self.counting:
@@ -551,7 +551,7 @@ class RefCacheSystem:
         if st.newest is not None and st.block == block and st.done[st.newest] > now:
             self._core_add(core, "wb_merged", 1)
             return 0
-        slot = 0 if st.newest is None else (st.newest + 1) % len(st.done)
+        slot = min(range(len(st.done)), key=lambda i: (st.done[i], i))
         leave = max(now, st.done[slot])
         self._core_add(core, "wb_full", leave - now)
         st.newest, st.block = slot, block
@@ -585,14 +585,15 @@ class RefCacheSystem:
 
     def access_range(self, core: int, pa: int, length: int, kind: int = WRITE,
                      now: int = 0) -> int:
-        """A line at a time over [pa, pa + length), each access after the previous one, as
-        cachesim_access_range; returns the cycles taken (one per line, plus the stalls)."""
+        """Over [pa, pa + length), reads a line at a time and writes a write-buffer entry at a
+        time, each access after the previous one, as cachesim_access_range; returns the cycles
+        taken (one per access, plus the stalls)."""
         if length <= 0:
             return 0
-        size = self.line_bytes if kind == WRITE else 4
+        step = self.block_bytes if kind == WRITE else self.line_bytes
+        size = step if kind == WRITE else 4
         total = 0
-        first = pa - pa % self.line_bytes
-        for a in range(first, pa + length, self.line_bytes):
+        for a in range(pa - pa % step, pa + length, step):
             total += self.access(core, a, size, kind, now + total) + 1
         return total
 

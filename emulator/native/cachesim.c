@@ -595,8 +595,9 @@ static uint64_t l1_miss(struct cachesys *cs, uint32_t copy, uint64_t la, uint32_
 }
 
 /* A write-buffer entry for a store to `block` at time `now`: merged into the newest entry if
- * that one holds the same block and is still pending, else a free entry (waiting for the
- * oldest to complete if none is). Returns when the new entry leaves, or ~0 if merged. */
+ * that one holds the same block and is still pending, else a free entry (the one that
+ * completed first; if none is free, waiting for the first to complete). Returns when the new
+ * entry leaves, or ~0 if merged. */
 static uint64_t wb_take(struct cachesys *cs, uint32_t core, uint64_t block, uint64_t now,
                         uint64_t *stall)
 {
@@ -606,7 +607,9 @@ static uint64_t wb_take(struct cachesys *cs, uint32_t core, uint64_t block, uint
         core_count(cs, core, CS_C_WB_MERGED, 1);
         return ~(uint64_t)0;
     }
-    uint32_t slot = (s->wb_newest + 1) % cs->t.wb_entries;
+    uint32_t slot = 0;              /* a free entry, else the first to complete */
+    for (uint32_t i = 1; i < cs->t.wb_entries; i++)
+        if (s->wb_done[i] < s->wb_done[slot]) slot = i;
     uint64_t t = now;
     if (s->wb_done[slot] > now) {
         *stall = s->wb_done[slot] - now;
@@ -772,9 +775,11 @@ uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t si
 uint64_t cachesim_access_range(struct cachesys *cs, int core, uint64_t pa, uint64_t len,
                                int kind, uint64_t now)
 {
-    uint64_t line = 1ull << cs->line_shift, total = 0;
-    uint32_t size = kind == CS_WRITE ? (uint32_t)line : 4;
-    for (uint64_t a = pa & ~(line - 1); a < pa + len; a += line) {
+    /* reads a line at a time; writes a write-buffer entry at a time, each entry full */
+    uint64_t step = kind == CS_WRITE ? 4ull * cs->t.wb_words : 1ull << cs->line_shift;
+    uint64_t total = 0;
+    uint32_t size = kind == CS_WRITE ? (uint32_t)step : 4;
+    for (uint64_t a = pa & ~(step - 1); a < pa + len; a += step) {
         uint64_t s = cachesim_access(cs, core, a, size, kind, now + total);
         total += s + 1;
     }

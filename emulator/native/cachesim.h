@@ -46,9 +46,10 @@ enum { CS_READ = 0, CS_WRITE = 1, CS_FETCH = 2, CS_LL = 3, CS_SC = 4 };
 #define CS_C_L1D_ACCESSES 2
 #define CS_C_L1D_MISSES 3
 #define CS_C_STALL 4            /* stall cycles returned to this core (all causes) */
-#define CS_C_QUEUE 5            /* of which: waiting for a busy L2, memory controller or link */
-#define CS_C_WB_FULL 6          /* of which: a store waiting for a write-buffer entry */
-#define CS_C_DATA_WAIT 7        /* of which: a read waiting for another core's write to arrive */
+#define CS_C_QUEUE 5            /* its requests waited for a busy L2, memory controller or
+                                 * link (a store's wait stalls only through a full buffer) */
+#define CS_C_WB_FULL 6          /* stall: a store waiting for a write-buffer entry */
+#define CS_C_DATA_WAIT 7        /* stall: a read waiting for another core's write to arrive */
 #define CS_C_WB_MERGED 8        /* stores merged into a pending write-buffer entry */
 #define CS_CORE_NCNT 9
 
@@ -120,9 +121,9 @@ uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t si
  * the core should let the others catch up (end its slice), so that requests reach busy
  * resources roughly in time order (docs/TIMING.md, "Contention"). */
 int cachesim_contended(struct cachesys *cs);
-/* Accesses [pa, pa + len) a line at a time (the kernel zeroing or copying memory) for core
- * `core` from time `now`: each line's access starts when the previous one ended. Returns
- * the total stall. */
+/* Accesses [pa, pa + len) for core `core` from time `now` (the kernel zeroing or copying
+ * memory): reads a line at a time, writes a full write-buffer entry at a time, each access
+ * when the previous one ended. Returns the cycles taken (one per access, plus stalls). */
 uint64_t cachesim_access_range(struct cachesys *cs, int core, uint64_t pa, uint64_t len,
                                int kind, uint64_t now);
 /* Runs n accesses (arrays of core, pa, size, kind), each core's clock starting at 0 and

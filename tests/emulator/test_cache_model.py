@@ -702,19 +702,38 @@ def test_broadcast_waits_for_the_farthest_cluster(model: str) -> None:
     assert acc(core, word, 4, Kind.SC) == 2 * sc_trip(0) + bcast + T.sc_extra
 
 
+def test_write_buffer_reuses_any_completed_entry(model: str) -> None:
+    """An entry that completed is free, whichever it is: a store far away, then local ones
+    that complete first; once the buffer is full, a store waits for the first local entry
+    to complete, not for the far one (the oldest)."""
+    cs = build(model, 4, 4, 4)
+    far = pa_of(0x33, 0x1000)
+    for a in (far, 0x2000, 0x3000, 0x4000, 0x5000):               # the L2s hold the lines
+        cs.access(0, a, 4, Kind.LL, 0)
+    now = SPACING
+    assert cs.access(0, far, 4, Kind.WRITE, now) == 0
+    for i, a in enumerate((0x2000, 0x3000, 0x4000), start=1):
+        assert cs.access(0, a, 4, Kind.WRITE, now + i) == 0
+    assert store_trip(6) > store_trip(0) + 3
+    # the far entry is still pending: a full buffer, the first local entry frees first
+    assert cs.access(0, 0x5000, 4, Kind.WRITE, now + 4) == store_trip(0) - 3
+    # later, every local entry completed: no wait at all, the far one still pending
+    assert cs.access(0, 0x6000, 4, Kind.WRITE, now + store_trip(0) + 4) == 0
+
+
 def test_access_range(model: str) -> None:
-    """The kernel zeroing lines: a store a line, each after the previous one; the write
-    buffer absorbs the first wb_entries lines, the next waits for the first's
-    acknowledgement. Reading lines: one miss after another."""
+    """The kernel zeroing memory: a full write-buffer entry at a time, each after the
+    previous one; the buffer absorbs the first wb_entries entries, the next waits for the
+    first's acknowledgement. Reading lines: one miss after another."""
     cs = build(model)
-    lines = T.wb_entries
-    cs.access_range(0, 0x10000, (lines + 1) * LINE, Kind.LL, 0)     # the L2 holds the lines
+    entries, block = T.wb_entries, 4 * T.wb_words
+    cs.access_range(0, 0x10000, 2 * LINE, Kind.LL, 0)               # the L2 holds the lines
     cs.reset_counters()
     now = SPACING
-    assert cs.access_range(0, 0x10000, lines * LINE, Kind.WRITE, now) == lines
-    assert cs.memc(0)["local_writes"] == lines
-    more = cs.access_range(0, 0x10000 + lines * LINE, 1, Kind.WRITE, now + lines)
-    assert more == store_trip(0) - lines + 1
+    assert cs.access_range(0, 0x10000, entries * block, Kind.WRITE, now) == entries
+    assert cs.memc(0)["local_writes"] == entries
+    more = cs.access_range(0, 0x10000 + entries * block, 1, Kind.WRITE, now + entries)
+    assert more == store_trip(0) - entries + 1
     assert cs.access_range(0, 0x30010, LINE, Kind.READ, 2 * SPACING) == \
         2 * (read_miss(0, l2_miss=True) + 1)
 
