@@ -1,9 +1,10 @@
 """The physical bus: routes any 40-bit access to the RAM bank or the device that owns it.
 
-Device segments sit at fixed local addresses in a cluster's window (REFERENCE.md section 1,
-the "LETI" map): XCU 0xF0000000 and MMC 0xF1000000 in every cluster; IOC, FBF, TTY, NIC and
-PIC in the I/O cluster. A device is any object with `read(offset) -> int` and
-`write(offset, value)` on 32-bit words (offset in bytes from its segment base).
+Device segments sit at fixed local addresses in a cluster's window, the "LETI" map
+(docs/TSAR.md, "Physical addresses and device segments"): XCU 0xF0000000 and MMC 0xF1000000
+in every cluster; IOC, FBF, TTY, NIC and PIC in the I/O cluster. A device is any object with
+`read(offset) -> int` and `write(offset, value)` on 32-bit words (offset in bytes from its
+segment base).
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags
 if TYPE_CHECKING:
     from emulator.bus import Bus
 
-# QEMU's MIPS exception numbers, as UC_HOOK_INTR reports them (UNICORN-NOTES.md).
+# QEMU's MIPS exception numbers, as UC_HOOK_INTR reports them
+# (docs/UNICORN.md, "Exceptions and system calls").
 EXCP_ADEL = 12
 EXCP_ADES = 13
 EXCP_IBE = 15

@@ -1,10 +1,11 @@
 """Physical memory: TSAR's 40-bit physical space placed on a compact 32-bit host window.
 
 Every cluster owns a RAM bank at local address 0 of its 4 GiB window (PA = cxy << 32 | local,
-REFERENCE.md section 1). Unicorn cuts the physical address a TLB fill returns to 32 bits
-(UNICORN-NOTES.md), so the RAM the machine really touches is placed, 1 MiB chunk by chunk and
-on first use, into one host buffer mapped at Unicorn physical address 0 of every core: the
-"window". The window is reserved, not committed: host memory is taken only for pages written.
+docs/TSAR.md, "Physical addresses and device segments"). Unicorn cuts the physical
+address a TLB fill returns to 32 bits (docs/UNICORN.md, "The 32-bit physical address cut"),
+so the RAM the machine really touches is placed, 1 MiB chunk by chunk and on first use,
+into one host buffer mapped at Unicorn physical address 0 of every core: the "window". The
+window is reserved, not committed: host memory is taken only for pages written.
 """
 
 from __future__ import annotations

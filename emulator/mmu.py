@@ -1,4 +1,4 @@
-"""TSAR's MMU: the two-level page tables walked by the hardware (REFERENCE.md section 1, MMU).
+"""TSAR's MMU: the two-level page tables walked by the hardware (docs/TSAR.md, "MMU").
 
 A virtual address is IX1 (11 bits) | IX2 (9 bits) | offset (12 bits). PT1 has 2048 4-byte
 entries; a PTE1 with T=0 maps a 2 MiB big page, with T=1 it points to a PT2 of 512 8-byte

@@ -1,6 +1,6 @@
 """Machine topology: the X x Y mesh of TSAR clusters, cores per cluster and RAM per cluster.
 
-Facts (REFERENCE.md section 1): X and Y from 1 to 16, up to 4 cores per cluster,
+Facts (docs/TSAR.md, "Clusters and cores"): X and Y from 1 to 16, up to 4 cores per cluster,
 cxy = (x << 4) | y, one RAM bank per cluster (64 MiB by default), the I/O cluster at
 (X-1, Y-1). A topology is written XxYxP, or named by a preset (TOML files in
 images/machines/, read by emulator/config.py, which also holds the timing parameters).

@@ -1,4 +1,4 @@
-"""The boot sequence of `almos boot IMAGE` (REFERENCE.md section 2, "Disk image", "Userland").
+"""The boot sequence of `almos boot IMAGE` (docs/TSAR.md, "Disk image", "Userland").
 
 Mount the image's FAT32 volume at / through the IOC driver (kernel/iodev.py), devfs at /dev,
 then start /bin/init with descriptors 0, 1 and 2 on /dev/tty0 (TTY channel 0, the host's

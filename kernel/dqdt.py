@@ -1,4 +1,4 @@
-"""DQDT, the distributed quaternary decision tree (REFERENCE.md section 2): a quad-tree over the
+"""DQDT, the distributed quaternary decision tree (docs/TSAR.md, "DQDT"): a quad-tree over the
 mesh whose every node aggregates its subtree's load (threads per core) and free memory. A
 placement decision descends from the root: at each level the least loaded child wins, ties
 broken by distance to the requesting cluster, then by cluster order (deterministic).

@@ -1,6 +1,6 @@
 """The kernel's IOC driver: a BlockDevice (kernel/fs/blockdev.py) over the emulated IOC.
 
-The IOC sits in the I/O cluster (REFERENCE.md section 1). A transfer is programmed through its
+The IOC sits in the I/O cluster (docs/TSAR.md, "IOC"). A transfer is programmed through its
 registers (BUFFER, BUFFER_EXT, LBA, COUNT, then OP) with the machine's physical bus, exactly as
 ALMOS's driver does; the data moves by DMA between the disk and a bounce buffer of frames the
 kernel owns in the I/O cluster, and the driver copies it to or from the caller. The model

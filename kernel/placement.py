@@ -23,8 +23,9 @@ class Policy:
 
 
 class AlmosPolicy(Policy):
-    """ALMOS-MKH's table (REFERENCE.md section 2): code replicated per cluster, stacks in their
-    thread's cluster, data and heap distributed by page number, mmap in the caller's cluster."""
+    """ALMOS-MKH's table (docs/TSAR.md, "Page placement"): code replicated per cluster,
+    stacks in their thread's cluster, data and heap distributed by page number, mmap in the
+    caller's cluster."""
 
     name = "almos"
     replicate_code = True

@@ -1,7 +1,7 @@
 """The virtual file system: path names, the mount table, and the open-file objects.
 
 Mounts: a FAT32 volume at / (kernel/fs/fat32.py, on the IOC through kernel/iodev.py) and devfs
-at /dev, which holds the terminals tty0..tty3 (REFERENCE.md section 2, "Disk image"). Paths
+at /dev, which holds the terminals tty0..tty3 (docs/TSAR.md, "Disk image"). Paths
 are resolved against the caller's working directory, lexically ('..' of / is /).
 
 Every descriptor of a process's table is an object with `read(kernel, thread, core, buf,

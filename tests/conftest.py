@@ -20,7 +20,8 @@ import pytest
 
 CROSS_CC = "mipsel-linux-gnu-gcc"
 QEMU = "qemu-mipsel"
-# The bare-metal build: static, no libc, absolute addressing (REFERENCE.md, UNICORN-NOTES.md).
+# The bare-metal build: static, no libc, absolute addressing
+# (docs/UNICORN.md, "Cores and execution").
 BARE_CFLAGS = ("-O2", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls", "-Wall", "-Werror",
                "-Wl,-e,_start")
 BARE_LIBS = ("-lgcc",)

@@ -1,6 +1,6 @@
 """IOC: TSAR's block device over a host image file, with DMA and a completion interrupt.
 
-Facts (REFERENCE.md section 1): BUFFER 0, LBA 1, COUNT 2, OP 3 (NOOP/READ/WRITE), STATUS 4,
+Facts (docs/TSAR.md, "IOC"): BUFFER 0, LBA 1, COUNT 2, OP 3 (NOOP/READ/WRITE), STATUS 4,
 IRQ_ENABLE 5, SIZE 6 (blocks), BLOCK_SIZE 7, BUFFER_EXT 8 (bits 39..32 of the buffer). Writing
 OP starts a transfer of COUNT blocks between the image and physical memory at
 BUFFER_EXT:BUFFER. The model completes it at once; STATUS tells the outcome, and reading

@@ -1,6 +1,6 @@
 """MMC: the memory cache's configuration and instrumentation registers, one per cluster.
 
-Facts (REFERENCE.md section 1): a configuration block (ADDR_LO, ADDR_HI, BUF_LENGTH, CMD_TYPE
+Facts (docs/TSAR.md, "MMC"): a configuration block (ADDR_LO, ADDR_HI, BUF_LENGTH, CMD_TYPE
 NOP/INVAL/SYNC) and a block of instrumentation counters. The counters come from the cache
 model (emulator/cache.py) through the `counters` callable; without a model they read 0.
 """

@@ -1,6 +1,6 @@
 """PIC: routes the I/O cluster's device interrupt lines to XCUs as write-triggered interrupts.
 
-Facts (REFERENCE.md section 1): for each input line, 4 words: ADDRESS 0 (bits 31..0 of the
+Facts (docs/TSAR.md, "PIC"): for each input line, 4 words: ADDRESS 0 (bits 31..0 of the
 target WTI_REG), EXTEND 1 (bits 39..32), STATUS 2 (line level), MASK 3 (1 = disabled). On a
 rising edge of an enabled line the PIC writes the line number + 1 to the target address.
 """

@@ -1,6 +1,6 @@
 """TTY: TSAR's multi-channel terminal. Channel 0 is bridged to the host's stdin and stdout.
 
-Facts (REFERENCE.md section 1): 4 words per channel: WRITE 0, STATUS 1, READ 2, CONFIG 3.
+Facts (docs/TSAR.md, "TTY"): 4 words per channel: WRITE 0, STATUS 1, READ 2, CONFIG 3.
 STATUS bit 0 says a received character waits in READ. A channel with input waiting raises its
 interrupt line (wired through the PIC). Host input is read without blocking the machine.
 """

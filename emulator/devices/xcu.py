@@ -1,7 +1,7 @@
 """XCU: TSAR's per-cluster interrupt controller: timers (PTI), write-triggered interrupts (WTI,
 the IPIs), hardware interrupt lines (HWI), per-output masks and a priority encoder.
 
-Facts (REFERENCE.md section 1, device registers): word address = (func << 5) | index. Each
+Facts (docs/TSAR.md, "XCU"): word address = (func << 5) | index. Each
 output line `out` goes to core `out` of the cluster. Timer i counts the cycles of core i of the
 cluster (core 0 for i >= cores): the emulator has no global clock, every core has its own.
 """

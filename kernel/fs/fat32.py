@@ -1,4 +1,4 @@
-"""FAT32, the file system of the ALMOS disk image (REFERENCE.md, "Disk image").
+"""FAT32, the file system of the ALMOS disk image (docs/TSAR.md, "Disk image").
 
 Mounted on any BlockDevice (blockdev.py), through a per-file-system BlockCache.  A VFS sits on
 top and talks to it in inodes: `Fat32.root`, `lookup`, `read`, `write`, `truncate`, `create`,

@@ -81,7 +81,7 @@ def guarded_run(m: Machine, bm: BareMetal, seconds: float = WATCHDOG_SECONDS) ->
 
 
 class PageTables:
-    """A TSAR two-level page table built from Python in guest RAM (REFERENCE.md section 1, MMU).
+    """A TSAR two-level page table built from Python in guest RAM (docs/TSAR.md, "MMU").
 
     PT1 at `pt1_pa` (8 KiB aligned); PT2s are taken one 4 KiB page at a time from `pool_pa` up.
     """
