@@ -1,6 +1,6 @@
 """The TSAR cache hierarchy seen from Python: configuration, and the C model's handle.
 
-Models (REFERENCE.md section 1, "Caches and coherence" and "NoC"): per core an L1 instruction
+Models (docs/TSAR.md, "Caches and coherence", "NoC"): per core an L1 instruction
 and an L1 data cache (16 KiB, 4 ways, 64-byte lines), per cluster an L2 "memory cache"
 (256 KiB, 16 ways) that is the home of its own cluster's physical segment and holds the DHCCP
 directory, and TSAR's NoC cost metric `flits x (|dx| + |dy| + 1)`. The hot path is C

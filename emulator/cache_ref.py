@@ -1,8 +1,8 @@
 """Pure-Python reference model of the TSAR caches and their timing, written independently of the
 C model.
 
-Models the same machine as emulator/native/cachesim.c (REFERENCE.md section 1, "Caches and
-coherence" and "NoC"; the decisions are listed in emulator/cache.py's docstring, the costs in
+Models the same machine as emulator/native/cachesim.c (docs/TSAR.md, "Caches and
+coherence", "NoC"; the decisions are listed in emulator/cache.py's docstring, the costs in
 emulator/timing.py): per-core LRU L1 I and D caches (D write-through, no write-allocate) and
 write buffers, per-cluster inclusive LRU L2 caches that are the home of their cluster's 4 GiB
 window, the DHCCP directory (up to 3 named copies, then a count and broadcasts), TSAR's cost

@@ -1,10 +1,10 @@
 """Tests of the TSAR cache and timing model (emulator/cache.py over emulator/native/cachesim.c).
 
-Known answers from the model's definition (REFERENCE.md section 1, emulator/cache.py's
-docstring) with every cycle derived from the timing parameters (emulator/timing.py), run on
-the C model and on the pure-Python reference model (emulator/cache_ref.py); and differential
-tests: random, adversarial and generated traces must give exactly the same counters, traffic
-and stall cycles in both.
+Known answers from the model's definition (docs/TSAR.md, "Caches and coherence", and
+emulator/cache.py's docstring) with every cycle derived from the timing parameters
+(emulator/timing.py), run on the C model and on the pure-Python reference model
+(emulator/cache_ref.py); and differential tests: random, adversarial and generated traces
+must give exactly the same counters, traffic and stall cycles in both.
 """
 
 from __future__ import annotations
