@@ -35,8 +35,9 @@ SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 54, 55, 56
 
 SLEEP_FOREVER = 0xFFFF_FFFF
 MAX_SIGNAL = 64
-SIGNALS_IGNORED = frozenset({17, 18, 23, 28})    # SIGCHLD, SIGCONT, SIGURG, SIGWINCH
-UNCATCHABLE = frozenset({9, 19})                  # SIGKILL, SIGSTOP
+# the guest's numbering (MIPS Linux, libc_stubs/include/signal.h), not x86's
+SIGNALS_IGNORED = frozenset({18, 20, 21, 25})    # SIGCHLD, SIGWINCH, SIGURG, SIGCONT
+UNCATCHABLE = frozenset({9, 23})                  # SIGKILL, SIGSTOP
 SIG_DFL, SIG_IGN = 0, 1
 SYS_SIGNAL = 32
 MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
