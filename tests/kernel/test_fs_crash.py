@@ -1,23 +1,30 @@
 """Crash safety of the FAT32 driver (kernel/fs/fat32.py, "Crash safety"): no journal, ordered
 writes, and a repair at the mount after an unclean shutdown.
 
-Two ways to crash: in-process, a recorded workload is cut after each of its device writes in
-turn (every crash point, deterministic); and for real, `almos run --disk` running a
-write/unlink workload (tests/kernel/progs/fs_crash_load.c) is killed with SIGKILL at random
-moments. After each crash fsck.fat -n may find nothing wrong but the benign leftovers of an
-unfinished sync (and only while FSInfo's free count says "unknown", which makes the next mount
-repair them); after our next mount it must find nothing at all. No file that was synced (by
-its program's close or exit) may be lost or changed, and a removed one is absent or intact.
+Every crash point, deterministically. In-process, a recorded workload is cut after each of its
+device writes in turn. So is fs_crash_load (tests/kernel/progs/fs_crash_load.c, files written
+by children that exit, unlinked while open, removed, directories), run by the kernel on the
+IOC, and also inside each write between two host pages; what it must have kept is what it had
+printed by then. And for real: `almos run --disk` running it is killed with SIGKILL at the
+start of its N-th IOC write, N spread over the run (the lines are read once it is dead: read
+while it ran, subprocess's communicate() would drop what readline() had buffered).
+
+After each crash fsck.fat -n may find nothing wrong but the benign leftovers of an unfinished
+sync (and only while FSInfo's free count says "unknown", which makes the next mount repair
+them); after our next mount it must find nothing at all. No file that was synced (by its
+program's close or exit) may be lost or changed, and a removed one is absent or intact.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import signal
 import struct
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +32,11 @@ from conftest import ROOT
 from test_fat32 import FSCK, SMALL_KIB, mkfs, payload
 from test_run import almos_gcc
 
+from almos.session import Options, run_machine
+from emulator.devices.ioc import IOC_COUNT, IOC_LBA, OP_WRITE
+from emulator.elf import parse_elf
+from emulator.topology import load_topology
+from kernel.boot import mount
 from kernel.fs.blockdev import BLOCK_SIZE, FileBlockDevice
 from kernel.fs.fat32 import EBUSY, FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
 
@@ -210,53 +222,156 @@ def test_every_crash_point(tmp_path: Path) -> None:
 ROUNDS = 5
 SCRATCH = 16 * 4096           # bytes of the file scribbled over to push blocks out of the cache
 TINY_KIB = 1024               # a FAT32 of 251 clusters: every crash point is quick to check
-KILL_TRIALS = 20
-LOAD_ROUNDS = 24              # about half a second of the workload
-KILL_SPREAD = 0.03            # seconds: the kill falls this far at most after a round's line
+LOAD_ROUNDS = 12              # rounds of fs_crash_load: every kind of step, ~200 IOC writes
+KILL_TRIALS = 12
+HOST_PAGE = 4096              # Linux copies a write into the page cache a page at a time and
+                              # stops between pages for SIGKILL: a cut write leaves a prefix
+
+# `almos run` in a process that SIGKILLs itself at the start of its N-th IOC write (argv[1]):
+# the image then holds exactly the N-1 writes before it, and the host pipe every line printed.
+KILL_AT_WRITE = """
+import os, signal, sys
+from emulator.devices import ioc
+from almos.cli import run_main
+left = int(sys.argv.pop(1))
+transfer = ioc.Ioc._transfer
+def transfer_or_die(self, op):
+    global left
+    if op == ioc.OP_WRITE:
+        left -= 1
+        if left == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+    transfer(self, op)
+ioc.Ioc._transfer = transfer_or_die
+sys.argv[0] = "almos"
+run_main()
+"""
 
 
-def test_kill_9_during_writes_and_unlinks(tmp_path: Path) -> None:
-    """`almos run --disk` killed with SIGKILL in a random round of fs_crash_load, at a random
-    moment of it; every file its children wrote and exited is intact, a removed one absent
-    or intact, and the image is clean (after our mount's repair when a sync was cut)."""
-    load = almos_gcc(tmp_path, "fs_crash_load")
+@dataclass
+class LoadRun:
+    """fs_crash_load run to its end in-process on a fresh SMALL_KIB image, recorded."""
+
+    exe: Path
+    start: bytes                            # the image before the run
+    writes: list[tuple[int, bytes]]         # (byte offset, data) of each IOC write, in order
+    said: list[tuple[int, str]]             # (IOC writes done when it was printed, line)
+
+    def lines_before(self, n: int) -> list[str]:
+        """What the program had printed when its (n+1)-th IOC write began."""
+        return [line for done, line in self.said if done <= n]
+
+
+@pytest.fixture(scope="module")
+def load_run(tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
+    """Run fs_crash_load as `almos run --cache off --disk` does, recording the IOC's writes to
+    the image and the lines the program prints on the host's stdout."""
+    tmp = tmp_path_factory.mktemp("load")
+    exe = almos_gcc(tmp, "fs_crash_load")
+    img = mkfs(tmp / "run.img", SMALL_KIB)
+    start = img.read_bytes()
+    opts = Options(load_topology(None), cache="off")
+    machine, kernel, vfs = mount(opts, str(img))
+    ioc = machine.ioc
+    writes: list[tuple[int, bytes]] = []
+    said: list[tuple[int, str]] = []
+    transfer = ioc._transfer
+
+    def recorded(op: int) -> None:              # what reached the image file, in order
+        transfer(op)
+        if op == OP_WRITE:
+            pos = ioc.regs[IOC_LBA] * BLOCK_SIZE
+            writes.append((pos, os.pread(ioc.fd, ioc.regs[IOC_COUNT] * BLOCK_SIZE, pos)))
+
+    class Stdout:                               # the host's stdout: each line, when it came
+        def __init__(self) -> None:
+            self.part = b""
+
+        def write(self, data: bytes) -> None:
+            *done, self.part = (self.part + data).split(b"\n")
+            said.extend((len(writes), line.decode()) for line in done)
+
+        def flush(self) -> None:
+            pass
+
+    ioc._transfer = recorded
+    assert machine.tty.console is not None
+    machine.tty.console.out = Stdout()
+    p = kernel.spawn(parse_elf(exe.read_bytes(), str(exe)), [str(exe), str(LOAD_ROUNDS)],
+                     ["PATH=/bin"])
+    try:
+        run_machine(opts, machine, kernel, p)
+    finally:
+        vfs.power_off()
+    assert p.exit_status == 0 and said[-1][1] == f"done /w 0 {LOAD_ROUNDS}", said
+    return LoadRun(exe, start, writes, said)
+
+
+def check_load(img: Path, lines: list[str], where: str) -> None:
+    """The image fs_crash_load left when it had printed `lines`: clean (after our mount's
+    repair if a sync was cut), every file reported kept intact unless reported removed
+    (then absent or intact), no file unlinked while open left, no orphan."""
+    check_after_crash(img)
+    found = read_tree(img)
+    kept: dict[str, bytes] = {}
+    removed: set[str] = set()
+    for line in lines:
+        what, path, size, rnd = line.split()
+        if what == "kept":
+            kept[path] = bytes((int(rnd) * 131 + i * 7 + (i >> 9)) & 0xFF
+                               for i in range(int(size)))
+        elif what == "removed":
+            removed.add(path)
+    for path, data in kept.items():
+        if path in removed:
+            assert found.get(path, data) == data, f"{where}: {path} damaged"
+        else:
+            assert found.get(path) == data, f"{where}: {path} lost or damaged"
+    assert not any(p.startswith("/w/t") or "~DEL" in p for p in found), (where, sorted(found))
+
+
+def test_every_crash_point_of_fs_crash_load(load_run: LoadRun, tmp_path: Path) -> None:
+    """fs_crash_load's run, cut after each of its IOC writes and inside each write between
+    two host pages (as a SIGKILL in the middle of the pwrite leaves it), checked against what
+    it had printed by then (check_load)."""
+    image = bytearray(load_run.start)
+    crash = tmp_path / "crash.img"
+    crash.write_bytes(image)
+    check_load(crash, load_run.lines_before(0), "before any write")
+    points = 0
+    for n, (pos, data) in enumerate(load_run.writes, 1):
+        cuts = list(range((pos // HOST_PAGE + 1) * HOST_PAGE, pos + len(data), HOST_PAGE))
+        for end in [*cuts, pos + len(data)]:
+            image[pos:end] = data[:end - pos]
+            crash.write_bytes(image)
+            cut = f" cut at byte {end - pos}" if end < pos + len(data) else ""
+            check_load(crash, load_run.lines_before(n - 1 if cut else n),
+                       f"after IOC write {n}{cut}")
+            points += 1
+    assert points > len(load_run.writes) > 100, (points, len(load_run.writes))
+
+
+def test_kill_9_during_writes_and_unlinks(load_run: LoadRun, tmp_path: Path) -> None:
+    """`almos run --disk` running fs_crash_load, SIGKILLed for real at the start of its N-th
+    IOC write for N spread over the whole run: its stdout holds every line the program had
+    printed by then (none lost between the guest and the host's pipe), and the image is as
+    check_load wants it."""
+    total = len(load_run.writes)
     rng = random.Random(14)
-    pristine = mkfs(tmp_path / "pristine.img", SMALL_KIB).read_bytes()
-    killed = 0
-    for trial in range(KILL_TRIALS):
-        img = tmp_path / "trial.img"
-        img.write_bytes(pristine)
-        p = subprocess.Popen([sys.executable, "-m", "almos.cli", "run", "--cache", "off",
-                              "--disk", str(img), str(load), str(LOAD_ROUNDS)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-        assert p.stdout is not None
-        lines, last = [], rng.randrange(LOAD_ROUNDS)
-        while not lines or not lines[-1].startswith(b"kept") or int(lines[-1].split()[3]) < last:
-            lines.append(p.stdout.readline())
-            assert lines[-1], b"".join(lines) + p.communicate()[1]
-        time.sleep(rng.uniform(0, KILL_SPREAD))
-        p.kill()
-        out, err = p.communicate()
-        assert b"Traceback" not in err, err.decode()
-        killed += p.returncode == -9
-        check_after_crash(img)
-        found = read_tree(img)
-        kept: dict[str, bytes] = {}
-        removed: set[str] = set()
-        for line in (b"".join(lines) + out).decode().splitlines():
-            what, path, size, rnd = line.split()
-            if what == "kept":
-                kept[path] = bytes((int(rnd) * 131 + i * 7 + (i >> 9)) & 0xFF
-                                   for i in range(int(size)))
-            elif what == "removed":
-                removed.add(path)
-        for path, data in kept.items():
-            if path in removed:
-                assert found.get(path, data) == data, f"trial {trial}: {path} damaged"
-            else:
-                assert found.get(path) == data, f"trial {trial}: {path} lost or damaged"
-        assert not any(p.startswith("/w/t") or "~DEL" in p for p in found), sorted(found)
-    assert killed >= KILL_TRIALS * 3 // 4, killed          # the kills fell mid-way
+    kills = [rng.randrange(1 + i * total // KILL_TRIALS, 1 + (i + 1) * total // KILL_TRIALS)
+             for i in range(KILL_TRIALS)]
+    # The lines must reach the pipe by the console's own flushes, not by Python's -u.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    img = tmp_path / "trial.img"
+    for n in kills:
+        img.write_bytes(load_run.start)
+        p = subprocess.run([sys.executable, "-c", KILL_AT_WRITE, str(n), "run", "--cache",
+                            "off", "--disk", str(img), str(load_run.exe), str(LOAD_ROUNDS)],
+                           capture_output=True, cwd=ROOT, env=env, timeout=120)
+        assert p.returncode == -signal.SIGKILL, p.stderr.decode()
+        lines = p.stdout.decode().splitlines()
+        assert lines == load_run.lines_before(n - 1), f"killed at IOC write {n}"
+        check_load(img, lines, f"killed at IOC write {n}")
 
 
 def test_orphans(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 /*
- * fs_crash_load ROUNDS: the write/unlink workload that tests/kernel/test_fs_crash.py kills
- * (kill -9 of the emulator) at random moments. Each round a child writes /w/fN and exits
+ * fs_crash_load ROUNDS: the write/unlink workload that tests/kernel/test_fs_crash.py cuts at
+ * every one of its disk writes (and kills with kill -9 of the emulator at some of them), each
+ * time checked against the lines printed so far. Each round a child writes /w/fN and exits
  * ("kept" once it has: the file must survive any later crash, intact), a file is unlinked
  * while open and written on (closed a round later), an older file is removed ("removed":
  * from then on absent or intact), and every third round a directory is made, used and
