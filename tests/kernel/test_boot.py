@@ -70,8 +70,15 @@ def test_big_copy_and_pipe(disk: Disk, boot, tmp_path: Path) -> None:
 
 
 def test_pipe_into_program(disk: Disk, boot) -> None:
-    r = boot(disk.path, ["hello | cat", "ls /home | cat"])
-    assert "hello from pid" in r.out and "README" in r.out, r.out + r.err
+    """What a program writes into `|` is what the next one reads: cat copies it to a file
+    (with `|` ignored, the output would reach the console and the files stay empty)."""
+    r = boot(disk.path, ["hello one | cat > /home/hello.txt", "ls /home | cat > /home/ls.txt"])
+    assert r.rc == 0, r.err
+    piped = disk.get("/home/hello.txt").decode()
+    assert "hello from pid" in piped and "argv[1] = one" in piped, piped
+    assert "README\n" in disk.get("/home/ls.txt").decode()
+    assert "hello from pid" not in r.out, r.out
+    disk.fsck()
 
 
 def test_crash_leaves_fs_clean(disk: Disk, boot) -> None:
@@ -225,8 +232,12 @@ def test_shell_refuses_what_would_lose_data(disk: Disk, boot) -> None:
 
 
 def test_exec_on_a_chosen_core(disk: Disk, boot) -> None:
-    r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 pinned", "exec -p 3 hello"])
+    """`exec -p N prog` runs prog on core N of the 2x2x4 machine (whereami reports it)."""
+    r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 whereami",
+                         "exec -p 14 whereami", "exec -p 3 hello"])
     assert "Invalid argument" in r.out and "\n127\n" in r.out
+    assert "ran on core 3 (cxy 0 lid 3)\n" in r.out, r.out
+    assert "ran on core 14 (cxy 0x11 lid 2)\n" in r.out, r.out
     assert "envp 3" in r.out                    # ALMOS_CORE is a request, not in the program's
 
 
