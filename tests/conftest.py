@@ -3,7 +3,8 @@
 `mips_cc` builds C/assembly sources with mipsel-linux-gnu-gcc into a cache directory shared by
 the pytest-xdist workers of one run (keyed by a hash of the sources and flags), so each program
 is compiled once per run. `qemu_run` runs a static binary under qemu-mipsel, the reference the
-machine's output is compared with.
+machine's output is compared with. Hypothesis keeps no example database, and its other files
+go to pytest's tmp dir (not .hypothesis/ in the checkout).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+settings.register_profile("almos-tests", database=None)
+settings.load_profile("almos-tests")
 
 CROSS_CC = "mipsel-linux-gnu-gcc"
 QEMU = "qemu-mipsel"
@@ -27,6 +33,13 @@ BARE_CFLAGS = ("-O2", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls", "-Wal
 BARE_LIBS = ("-lgcc",)
 
 Builder = Callable[..., Path]
+
+
+@pytest.hookimpl(trylast=True)          # after the tmp_path plugin has set up its factory
+def pytest_configure(config: pytest.Config) -> None:
+    # before collection: hypothesis caches the test modules' constants as it collects them
+    base: pytest.TempPathFactory = config._tmp_path_factory     # type: ignore[attr-defined]
+    set_hypothesis_home_dir(base.mktemp("hypothesis"))
 
 
 def _require(tool: str) -> str:

@@ -124,11 +124,11 @@ class PageTables:
     def unmap_small(self, va: int) -> None:
         self.mem.write32(self.pte2_pa(va), 0)
 
-    def map_program(self, cxy: int, ram: int) -> None:
+    def map_program(self, cxy: int, ram: int, extra: int = 0) -> None:
         """Map what a bare-metal run uses in cluster cxy as with the MMU off (va = local
         address): the 2 MiB page of the program (0x400000) and the one under the top of RAM
-        (the stacks)."""
-        rwx = mmu.PTE_C | mmu.PTE_W | mmu.PTE_X
+        (the stacks), with the `extra` flags (PTE_U for a program run in user mode)."""
+        rwx = mmu.PTE_C | mmu.PTE_W | mmu.PTE_X | extra
         base = cxy << 32
         self.map_big(0x0040_0000, base | 0x0040_0000, rwx)
         top = (ram - 1) & ~(BIG - 1)

@@ -14,7 +14,7 @@ from emulator.core import Trap, TrapKind
 from emulator.memory import PhysicalMemory
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 
-C, W, X = mmu.PTE_C, mmu.PTE_W, mmu.PTE_X
+C, W, X, U = mmu.PTE_C, mmu.PTE_W, mmu.PTE_X, mmu.PTE_U
 PT1 = 0x0100_0000
 POOL = 0x0100_2000
 RW_VA, RW_PA = 0x1000_0000, 0x0030_0000         # 4 KiB, read/write
@@ -25,6 +25,7 @@ HOLE_VA = 0x1000_5000                            # PT2 present, PTE2 invalid
 BUS_VA = 0x1000_6000                             # PTE2 to a physical page that is not RAM
 BIG_VA, BIG_PA = 0x1020_0000, 0x0060_0000       # 2 MiB, read/write
 NOMAP_VA = 0x2000_0000                           # no PTE1
+KERN_VA, KERN_PA = 0x1000_4000, 0x0030_4000     # 4 KiB, read/write, never U
 RETURN_42 = (0x03E0_0008, 0x2402_002A)           # jr $ra ; addiu $v0, $zero, 42
 
 OP_READ, OP_WRITE, OP_CALL, OP_READ_WRITE, OP_READ_IN_DELAY_SLOT = 0, 1, 2, 3, 4
@@ -32,26 +33,30 @@ OP_READ, OP_WRITE, OP_CALL, OP_READ_WRITE, OP_READ_IN_DELAY_SLOT = 0, 1, 2, 3, 4
 
 @pytest.fixture
 def mmu_run(bare, page_tables):
-    """mmu_run(op, addr, value=0, topology='1x1x1') -> (machine, bm, page tables, fault log)."""
+    """mmu_run(op, addr, value=0, topology='1x1x1', user=False) -> (machine, bm, page tables,
+    fault log). With `user`, the core runs in user mode and every page but KERN_VA has U."""
 
     def run(op: int, addr: int, value: int = 0, topology: str = "1x1x1",
-            fix: dict[int, tuple[int, int]] | None = None):
+            fix: dict[int, tuple[int, int]] | None = None, user: bool = False):
         m, bm = bare("mmu", topology, [0], {0: {"a0": op, "a1": addr, "a2": value}})
         core = m.core(0)
         pt = page_tables(m.memory, PT1, POOL)
-        pt.map_program(0, m.topology.ram_per_cluster)
-        pt.map_small(RW_VA, RW_PA, C | W)
-        pt.map_small(RO_VA, RO_PA, C)
-        pt.map_small(CODE_VA, CODE_PA, C | X)
-        pt.map_small(NOX_VA, NOX_PA, C | W)
-        pt.map_small(BUS_VA, 0x0800_0000, C | W)       # 128 MiB: beyond the 64 MiB bank
-        pt.map_big(BIG_VA, BIG_PA, C | W)
+        u = U if user else 0
+        pt.map_program(0, m.topology.ram_per_cluster, u)
+        pt.map_small(RW_VA, RW_PA, C | W | u)
+        pt.map_small(RO_VA, RO_PA, C | u)
+        pt.map_small(CODE_VA, CODE_PA, C | X | u)
+        pt.map_small(NOX_VA, NOX_PA, C | W | u)
+        pt.map_small(KERN_VA, KERN_PA, C | W)
+        pt.map_small(BUS_VA, 0x0800_0000, C | W | u)   # 128 MiB: beyond the 64 MiB bank
+        pt.map_big(BIG_VA, BIG_PA, C | W | u)
         for pa in (CODE_PA, NOX_PA):
             m.memory.write32(pa, RETURN_42[0])
             m.memory.write32(pa + 4, RETURN_42[1])
         m.memory.write32(RW_PA, 0x1122_3344)
         m.memory.write32(RO_PA, 0x5566_7788)
         m.memory.write32(BIG_PA + 0x10, 0x99AA_BBCC)
+        m.memory.write32(KERN_PA + 0x30, 0x7777_0001)
         faults: list[tuple[int, Access, FaultKind]] = []
 
         def on_page_fault(core_, vaddr, access, kind):
@@ -66,6 +71,7 @@ def mmu_run(bare, page_tables):
         bm.on_page_fault = on_page_fault         # type: ignore[method-assign]
         core.ptpr = pt.ptpr
         core.mmu_on = True
+        core.user_mode = user
         bm.run()
         return m, bm, pt, faults
 
@@ -155,6 +161,24 @@ def test_fault_reaches_handler(mmu_run, op, va, access, kind):
     if kind == FaultKind.PROTECTION and access == Access.WRITE:
         assert m.memory.read32(RO_PA + 0x20) == 0
         assert not pt.flags2(RO_VA) & mmu.PTE_D
+
+
+@pytest.mark.parametrize("op, access", [(OP_READ, Access.READ), (OP_WRITE, Access.WRITE),
+                                        (OP_READ_WRITE, Access.READ)])
+def test_user_mode_cannot_touch_a_supervisor_page(mmu_run, op, access):
+    """A page without U faults in user mode (the TLB fill checks U), whatever the access;
+    the same page works for the supervisor, and a U page works in user mode."""
+    m, bm, pt, faults = mmu_run(op, KERN_VA + 0x30, 0xBAD, user=True)
+    assert faults == [(KERN_VA, access, FaultKind.PROTECTION)]
+    trap = bm.traps[0]
+    assert (trap.kind, trap.vaddr, trap.access, trap.fault) == \
+        (TrapKind.PAGE_FAULT, KERN_VA + 0x30, access, FaultKind.PROTECTION)
+    assert bm.exit_codes == {0: 139} and bm.output == b""
+    assert m.memory.read32(KERN_PA + 0x30) == 0x7777_0001       # nothing written
+    m, bm, pt, faults = mmu_run(OP_READ, KERN_VA + 0x30)
+    assert faults == [] and bm.output == b"read 77770001\n"
+    m, bm, pt, faults = mmu_run(OP_READ_WRITE, RW_VA + 4, 0x55, user=True)
+    assert faults == [] and bm.output == b"read 00000000\nwrote 00000055\n"
 
 
 def test_pte_to_missing_memory_is_a_bus_error(mmu_run):

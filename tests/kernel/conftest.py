@@ -24,7 +24,8 @@ ALMOS_GCC = ROOT / "libc_stubs" / "almos-gcc"
 USERLAND_BUILD = ROOT / "userland" / "build"
 IMAGE_KIB = 266240                 # 260 MiB: the smallest FAT32 mtools accepts (4 KiB clusters)
 BASE_PROGRAMS = ("init", "sh", "hello", "filetest", "fault_illegal")
-TEST_PROGRAMS = ("forkexec", "fsprobe")
+TEST_PROGRAMS = ("forkexec", "fsprobe", "whereami")
+GLIBC_PROGRAMS = ("mathprint", "efault")     # compared with their glibc build under qemu
 BOOT_TIMEOUT = 300                 # seconds
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
 
@@ -40,15 +41,21 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, env=MTOOLS_ENV, **kw)
 
 
+def _shared_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary directory, shared by its xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """name -> ALMOS executable: the userland's (built with make) and tests/kernel/progs'."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent                     # one build for every xdist worker
-    lock = base / "almos-userland.lock"
+    """name -> ALMOS executable: the userland's (built with make) and tests/kernel/progs'.
+
+    make runs once per worker, under a lock: its own dependency check rebuilds whatever a
+    newer source (or a rebuilt libc) makes out of date."""
+    base = _shared_base(tmp_path_factory)
     out = base / "almos-progs"
-    with open(lock, "w") as lf:
+    with open(base / "almos-userland.lock", "w") as lf:
         fcntl.flock(lf, fcntl.LOCK_EX)
         for target in ("libc_stubs", "userland"):
             # -k: a program that does not build must not hide the ones these tests need.
@@ -67,6 +74,26 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         pytest.fail(f"userland programs missing after make: {', '.join(missing)}")
     found.update({name: out / name for name in TEST_PROGRAMS})
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _userland_up_to_date(programs: dict[str, Path]) -> None:
+    """Every kernel test may run userland/build/* (test_run.userland): make it first."""
+
+
+@pytest.fixture(scope="session")
+def glibc_userland(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """GLIBC_PROGRAMS of the userland built with glibc (make HOST=glibc) into a temporary
+    directory, for qemu-mipsel: the reference a program's output on ALMOS is compared with."""
+    base = _shared_base(tmp_path_factory)
+    out = base / "userland-glibc"
+    with open(base / "almos-userland-glibc.lock", "w") as lf:
+        fcntl.flock(lf, fcntl.LOCK_EX)
+        r = _run(["make", "-C", str(ROOT / "userland"), "HOST=glibc", f"BUILD={out}",
+                  *(str(out / name) for name in GLIBC_PROGRAMS)])
+    if r.returncode:
+        pytest.fail(f"make HOST=glibc failed: {r.stderr.decode()}")
+    return out
 
 
 @dataclass

@@ -70,8 +70,15 @@ def test_big_copy_and_pipe(disk: Disk, boot, tmp_path: Path) -> None:
 
 
 def test_pipe_into_program(disk: Disk, boot) -> None:
-    r = boot(disk.path, ["hello | cat", "ls /home | cat"])
-    assert "hello from pid" in r.out and "README" in r.out, r.out + r.err
+    """What a program writes into `|` is what the next one reads: cat copies it to a file
+    (with `|` ignored, the output would reach the console and the files stay empty)."""
+    r = boot(disk.path, ["hello one | cat > /home/hello.txt", "ls /home | cat > /home/ls.txt"])
+    assert r.rc == 0, r.err
+    piped = disk.get("/home/hello.txt").decode()
+    assert "hello from pid" in piped and "argv[1] = one" in piped, piped
+    assert "README\n" in disk.get("/home/ls.txt").decode()
+    assert "hello from pid" not in r.out, r.out
+    disk.fsck()
 
 
 def test_crash_leaves_fs_clean(disk: Disk, boot) -> None:
@@ -173,8 +180,10 @@ def test_run_with_a_disk(disk: Disk) -> None:
 
 def test_syscall_fuzz_never_crashes_the_kernel(disk: Disk, tmp_path: Path) -> None:
     """Every system call number with hostile arguments (bad pointers, huge sizes, odd fds,
-    with a file system mounted): each is answered, the program ends normally, the image
-    stays consistent."""
+    with a file system mounted): each is answered as docs/ABI.md says ($v1 0, or $v0 -1 and
+    a documented errno), the program ends normally, the image stays consistent. Then the
+    classes of input the ABI gives an errno: ENOSYS, EBADF, EFAULT (GET_CONFIG and GET_CORE
+    take NULL as "do not store")."""
     exe = tmp_path / "sysfuzz"
     subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O1", "-o", str(exe),
                     str(Path(__file__).parent / "progs" / "sysfuzz.c")], check=True,
@@ -185,6 +194,7 @@ def test_syscall_fuzz_never_crashes_the_kernel(disk: Disk, tmp_path: Path) -> No
                            cwd=ROOT, timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "fuzz: 4320 calls answered" in r.stdout
+        assert "errno checks: 4409, wrong 0" in r.stdout, r.stdout
         assert "Traceback" not in r.stderr
     disk.fsck()
 
@@ -225,8 +235,12 @@ def test_shell_refuses_what_would_lose_data(disk: Disk, boot) -> None:
 
 
 def test_exec_on_a_chosen_core(disk: Disk, boot) -> None:
-    r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 pinned", "exec -p 3 hello"])
+    """`exec -p N prog` runs prog on core N of the 2x2x4 machine (whereami reports it)."""
+    r = boot(disk.path, ["exec -p 99 hello", "echo $?", "exec -p 3 whereami",
+                         "exec -p 14 whereami", "exec -p 3 hello"])
     assert "Invalid argument" in r.out and "\n127\n" in r.out
+    assert "ran on core 3 (cxy 0 lid 3)\n" in r.out, r.out
+    assert "ran on core 14 (cxy 0x11 lid 2)\n" in r.out, r.out
     assert "envp 3" in r.out                    # ALMOS_CORE is a request, not in the program's
 
 

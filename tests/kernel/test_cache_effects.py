@@ -70,10 +70,16 @@ def test_stats_json_shape(tmp_path: Path) -> None:
         assert key in cl
     assert len(d["traffic"]) == 4 and all(len(row) == 4 for row in d["traffic"])
     assert {t["process"] for t in d["threads"]} == {"matmul"} and len(d["threads"]) == 4
-    # every instruction is some thread's, and no core is busier than its clock
+    # every instruction is some thread's; a core is busy for its threads' cycles, which
+    # never exceed its clock; a started core that ran no thread was idle all along
     assert sum(t["instructions"] for t in d["threads"]) == d["summary"]["instructions"]
+    ran = {t["gid"] for t in d["threads"]}
     for c in d["cores"]:
-        assert c["busy_cycles"] + c["idle_cycles"] == c["cycles"]
+        threads_cycles = sum(t["cycles"] for t in d["threads"] if t["gid"] == c["gid"])
+        assert c["busy_cycles"] == threads_cycles, c
+        assert 0 < c["busy_cycles"] <= c["cycles"] if c["gid"] in ran else c["busy_cycles"] == 0
+        assert c["idle_cycles"] == c["cycles"] - c["busy_cycles"], c
+    assert len(ran) == 4
 
 
 def test_stats_tables_on_stderr() -> None:

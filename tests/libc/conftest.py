@@ -14,6 +14,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 PROGS = sorted((HERE / "progs").glob("*.c"))
 CC = "mipsel-linux-gnu-gcc"
 QEMU = "qemu-mipsel"
-ALMOS = ROOT / ".venv" / "bin" / "almos"
+ALMOS = [sys.executable, "-m", "almos.cli"]      # the CLI of the interpreter running pytest
 TIMEOUT = 120
 
 # The flags almos-gcc uses for compiling, and those of the library's Makefile.
@@ -36,11 +37,11 @@ LIB_CFLAGS = PROG_CFLAGS + ["-O2", "-std=gnu11", "-ffreestanding",
                             "-ffunction-sections", "-fdata-sections"]
 
 
-def have_tools() -> bool:
-    return bool(shutil.which(CC) and shutil.which(QEMU))
-
-
-needs_tools = pytest.mark.skipif(not have_tools(), reason=f"{CC} or {QEMU} missing")
+def require_tools() -> None:
+    """A missing cross compiler or qemu fails the test (it is never skipped)."""
+    for tool in (CC, QEMU):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} not found: run `make debs` (the tests need the MIPS toolchain)")
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -61,13 +62,15 @@ def libgcc() -> str:
     return run([CC, "-print-libgcc-file-name"]).stdout.decode().strip()
 
 
-@pytest.fixture(scope="session")
-def libc() -> Path:
-    """libc_stubs built by its Makefile (once; a lock keeps xdist workers apart)."""
-    if not have_tools():
-        pytest.skip(f"{CC} or {QEMU} missing")
-    (LIBC / "build").mkdir(exist_ok=True)
-    with open(LIBC / "build" / ".pytest.lock", "w") as lock:
+@pytest.fixture(scope="session", autouse=True)
+def libc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """libc_stubs built by its Makefile (once; a lock in the run's temporary directory keeps
+    xdist workers apart)."""
+    require_tools()
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    with open(base / "libc-make.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         check(["make", "-s", "-C", str(LIBC)])
     return LIBC
@@ -108,10 +111,3 @@ def build_shim(src: Path, exe: Path, shim: Path) -> None:
            "-Wl,--gc-sections", "-Wl,--build-id=none", "-o", str(exe),
            str(LIBC / "build" / "crt0.o"), str(src), "-Wl,--start-group", str(shim),
            libgcc(), "-Wl,--end-group"])
-
-
-def almos_run_available() -> bool:
-    if not ALMOS.exists():
-        return False
-    r = run([str(ALMOS), "run", "--help"])
-    return r.returncode == 0

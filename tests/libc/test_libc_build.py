@@ -12,7 +12,7 @@ import shutil
 import struct
 from pathlib import Path
 
-from conftest import HERE, LIBC, build_almos, check, needs_tools, run
+from conftest import HERE, LIBC, build_almos, check, run
 
 PT_LOAD, PT_TLS = 1, 7
 PF_X, PF_W, PF_R = 1, 2, 4
@@ -34,7 +34,6 @@ def elf_info(path: Path) -> tuple[int, int, list[tuple[int, int, int, int]]]:
     return e_type, entry, segs
 
 
-@needs_tools
 def test_layout(libc: Path, tmp_path: Path) -> None:
     exe = tmp_path / "argv"
     build_almos(HERE / "progs" / "argv.c", exe)
@@ -52,7 +51,6 @@ def test_layout(libc: Path, tmp_path: Path) -> None:
     assert int(start.split()[0], 16) == entry
 
 
-@needs_tools
 def test_pthread_program_builds(libc: Path, tmp_path: Path) -> None:
     exe = tmp_path / "threads"
     build_almos(BUILD / "threads.c", exe, ["-pthread", "-lpthread", "-DNTHREADS=4"])
@@ -60,7 +58,6 @@ def test_pthread_program_builds(libc: Path, tmp_path: Path) -> None:
     assert any(s[0] == PT_TLS for s in segs)        # the __thread variable
 
 
-@needs_tools
 def test_gcc_like_use(libc: Path, tmp_path: Path) -> None:
     gcc = str(LIBC / "almos-gcc")
     obj = tmp_path / "helper.o"
@@ -74,7 +71,6 @@ def test_gcc_like_use(libc: Path, tmp_path: Path) -> None:
     assert "#define __ALMOS__ 1" in macros and "__linux__" not in macros
 
 
-@needs_tools
 def test_missing_library_is_reported(libc: Path, tmp_path: Path) -> None:
     lonely = tmp_path / "libc_stubs"
     lonely.mkdir()

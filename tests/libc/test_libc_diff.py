@@ -2,8 +2,8 @@
 
 Each single-threaded program of progs/ is built twice, with almos-gcc and with
 ``mipsel-linux-gnu-gcc -static``; the glibc build runs under qemu-mipsel, ours under
-``almos run`` (skipped until that command exists) and, already now, under qemu-mipsel
-through the Linux shim (conftest.py). Standard output and exit status must be identical.
+``almos run`` and under qemu-mipsel through the Linux shim (conftest.py). Standard output
+and exit status must be identical.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from conftest import (
     ALMOS,
     PROGS,
     QEMU,
-    almos_run_available,
+    ROOT,
     build_almos,
     build_glibc,
     build_shim,
-    needs_tools,
     run,
 )
 
@@ -46,7 +45,6 @@ def compare(got: tuple[bytes, int], want: tuple[bytes, int]) -> None:
     assert status == ref_status
 
 
-@needs_tools
 @pytest.mark.parametrize("prog", PROGS, ids=lambda p: p.stem)
 def test_shim_matches_glibc(prog: Path, shim_lib: Path, tmp_path: Path) -> None:
     exe = tmp_path / f"{prog.stem}.shim"
@@ -55,12 +53,9 @@ def test_shim_matches_glibc(prog: Path, shim_lib: Path, tmp_path: Path) -> None:
     compare((r.stdout, r.returncode), reference(prog, tmp_path))
 
 
-@needs_tools
 @pytest.mark.parametrize("prog", PROGS, ids=lambda p: p.stem)
 def test_almos_matches_glibc(prog: Path, libc: Path, tmp_path: Path) -> None:
     exe = tmp_path / f"{prog.stem}.almos"
     build_almos(prog, exe)
-    if not almos_run_available():
-        pytest.skip("`almos run` is not available yet")
-    r = run([str(ALMOS), "run", str(exe), *ARGS.get(prog.stem, [])])
+    r = run([*ALMOS, "run", str(exe), *ARGS.get(prog.stem, [])], cwd=ROOT)
     compare((r.stdout, r.returncode), reference(prog, tmp_path))

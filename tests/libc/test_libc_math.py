@@ -13,7 +13,7 @@ import struct
 from collections import defaultdict
 from pathlib import Path
 
-from conftest import HERE, QEMU, build_glibc, build_shim, needs_tools, run
+from conftest import HERE, QEMU, build_glibc, build_shim, run
 
 # Largest distance allowed, in units in the last place; exact functions must match.
 BOUND = defaultdict(lambda: 2, {
@@ -57,7 +57,6 @@ def results(out: bytes) -> list[tuple[str, float]]:
     return pairs
 
 
-@needs_tools
 def test_math_within_bounds(shim_lib: Path, tmp_path: Path) -> None:
     src = HERE / "ulp" / "math_ulp.c"
     ours_exe, ref_exe = tmp_path / "ulp.shim", tmp_path / "ulp.glibc"

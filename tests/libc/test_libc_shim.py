@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HERE, QEMU, build_glibc, build_shim, needs_tools, run
+from conftest import HERE, QEMU, build_glibc, build_shim, run
 
 PROGS = sorted((HERE / "shim_progs").glob("*.c"))
 STDIN = b"xyz first line\n 12  34 tail\nmore\n"
 
 
-@needs_tools
 @pytest.mark.parametrize("prog", PROGS, ids=lambda p: p.stem)
 def test_stream_io_matches_glibc(prog: Path, shim_lib: Path, tmp_path: Path) -> None:
     outputs = []
