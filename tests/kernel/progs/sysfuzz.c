@@ -1,7 +1,10 @@
 /* Calls every system call number with hostile arguments: the kernel must answer each one
  * (a result or an errno), never crash; the program then exits 0. Numbers that end or
- * replace the process (exit, thread_exit, exec, kill, fork) are left out. */
+ * replace the process (exit, thread_exit, exec, kill, fork) are left out. The names are libc's
+ * (libc_stubs/src/internal/syscall.h, on the include path). */
 #include <stdio.h>
+
+#include "syscall.h"
 
 static long sys4(long nr, long a, long b, long c, long d)
 {
@@ -16,7 +19,7 @@ static long sys4(long nr, long a, long b, long c, long d)
     return v0;
 }
 
-static void idle_thread(void) { sys4(49, 0, 0, 0, 0); }
+static void idle_thread(void) { sys4(SYS_THREAD_EXIT, 0, 0, 0, 0); }
 
 static unsigned seed = 12345;
 static unsigned rnd(void) { seed = seed * 1103515245u + 12345u; return seed >> 1; }
@@ -30,20 +33,22 @@ int main(void)
     long bad[] = {0, 1, -1, 0x10, 0x7fffffff, (long)0x80000000u, 0x400001, 4096};
     int nbad = sizeof bad / sizeof bad[0];
     long calls = 0;
-    sys4(53, 1, 50, 0, 0);                 /* dup2(1, 50): the fuzzing may close 0..4 */
+    sys4(SYS_DUP2, 1, 50, 0, 0);           /* dup2(1, 50): the fuzzing may close 0..4 */
     for (int nr = 0; nr < 80; nr++) {
-        if (nr == 0 || nr == 49 || nr == 37 || nr == 34 || nr == 36 || nr == 10 || nr == 31)
+        if (nr == SYS_EXIT || nr == SYS_THREAD_EXIT || nr == SYS_EXEC || nr == SYS_KILL ||
+            nr == SYS_FORK || nr == SYS_SLEEP || nr == 31)
             continue;   /* exit, thread_exit, exec, kill, fork, sleep (forever), sigreturn */
         for (int i = 0; i < 60; i++) {
             long a = vals[rnd() % nv], b = vals[rnd() % nv], c = vals[rnd() % nv];
             long d = vals[rnd() % nv];
-            if ((nr == 3 || nr == 46) && i % 2 == 0)
+            if ((nr == SYS_JOIN || nr == SYS_WAIT) && i % 2 == 0)
                 continue;                  /* join/wait may legitimately block: fewer */
-            if (nr == 14 && (a == 0))
+            if (nr == SYS_READ && (a == 0))
                 a = 99;                    /* read(0) would wait for input */
-            if (nr == 2)
+            if (nr == SYS_CREATE)
                 c = (long)idle_thread;     /* thread create: a real start routine */
-            if (nr == 6 || nr == 7 || nr == 8 || nr == 9 || nr == 50)
+            if (nr == SYS_SEMAPHORE || nr == SYS_COND_VAR || nr == SYS_BARRIER ||
+                nr == SYS_RWLOCK || nr == SYS_MUTEX)
                 a = bad[rnd() % nbad];     /* sync objects that could block: bad addresses */
             sys4(nr, a, b, c, d);
             calls++;
@@ -51,6 +56,6 @@ int main(void)
     }
     char line[64];
     int n = snprintf(line, sizeof line, "fuzz: %ld calls answered\n", calls);
-    sys4(15, 50, (long)line, n, 0);
+    sys4(SYS_WRITE, 50, (long)line, n, 0);
     return 0;
 }
