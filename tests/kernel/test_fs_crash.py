@@ -226,9 +226,11 @@ def test_kill_9_during_writes_and_unlinks(tmp_path: Path) -> None:
     for trial in range(KILL_TRIALS):
         img = tmp_path / "trial.img"
         img.write_bytes(pristine)
+        # Unbuffered: communicate() reads the pipe itself, so lines a buffered readline()
+        # had already taken in (a "removed" behind the "kept" it waits for) would be lost.
         p = subprocess.Popen([sys.executable, "-m", "almos.cli", "run", "--cache", "off",
                               "--disk", str(img), str(load), str(LOAD_ROUNDS)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, bufsize=0)
         assert p.stdout is not None
         lines, last = [], rng.randrange(LOAD_ROUNDS)
         while not lines or not lines[-1].startswith(b"kept") or int(lines[-1].split()[3]) < last:
