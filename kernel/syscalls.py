@@ -29,9 +29,10 @@ SYS_EXIT, SYS_MMAP, SYS_CREATE, SYS_JOIN, SYS_DETACH, SYS_YIELD = 0, 1, 2, 3, 4,
 SYS_SEMAPHORE, SYS_COND_VAR, SYS_BARRIER, SYS_RWLOCK, SYS_SLEEP, SYS_WAKEUP = 6, 7, 8, 9, 10, 11
 SYS_READ, SYS_WRITE = 14, 15
 SYS_CLOCK, SYS_UTLS, SYS_KILL, SYS_GETPID, SYS_PS = 27, 30, 34, 35, 39
-SYS_SBRK, SYS_MUNMAP, SYS_GET_CONFIG, SYS_GET_CORE, SYS_THREAD_EXIT, SYS_MUTEX = \
-    44, 45, 47, 48, 49, 50
-SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 54, 55, 56
+SYS_SBRK, SYS_FTIME = 44, 46
+# The project's own services follow ALMOS-MK's 0..48 (docs/ABI.md).
+SYS_MUNMAP, SYS_GET_CONFIG, SYS_GET_CORE, SYS_THREAD_EXIT, SYS_MUTEX = 49, 51, 52, 53, 54
+SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 56, 57, 58
 
 SLEEP_FOREVER = 0xFFFF_FFFF
 MAX_SIGNAL = 64
@@ -240,6 +241,15 @@ def sys_clock(k, th, core, out, *_):
     return 0
 
 
+@syscall(SYS_FTIME)
+def sys_ftime(k: Kernel, th, core, out, *_):
+    """ALMOS-MK's `struct timeb` {u32 time; u16 millitm; i16 timezone, dstflag; 2 bytes of
+    padding}: the calling core's clock since the machine started, in UTC."""
+    ms = core.cycles // (k.clock_hz // 1000)
+    th.process.vmm.copy_out(out, struct.pack("<IHhhxx", ms // 1000, ms % 1000, 0, 0), core.cxy)
+    return 0
+
+
 @syscall(SYS_GET_CONFIG)
 def sys_get_config(k: Kernel, th, core, xp, yp, np_, *_):
     for va, v in ((xp, k.topo.x_size), (yp, k.topo.y_size), (np_, k.topo.cores_per_cluster)):
@@ -410,7 +420,7 @@ def _requeue_on_mutex(k: Kernel, w: Thread, mva: int) -> None:
 
 
 @syscall(SYS_COND_VAR)
-def sys_cond(k: Kernel, th, core, va, op, mva, *_):
+def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
     c = _obj(k, th, va, Cond)
     if op == 0:
         return 0
@@ -436,7 +446,7 @@ def sys_cond(k: Kernel, th, core, va, op, mva, *_):
 
 
 @syscall(SYS_SEMAPHORE)
-def sys_sem(k: Kernel, th, core, va, op, arg, *_):
+def sys_semaphore(k: Kernel, th, core, va, op, arg, *_):
     if op == 0:
         s = k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
         return 0

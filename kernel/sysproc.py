@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from emulator.core import Core
     from kernel.kernel import Kernel
 
-SYS_FORK, SYS_EXEC, SYS_WAIT = 36, 37, 46
+SYS_FORK, SYS_EXEC = 36, 37
+SYS_WAIT = 50                      # the project's own (docs/ABI.md)
 WNOHANG = 1
 ANY_CHILD = -1
 ARGS_MAX = 1024                    # argv or envp entries EXEC reads

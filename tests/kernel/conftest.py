@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROGS = Path(__file__).resolve().parent / "progs"
 ALMOS_GCC = ROOT / "libc_stubs" / "almos-gcc"
+LIBC_INTERNAL = ROOT / "libc_stubs" / "src" / "internal"   # syscall.h: the numbers, by name
 USERLAND_BUILD = ROOT / "userland" / "build"
 IMAGE_KIB = 266240                 # 260 MiB: the smallest FAT32 mtools accepts (4 KiB clusters)
 BASE_PROGRAMS = ("init", "sh", "hello", "filetest", "fault_illegal")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, Disk
+from conftest import LIBC_INTERNAL, ROOT, Disk
 
 BIG_BYTES = 5 * 1024 * 1024 + 1234     # several MiB, not a whole number of clusters
 
@@ -185,8 +185,8 @@ def test_syscall_fuzz_never_crashes_the_kernel(disk: Disk, tmp_path: Path) -> No
     classes of input the ABI gives an errno: ENOSYS, EBADF, EFAULT (GET_CONFIG and GET_CORE
     take NULL as "do not store")."""
     exe = tmp_path / "sysfuzz"
-    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O1", "-o", str(exe),
-                    str(Path(__file__).parent / "progs" / "sysfuzz.c")], check=True,
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O1", "-I", str(LIBC_INTERNAL),
+                    "-o", str(exe), str(Path(__file__).parent / "progs" / "sysfuzz.c")], check=True,
                    capture_output=True)
     for extra in ([], ["--disk", str(disk.path)]):
         r = subprocess.run([sys.executable, "-m", "almos.cli", "run", "--cache", "off", "-t",

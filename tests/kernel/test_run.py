@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import GLIBC_PROGRAMS
+from conftest import GLIBC_PROGRAMS, LIBC_INTERNAL
 
 ROOT = Path(__file__).resolve().parents[2]
 ALMOS = [sys.executable, "-m", "almos.cli"]
@@ -41,8 +41,8 @@ def userland(name: str) -> str:
 def raw_threads(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("raw") / "raw_threads"
     subprocess.run(["mipsel-linux-gnu-gcc", "-O2", "-fno-builtin", "-static", "-nostdlib",
-                    "-fno-pic", "-mno-abicalls", "-e", "_start", "-o", str(out),
-                    str(PROGS / "raw_threads.c")], check=True, capture_output=True)
+                    "-fno-pic", "-mno-abicalls", "-e", "_start", "-I", str(LIBC_INTERNAL),
+                    "-o", str(out), str(PROGS / "raw_threads.c")], check=True, capture_output=True)
     return str(out)
 
 

@@ -1,10 +1,12 @@
 /*
  * time.c: time from the calling core's cycle counter (CLOCK, ALMOS_CLOCK_HZ per
  * second). There is no real-time clock: CLOCK_REALTIME counts from the machine's
- * start as CLOCK_MONOTONIC does. clock() is the time since the process started.
+ * start as CLOCK_MONOTONIC does. clock() is the time since the process started;
+ * ftime() is ALMOS-MK's FTIME service, the same clock read by the kernel.
  */
 #include <errno.h>
 #include <sys/time.h>
+#include <sys/timeb.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +66,11 @@ time_t time(time_t *t)
     if (t)
         *t = ts.tv_sec;
     return ts.tv_sec;
+}
+
+int ftime(struct timeb *tp)
+{
+    return (int)__sys1(SYS_FTIME, tp);
 }
 
 double difftime(time_t a, time_t b)

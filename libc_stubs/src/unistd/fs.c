@@ -122,7 +122,7 @@ mode_t umask(mode_t mask)
 
 int chmod(const char *path, mode_t mode)
 {
-    return access(path, F_OK);
+    return (int)__sys2(SYS_CHMOD, path, mode);
 }
 
 struct __dirstream {

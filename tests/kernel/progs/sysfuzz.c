@@ -7,6 +7,8 @@
  * departure is printed ("errno: ..."), then "errno checks: N, wrong W". */
 #include <stdio.h>
 
+#include "syscall.h"                  /* libc's numbers (src/internal, on the path) */
+
 static long last_err;                  /* $v1 of the last call */
 
 static long sys4(long nr, long a, long b, long c, long d)
@@ -31,7 +33,7 @@ static char msg[128];
 
 static void say(const char *text, int n)
 {
-    sys4(15, 50, (long)text, n, 0);
+    sys4(SYS_WRITE, 50, (long)text, n, 0);
 }
 
 /* The answer of the last call follows the calling convention. */
@@ -65,42 +67,42 @@ enum { EBADF = 9, EFAULT = 14, ENOSYS = 38 };
 static void classes(void)
 {
     static char buf[64];
-    static const long unknown[] = {28, 29, 33, 40, 41, 43, 57, 60, 79, 1000, -1};
+    static const long unknown[] = {28, 29, 33, 59, 60, 79, 1000, -1};
     static const long bad_fds[] = {-1, 49, 99, 1 << 20};
     static const long bad_ptrs[] = {0, 0x10, (long)0x80000000u, (long)0xfffff000u};
     for (unsigned i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         expect(ENOSYS, unknown[i], 1, (long)buf, 2);
     for (unsigned i = 0; i < sizeof bad_fds / sizeof bad_fds[0]; i++) {
         long fd = bad_fds[i];
-        expect(EBADF, 14, fd, (long)buf, 8);            /* read */
-        expect(EBADF, 15, fd, (long)buf, 8);            /* write */
-        expect(EBADF, 16, fd, 0, 0);                    /* lseek */
-        expect(EBADF, 17, fd, 0, 0);                    /* close */
-        expect(EBADF, 38, fd, (long)buf, 0);            /* getattr */
-        expect(EBADF, 51, fd, 0, 0);                    /* fsync */
+        expect(EBADF, SYS_READ, fd, (long)buf, 8);            /* read */
+        expect(EBADF, SYS_WRITE, fd, (long)buf, 8);            /* write */
+        expect(EBADF, SYS_LSEEK, fd, 0, 0);                    /* lseek */
+        expect(EBADF, SYS_CLOSE, fd, 0, 0);                    /* close */
+        expect(EBADF, SYS_GETATTR, fd, (long)buf, 0);            /* getattr */
+        expect(EBADF, SYS_FSYNC, fd, 0, 0);                    /* fsync */
     }
     for (unsigned i = 0; i < sizeof bad_ptrs / sizeof bad_ptrs[0]; i++) {
         long p = bad_ptrs[i];
-        expect(EFAULT, 12, p, 0, 0);                    /* open(path) */
-        expect(EFAULT, 13, p, 0644, 0);                 /* creat(path) */
-        expect(EFAULT, 18, p, 0, 0);                    /* unlink(path) */
-        expect(EFAULT, 20, p, 0, 0);                    /* chdir(path) */
-        expect(EFAULT, 21, p, 0755, 0);                 /* mkdir(path) */
-        expect(EFAULT, 42, p, (long)buf, 0);            /* stat(path, ...) */
-        expect(EFAULT, 52, p, 0, 0);                    /* rmdir(path) */
-        expect(EFAULT, 15, 50, p, 8);                   /* write(fd, buf) */
-        expect(EFAULT, 38, 50, p, 0);                   /* getattr(fd, out) */
-        expect(EFAULT, 19, p, 0, 0);                    /* pipe(out) */
-        expect(EFAULT, 26, p, 64, 0);                   /* getcwd(buf) */
-        expect(EFAULT, 27, p, 0, 0);                    /* clock(out) */
+        expect(EFAULT, SYS_OPEN, p, 0, 0);                    /* open(path) */
+        expect(EFAULT, SYS_CREAT, p, 0644, 0);                 /* creat(path) */
+        expect(EFAULT, SYS_UNLINK, p, 0, 0);                    /* unlink(path) */
+        expect(EFAULT, SYS_CHDIR, p, 0, 0);                    /* chdir(path) */
+        expect(EFAULT, SYS_MKDIR, p, 0755, 0);                 /* mkdir(path) */
+        expect(EFAULT, SYS_STAT, p, (long)buf, 0);            /* stat(path, ...) */
+        expect(EFAULT, SYS_RMDIR, p, 0, 0);                    /* rmdir(path) */
+        expect(EFAULT, SYS_WRITE, 50, p, 8);                   /* write(fd, buf) */
+        expect(EFAULT, SYS_GETATTR, 50, p, 0);                   /* getattr(fd, out) */
+        expect(EFAULT, SYS_PIPE, p, 0, 0);                    /* pipe(out) */
+        expect(EFAULT, SYS_GETCWD, p, 64, 0);                   /* getcwd(buf) */
+        expect(EFAULT, SYS_CLOCK, p, 0, 0);                    /* clock(out) */
         if (p == 0)
             continue;                                   /* NULL: "not wanted" below */
-        expect(EFAULT, 47, p, (long)buf, (long)buf);    /* get_config(out) */
-        expect(EFAULT, 48, p, (long)buf, 0);            /* get_core(out) */
+        expect(EFAULT, SYS_GET_CONFIG, p, (long)buf, (long)buf);    /* get_config(out) */
+        expect(EFAULT, SYS_GET_CORE, p, (long)buf, 0);            /* get_core(out) */
     }
 }
 
-static void idle_thread(void) { sys4(49, 0, 0, 0, 0); }
+static void idle_thread(void) { sys4(SYS_THREAD_EXIT, 0, 0, 0, 0); }
 
 static unsigned seed = 12345;
 static unsigned rnd(void) { seed = seed * 1103515245u + 12345u; return seed >> 1; }
@@ -114,20 +116,22 @@ int main(void)
     long bad[] = {0, 1, -1, 0x10, 0x7fffffff, (long)0x80000000u, 0x400001, 4096};
     int nbad = sizeof bad / sizeof bad[0];
     long calls = 0;
-    sys4(53, 1, 50, 0, 0);                 /* dup2(1, 50): the fuzzing may close 0..4 */
+    sys4(SYS_DUP2, 1, 50, 0, 0);              /* dup2(1, 50): the fuzzing may close 0..4 */
     for (int nr = 0; nr < 80; nr++) {
-        if (nr == 0 || nr == 49 || nr == 37 || nr == 34 || nr == 36 || nr == 10 || nr == 31)
+        if (nr == SYS_EXIT || nr == SYS_THREAD_EXIT || nr == SYS_EXEC || nr == SYS_KILL ||
+            nr == SYS_FORK || nr == SYS_SLEEP || nr == 31)
             continue;   /* exit, thread_exit, exec, kill, fork, sleep (forever), sigreturn */
         for (int i = 0; i < 60; i++) {
             long a = vals[rnd() % nv], b = vals[rnd() % nv], c = vals[rnd() % nv];
             long d = vals[rnd() % nv];
-            if ((nr == 3 || nr == 46) && i % 2 == 0)
+            if ((nr == SYS_JOIN || nr == SYS_WAIT) && i % 2 == 0)
                 continue;                  /* join/wait may legitimately block: fewer */
-            if (nr == 14 && (a == 0))
+            if (nr == SYS_READ && (a == 0))
                 a = 99;                    /* read(0) would wait for input */
-            if (nr == 2)
+            if (nr == SYS_CREATE)
                 c = (long)idle_thread;     /* thread create: a real start routine */
-            if (nr == 6 || nr == 7 || nr == 8 || nr == 9 || nr == 50)
+            if (nr == SYS_SEMAPHORE || nr == SYS_COND_VAR || nr == SYS_BARRIER ||
+                nr == SYS_RWLOCK || nr == SYS_MUTEX)
                 a = bad[rnd() % nbad];     /* sync objects that could block: bad addresses */
             check_shape(nr, sys4(nr, a, b, c, d));
             calls++;
@@ -135,12 +139,12 @@ int main(void)
     }
     char line[64];
     int n = snprintf(line, sizeof line, "fuzz: %ld calls answered\n", calls);
-    sys4(15, 50, (long)line, n, 0);
-    sys4(53, 50, 1, 0, 0);                 /* dup2(50, 1): printf's stdout again */
+    sys4(SYS_WRITE, 50, (long)line, n, 0);
+    sys4(SYS_DUP2, 50, 1, 0, 0);              /* dup2(50, 1): printf's stdout again */
     for (int fd = 3; fd < 50; fd++)        /* what the fuzzing opened: the fds are bad now */
-        sys4(17, fd, 0, 0, 0);
+        sys4(SYS_CLOSE, fd, 0, 0, 0);
     classes();
     n = snprintf(line, sizeof line, "errno checks: %ld, wrong %ld\n", checks, wrong);
-    sys4(15, 50, (long)line, n, 0);
+    sys4(SYS_WRITE, 50, (long)line, n, 0);
     return 0;
 }
