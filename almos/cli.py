@@ -177,6 +177,9 @@ def _common(fn):
         _machine_options,
         click.option("--placement", "-P", default="almos",
                      type=click.Choice(sorted(POLICIES)), help="page placement policy"),
+        click.option("--balance", default="off", type=click.Choice(["on", "off"]),
+                     help="the kernel's load balancer: moves threads waiting for a loaded "
+                     "core to a less loaded one nearby"),
         click.option("--cache", default="timing", type=click.Choice(["timing", "stats", "off"]),
                      help="cache model: timing (stalls counted in cycles), stats "
                      "(counters only), off (fastest)"),
@@ -198,7 +201,7 @@ def _common(fn):
 
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
-             max_instructions, gdb=None, gdb_wait=False):
+             max_instructions, gdb=None, gdb_wait=False, balance="off"):
     from almos.session import Options
     config = _config(topology, memory, l1, l2, settings, quantum)
     if gdb_wait and gdb is None:
@@ -209,7 +212,7 @@ def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stat
         except ConfigError as e:
             raise UserError(str(e)) from None
     return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
-                   timing=config.timing, costs=config.params["kernel"])
+                   timing=config.timing, costs=config.params["kernel"], balance=balance == "on")
 
 
 @main.command(context_settings={"ignore_unknown_options": True,

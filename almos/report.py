@@ -23,6 +23,7 @@ def render(d: dict[str, Any]) -> str:
     out = [f"== machine {m['topology']}, placement {m['placement']}, cache {m['cache']}\n"
            f"instructions {s['instructions']}  cycles {s['cycles']}  syscalls {s['syscalls']}  "
            f"rpcs {s['rpcs']}  kernel cycles {s['kernel_cycles']}  "
+           f"migrations {s['migrations']}  "
            f"wall {s['wall_seconds']} s  {s['guest_mips']} MIPS\n"]
     by_activity = d["kernel"]["cycles_by_activity"]
     if by_activity:
@@ -48,10 +49,10 @@ def render(d: dict[str, Any]) -> str:
                             c["local_writes"], c["remote_writes"], c["cost"], c["updates"],
                             c["invalidations"], c["broadcasts"]] for c in d["clusters"]]))
     out.append(_table("threads", ["tid", "process", "cluster", "core", "instructions", "cycles",
-                                  "kernel", "syscalls"],
+                                  "kernel", "syscalls", "migr"],
                       [[hex(t["tid"]), t["process"], f"({t['cluster'][0]},{t['cluster'][1]})",
                         t["core"], t["instructions"], t["cycles"], t["kernel_cycles"],
-                        t["syscalls"]] for t in d["threads"]]))
+                        t["syscalls"], t["migrations"]] for t in d["threads"]]))
     latency = d["rpc"]["latency"]
     if latency:
         out.append(_table("rpc latency (cycles seen by the client)",

@@ -35,6 +35,7 @@ class Options:
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
     costs: KernelCosts = field(default_factory=KernelCosts)      # the kernel's costs
+    balance: bool = False               # --balance on: the kernel's load balancer
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
@@ -44,7 +45,7 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2, timing=timing)
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
-    kernel = Kernel(machine, opts.placement, costs=opts.costs)
+    kernel = Kernel(machine, opts.placement, costs=opts.costs, balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
     return machine, kernel
 

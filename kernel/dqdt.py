@@ -1,17 +1,32 @@
 """DQDT, the distributed quaternary decision tree (docs/TSAR.md, "DQDT"): a quad-tree over the
-mesh whose every node aggregates its subtree's load (threads per core) and free memory. A
-placement decision descends from the root: at each level the least loaded child wins, ties
-broken by distance to the requesting cluster, then by cluster order (deterministic).
+mesh whose every node aggregates its subtree: threads, the fewest threads any one of its cores
+has, free pages, and how busy its cores were (usage, refreshed periodically from their busy
+cycles).
+
+Thread placement and migration targets, as ALMOS-MK's dqdt_thread_placement: the search
+starts at the caller's cluster and climbs the tree only while the subtree has no suitable
+core, then goes down to the suitable child with the lowest load (threads per core), then the
+most free memory, then the lowest usage, then the nearest, then the lowest coordinates
+(deterministic). A suitable core has no thread while any core of the machine has none (else
+as few as the least loaded core has). Process placement (fork, exec, the first program)
+searches from the root by load, free memory and distance. Memory a cluster runs short of
+comes from the nearest cluster that has it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.topology import Topology, cxy_of, xy_of
 
+USAGE_FULL = 1000          # a core's usage is in thousandths of its cycles spent running threads
+LOAD_UNIT = 1000           # a node's load: threads per core, in thousandths
+MEMORY_STEPS = 8           # free memory is compared in eighths of a subtree's RAM (finer
+USAGE_STEPS = 10           # differences would outweigh distance), usage in tenths
 
-@dataclass
+
+@dataclass(eq=False)
 class Node:
     x0: int
     y0: int
@@ -19,28 +34,35 @@ class Node:
     children: list[Node] = field(default_factory=list)
     cxy: int | None = None                     # leaves only
     threads: int = 0
+    min_threads: int = 0                       # the fewest threads of any of its cores
     cores: int = 0
     free_pages: int = 0
+    total_pages: int = 0
+    usage: int = 0                             # the sum of its cores' usage (USAGE_FULL each)
     parent: Node | None = None
 
 
 class Dqdt:
-    def __init__(self, topo: Topology, core_threads: list[int], free_pages: dict[int, int]):
+    def __init__(self, topo: Topology, free_pages: dict[int, int]):
         self.topo = topo
-        self.core_threads = core_threads       # threads assigned to each core (global id)
+        self.per_cluster = topo.cores_per_cluster
+        self.core_threads = [0] * topo.ncores   # threads assigned to each core (global id)
+        self.core_usage = [0] * topo.ncores     # each core's usage over the last period
         size = 1
         while size < max(topo.x_size, topo.y_size):
             size *= 2
         self.leaves: dict[int, Node] = {}
         self.root = self._build(0, 0, size, None)
         for cxy, n in free_pages.items():
+            self.leaves[cxy].total_pages = n
             self.add_free_pages(cxy, n)
+        self._sum_totals(self.root)
 
     def _build(self, x0: int, y0: int, size: int, parent: Node | None) -> Node:
         node = Node(x0, y0, size, parent=parent)
         if size == 1:
             node.cxy = cxy_of(x0, y0)
-            node.cores = self.topo.cores_per_cluster
+            node.cores = self.per_cluster
             self.leaves[node.cxy] = node
             return node
         h = size // 2
@@ -50,23 +72,102 @@ class Dqdt:
         node.cores = sum(c.cores for c in node.children)
         return node
 
-    def _update(self, cxy: int, threads: int = 0, pages: int = 0) -> None:
-        node: Node | None = self.leaves[cxy]
-        while node is not None:
-            node.threads += threads
-            node.free_pages += pages
-            node = node.parent
+    def _sum_totals(self, node: Node) -> int:
+        if node.children:
+            node.total_pages = sum(self._sum_totals(c) for c in node.children)
+        return node.total_pages
 
+    # ---- what the kernel tells the tree ------------------------------------------------
     def thread_added(self, gid: int) -> None:
-        self.core_threads[gid] += 1
-        self._update(self.topo.core_cxy(gid), threads=1)
+        self._threads(gid, 1)
 
     def thread_removed(self, gid: int) -> None:
-        self.core_threads[gid] -= 1
-        self._update(self.topo.core_cxy(gid), threads=-1)
+        self._threads(gid, -1)
+
+    def _threads(self, gid: int, n: int) -> None:
+        self.core_threads[gid] += n
+        if self.core_threads[gid] < 0:
+            raise RuntimeError(f"dqdt: core {gid} has a negative thread count")
+        leaf = self.leaves[self.topo.core_cxy(gid)]
+        base = self._base(leaf)
+        leaf.min_threads = min(self.core_threads[base:base + self.per_cluster])
+        node: Node | None = leaf
+        while node is not None:
+            node.threads += n
+            if node.children:
+                node.min_threads = min(c.min_threads for c in node.children)
+            node = node.parent
 
     def add_free_pages(self, cxy: int, n: int) -> None:
-        self._update(cxy, pages=n)
+        node: Node | None = self.leaves[cxy]
+        while node is not None:
+            node.free_pages += n
+            node = node.parent
+
+    def set_usage(self, usage: dict[int, int]) -> None:
+        """The cores' usage over the last period (gid -> thousandths); the nodes' sums follow."""
+        for gid, u in usage.items():
+            self.core_usage[gid] = min(max(u, 0), USAGE_FULL)
+        self._sum_usage(self.root)
+
+    def _sum_usage(self, node: Node) -> int:
+        if node.children:
+            node.usage = sum(self._sum_usage(c) for c in node.children)
+        else:
+            base = self._base(node)
+            node.usage = sum(self.core_usage[base:base + self.per_cluster])
+        return node.usage
+
+    # ---- decisions -------------------------------------------------------------------------
+    def place_thread(self, near: int) -> int:
+        """The core a new thread created in cluster `near` goes to."""
+        return self._search(self.leaves[near], self.root.min_threads, self._thread_key(near))
+
+    def place_process(self, near: int) -> int:
+        """The core of a new process's main thread (fork, exec), its parent in `near`."""
+        return self._search(self.root, self.root.min_threads, self._process_key(near))
+
+    def find_core(self, gid: int, limit: int) -> int | None:
+        """A core near core gid with at most `limit` threads (a migration target), or None."""
+        if limit < self.root.min_threads:
+            return None
+        near = self.topo.core_cxy(gid)
+        return self._search(self.leaves[near], limit, self._thread_key(near))
+
+    def _search(self, start: Node, limit: int, key: Callable[[Node], tuple]) -> int:
+        node = start
+        while node.min_threads > limit:        # climb while this subtree has no such core
+            if node.parent is None:
+                raise RuntimeError(f"dqdt: no core has at most {limit} threads")
+            node = node.parent
+        while node.children:
+            node = min((c for c in node.children if c.min_threads <= limit), key=key)
+        base = self._base(node)
+        lids = [lid for lid in range(self.per_cluster) if self.core_threads[base + lid] <= limit]
+        return base + min(lids, key=lambda lid: (self.core_threads[base + lid],
+                                                 self.core_usage[base + lid], lid))
+
+    def _thread_key(self, near: int) -> Callable[[Node], tuple]:
+        return lambda c: (self._load(c), -self._memory(c), self._usage(c),
+                          self._distance(c, near), c.x0, c.y0)
+
+    def _process_key(self, near: int) -> Callable[[Node], tuple]:
+        return lambda c: (self._load(c), -self._memory(c), self._distance(c, near), c.x0, c.y0)
+
+    @staticmethod
+    def _load(node: Node) -> int:
+        return node.threads * LOAD_UNIT // node.cores
+
+    @staticmethod
+    def _memory(node: Node) -> int:
+        return node.free_pages * MEMORY_STEPS // max(node.total_pages, 1)
+
+    @staticmethod
+    def _usage(node: Node) -> int:
+        return node.usage * USAGE_STEPS // (node.cores * USAGE_FULL)
+
+    def _base(self, leaf: Node) -> int:
+        return self.topo.cluster_index(leaf.cxy) * self.per_cluster
 
     def _distance(self, node: Node, cxy: int) -> int:
         x, y = xy_of(cxy)
@@ -74,18 +175,8 @@ class Dqdt:
         dy = max(node.y0 - y, 0, y - (node.y0 + node.size - 1))
         return dx + dy
 
-    def place_thread(self, near: int) -> int:
-        """Global id of the core a new thread should go to (least loaded, then nearest)."""
-        node = self.root
-        while node.children:
-            node = min(node.children, key=lambda c: (c.threads * 1000 // c.cores,
-                                                      self._distance(c, near), c.x0, c.y0))
-        base = self.topo.cluster_index(node.cxy) * self.topo.cores_per_cluster
-        lids = range(self.topo.cores_per_cluster)
-        return base + min(lids, key=lambda lid: (self.core_threads[base + lid], lid))
-
     def place_memory(self, near: int, pages: int) -> int | None:
-        """Cluster to take `pages` pages from when `near` runs short: most free, then nearest."""
+        """Cluster to take `pages` pages from when `near` runs short: nearest, then most free."""
         best = None
         for cxy, leaf in self.leaves.items():
             if leaf.free_pages >= pages:

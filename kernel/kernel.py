@@ -4,7 +4,12 @@ handlers: system calls and page faults inside the trap, faults and scheduling be
 
 Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
-masked, so it costs no host time) until a thread is made runnable on it.
+masked, so it costs no host time) until a thread is made runnable on it. The DQDT
+(kernel/dqdt.py) places new threads; at each tick the cores' usage is refreshed in it (at
+most once a USAGE_PERIOD), and with the load balancer on (`--balance on`) a core with a
+thread waiting for it hands that thread to a less loaded core the DQDT finds nearby. A
+thread also moves when it asks to (MIGRATE); a move is charged as an RPC to the target
+cluster that rebuilds the thread there, plus the scheduler's work (`migrate`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.costs import KernelCosts
-from kernel.dqdt import Dqdt
+from kernel.dqdt import USAGE_FULL, Dqdt
 from kernel.errno import SysError
 from kernel.ktime import KernelTime
 from kernel.placement import POLICIES
@@ -29,6 +34,7 @@ from kernel.rpc import RpcCounters
 
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
+USAGE_PERIOD = TICK                # cycles between refreshes of the cores' usage in the DQDT
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
 SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
@@ -49,6 +55,8 @@ class CoreSched:
     current: Thread | None = None
     resched: bool = False
     timer_on: bool = False
+    busy: int = 0                      # cycles it ran threads, up to its current one's switch-in
+    usage_mark: tuple[int, int] = (0, 0)   # (its cycles, busy) at the last usage refresh
 
 
 @dataclass
@@ -63,7 +71,7 @@ class ClusterKernel:
 
 class Kernel:
     def __init__(self, machine: Machine, placement: str = "almos", stderr=None,
-                 costs: KernelCosts | None = None) -> None:
+                 costs: KernelCosts | None = None, balance: bool = False) -> None:
         self.machine = machine
         self.topo = machine.topology
         self.clusters_list = self.topo.clusters()
@@ -76,8 +84,10 @@ class Kernel:
         self.sched = [CoreSched(g) for g in range(self.topo.ncores)]
         self.costs = costs if costs is not None else KernelCosts()
         self.ktime = KernelTime(self, self.costs)      # what kernel work costs the cores
-        self.dqdt = Dqdt(self.topo, [0] * self.topo.ncores,
-                         {c: k.ppm.free_pages for c, k in self.clusters.items()})
+        self.dqdt = Dqdt(self.topo, {c: k.ppm.free_pages for c, k in self.clusters.items()})
+        self.balance = balance                    # the load balancer moves waiting threads
+        self.migrations = 0
+        self._usage_due = USAGE_PERIOD
         self.processes: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
         self.thread_log: list[Thread] = []        # dead threads, for --stats
@@ -254,6 +264,7 @@ class Kernel:
             return
         th.instructions += core.instructions - th._in_instr
         th.cycles += core.cycles - th._in_cycles
+        s.busy += core.cycles - th._in_cycles
         if th.state == State.RUNNING:
             th.state = State.RUNNABLE
             s.runq.append(th)
@@ -354,9 +365,65 @@ class Kernel:
             self.sleepers.remove(th)
             th.wake_at = None
             self.make_runnable(th, (0, 0))
+        if now >= self._usage_due:
+            self._usage_due = now + USAGE_PERIOD
+            self._refresh_usage()
         s = self.sched[core.gid]
+        if self.balance and s.current is not None:
+            self._balance(core, s)
         if s.current is None or s.runq:
             self.schedule(core)
+
+    def _refresh_usage(self) -> None:
+        """Each core's usage since the last refresh (its busy share of its own cycles) into
+        the DQDT, from the scheduler's accounting (a thread's stretch on a core is busy)."""
+        usage = {}
+        for core in self.machine.started_cores():
+            s = self.sched[core.gid]
+            busy = s.busy + (core.cycles - s.current._in_cycles if s.current else 0)
+            cycles0, busy0 = s.usage_mark
+            span = core.cycles - cycles0
+            if span > 0:
+                usage[core.gid] = (busy - busy0) * USAGE_FULL // span
+            else:                              # its clock stood still: halted, or just woken
+                usage[core.gid] = USAGE_FULL if s.current else 0
+            s.usage_mark = (core.cycles, busy)
+        self.dqdt.set_usage(usage)
+
+    def _balance(self, core: Core, s: CoreSched) -> None:
+        """The load balancer: a thread waiting for this core goes to a core near it with at
+        least two threads fewer (so that the move helps and never bounces back)."""
+        waiting = [t for t in s.runq if t.state == State.RUNNABLE]
+        if not waiting:
+            return
+        target = self.dqdt.find_core(core.gid, self.dqdt.core_threads[core.gid] - 2)
+        if target is not None:
+            self.migrate(waiting[-1], target)        # the one that would wait longest
+
+    def migrate(self, th: Thread, gid: int) -> None:
+        """Move th to core gid: the caller of MIGRATE (off its core now, resuming after the
+        call there) or a thread waiting in a run queue (the balancer). The target cluster
+        rebuilds the thread (an RPC: its descriptor, kernel stack and context, as a thread
+        creation) after the process's page tables are there; the source's scheduler saves
+        its context and picks another. The new core loads the process's page-table base
+        (a TLB flush when it changes) when it switches the thread in."""
+        cxy = self.topo.core_cxy(gid)
+        th.process.vmm.ptpr_for(cxy)
+        with self.ktime.rpc(cxy, "thread_migrate"):
+            self.ktime.work(self.costs.thread_create)
+        self.ktime.work(self.costs.context_switch)
+        s = self.sched[th.gid]
+        if s.current is th:
+            th.state, th.result = State.BLOCKED, (0, 0)    # so that it is not queued here
+            self._switch_out(self.machine.core(th.gid), s)
+        else:
+            s.runq = deque(t for t in s.runq if t is not th)
+        self.dqdt.thread_removed(th.gid)
+        th.gid = gid
+        self.dqdt.thread_added(gid)
+        th.migrations += 1
+        self.migrations += 1
+        self.make_runnable(th)
 
     def on_idle(self) -> bool:
         """Nothing can run: wait for host input if a thread waits for it, else stop."""
@@ -526,7 +593,7 @@ class Kernel:
         from kernel.vmm import Vmm
         if gid is None:
             near = parent.owner if parent is not None else self.clusters_list[0]
-            gid = self.dqdt.place_thread(near)
+            gid = self.dqdt.place_process(near)
         cxy = self.topo.core_cxy(gid)
         self.current_cxy = cxy
         p = Process(self.new_pid(cxy), argv[0].rsplit("/", 1)[-1] if argv else "?", cxy,

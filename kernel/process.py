@@ -2,8 +2,9 @@
 
 A PID is the owner cluster in the high 16 bits and a local index in the low 16 bits; a thread
 id is its core's cluster in the high 16 bits and a per-cluster index below. A thread is bound
-to one core (chosen by the DQDT or pinned by its attributes). Its CPU state lives in the core
-while it runs, and in a saved Unicorn context while it does not.
+to one core at a time (chosen by the DQDT or pinned by its attributes; it moves when it asks to,
+or when the load balancer moves it). Its CPU state lives in the core while it runs, and in a
+saved Unicorn context while it does not.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class State(Enum):
 class Thread:
     tid: int
     process: Process
-    gid: int                                  # the core it is bound to
+    gid: int                                  # the core it runs on (or waits for)
     state: State = State.RUNNABLE
     ctx: Any = None                           # saved Unicorn context, None before its first run
     start_regs: dict[str, int] = field(default_factory=dict)
@@ -46,6 +47,9 @@ class Thread:
     syscalls: int = 0
     kernel_cycles: int = 0                    # of its cycles, the kernel's work (kernel/ktime.py)
     switches: int = 0
+    migrations: int = 0                       # times it moved to another core
+    fork_flags: int = 0                       # where its forks go (FORK_PLACE, kernel/sysproc.py)
+    fork_cpu: int = -1
     created_at: int = 0
     _in_instr: int = 0                        # core counters when switched in
     _in_cycles: int = 0

@@ -1,7 +1,7 @@
-"""Run statistics: where the time and the traffic went (cores, caches, clusters, threads, the
-cluster-to-cluster traffic matrix, RPCs and their latency, the kernel's share of the cycles),
-as one JSON-ready dict. Cache fields are present when a cache model ran (`--cache stats` or
-`timing`).
+"""Run statistics: where the time and the traffic went (cores, caches, clusters, threads and
+their migrations, the cluster-to-cluster traffic matrix, RPCs and their latency, the kernel's
+share of the cycles), as one JSON-ready dict. Cache fields are present when a cache model ran
+(`--cache stats` or `timing`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:
             "cluster": list(xy_of(topo.core_cxy(t.gid))),
             "core": t.gid % topo.cores_per_cluster, "gid": t.gid,
             "instructions": t.instructions, "cycles": t.cycles,
-            "kernel_cycles": t.kernel_cycles, "syscalls": t.syscalls, "state": t.state.value}
+            "kernel_cycles": t.kernel_cycles, "syscalls": t.syscalls,
+            "migrations": t.migrations, "state": t.state.value}
 
 
 def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
@@ -71,6 +72,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
+                    "migrations": k.migrations,
                     "slices": m.slices, "spin_parks": m.parks},
         "kernel": {"costs": k.costs.as_dict(),
                    "cycles_by_activity": dict(sorted(kt.by_activity.items()))},

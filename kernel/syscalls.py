@@ -577,4 +577,26 @@ def sys_memc(k: Kernel, th, core, op, cxy, out, *_):
     raise SysError(E.EINVAL)
 
 
+# ---- placement (docs/ABI.md, "Placement services") -------------------------------------------
+SYS_MIGRATE = 43
+ANY_CORE = -1                      # MIGRATE: the DQDT chooses
+
+
+@syscall(SYS_MIGRATE)
+def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
+    """The caller moves to core `cpuid` (-1: a core near it with two threads fewer than
+    its own, if the DQDT finds one); it resumes there with 0."""
+    cpuid = s32(cpuid)
+    if not ANY_CORE <= cpuid < k.topo.ncores:
+        raise SysError(E.EINVAL)
+    if cpuid == ANY_CORE:
+        target = k.dqdt.find_core(th.gid, k.dqdt.core_threads[th.gid] - 2)
+    else:
+        target = cpuid
+    if target is None or target == th.gid:
+        return 0
+    k.migrate(th, target)
+    return NORETURN
+
+
 from kernel import sysfile, sysproc  # noqa: E402,F401  (they register their services)

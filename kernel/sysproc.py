@@ -1,11 +1,14 @@
 """Process system calls (docs/ABI.md): FORK, EXEC and WAIT, and what a process's exit means
 to its parent (Kernel.on_process_exit calls `process_exited`).
 
-FORK copies the address space eagerly (Vmm.clone) and gives the child one thread, placed by the
-DQDT, that resumes from the caller's saved CPU context with v0 = 0; the descriptors are shared
-(each gains a reference). EXEC replaces the image: a new Vmm loaded from the ELF file, a new
-main thread, the same pid and descriptors. WAIT reaps a child that has exited (a zombie) or
-blocks until one does; its status word is the Linux-encoded Process.exit_status.
+FORK copies the address space eagerly (Vmm.clone) and gives the child one thread that resumes
+from the caller's saved CPU context with v0 = 0, on the core FORK_PLACE named (ALMOS-MK's
+pthread_attr_setforkcpuid_np) or else the DQDT's choice (threads, then free memory); the
+descriptors are shared (each gains a reference). EXEC replaces the image: a new Vmm loaded
+from the ELF file, a new main thread, the same pid and descriptors; the new image stays on
+the caller's core when no other process has a thread there, else the DQDT places it as a
+fork's child. WAIT reaps a child that has exited (a zombie) or blocks until one does; its
+status word is the Linux-encoded Process.exit_status.
 """
 
 from __future__ import annotations
@@ -27,16 +30,44 @@ if TYPE_CHECKING:
 
 SYS_FORK, SYS_EXEC = 36, 37
 SYS_WAIT = 50                      # the project's own (docs/ABI.md)
+SYS_FORK_PLACE = 100               # the project's placement services (docs/ABI.md)
+FORK_SET_INFO, FORK_SET_CPU, FORK_GET_CPU = 0, 1, 2         # FORK_PLACE's operations
+PT_FORK_WILL_EXEC, PT_FORK_TARGET_CPU = 0x1, 0x2            # ALMOS's fork flags
+FORK_FLAGS = PT_FORK_WILL_EXEC | PT_FORK_TARGET_CPU
 WNOHANG = 1
 ANY_CHILD = -1
 ARGS_MAX = 1024                    # argv or envp entries EXEC reads
 CORE_ENV = "ALMOS_CORE="           # `exec -p N` of the shell: run the new image on core N
 
 
+@syscall(SYS_FORK_PLACE)
+def sys_fork_place(k: Kernel, th: Thread, core: Core, op: int, value: int, *_):
+    """Where the caller's next forks go: SET_INFO (ALMOS's flags), SET_CPU (a core; sets
+    PT_FORK_TARGET_CPU), GET_CPU (that core, or -1 when the DQDT chooses)."""
+    value = s32(value)
+    if op == FORK_SET_INFO:
+        if value & ~FORK_FLAGS or (value & PT_FORK_TARGET_CPU and th.fork_cpu < 0):
+            raise SysError(E.EINVAL)        # unknown flags, or a target core never given
+        th.fork_flags = value
+        return 0
+    if op == FORK_SET_CPU:
+        if not 0 <= value < k.topo.ncores:
+            raise SysError(E.EINVAL)
+        th.fork_flags |= PT_FORK_TARGET_CPU
+        th.fork_cpu = value
+        return 0
+    if op == FORK_GET_CPU:
+        return th.fork_cpu if th.fork_flags & PT_FORK_TARGET_CPU else -1
+    raise SysError(E.EINVAL)
+
+
 @syscall(SYS_FORK)
 def sys_fork(k: Kernel, th: Thread, core: Core, *_):
     parent = th.process
-    gid = k.dqdt.place_thread(core.cxy)
+    if th.fork_flags & PT_FORK_TARGET_CPU:
+        gid = th.fork_cpu
+    else:
+        gid = k.dqdt.place_process(core.cxy)
     cxy = k.topo.core_cxy(gid)
     with k.ktime.rpc(cxy, "process_fork"):     # the child is made in its own cluster
         k.ktime.work(k.costs.process_create + k.costs.thread_create)
@@ -44,6 +75,7 @@ def sys_fork(k: Kernel, th: Thread, core: Core, *_):
         child = Process(k.new_pid(cxy), parent.name, cxy, vmm, argv=list(parent.argv),
                         parent=parent, cwd=parent.cwd, elf=parent.elf)
         t = Thread(k.new_tid(cxy), child, gid)
+    t.fork_flags, t.fork_cpu = th.fork_flags, th.fork_cpu     # ALMOS keeps them in the TLS
     child.ignored = set(parent.ignored)
     child.fds = dict(parent.fds)
     for f in child.fds.values():
@@ -71,8 +103,9 @@ def _strings(vmm: Vmm, va: int, cxy: int) -> list[str]:
         out.append(vmm.read_str(ptr, cxy))
 
 
-def _exec_core(k: Kernel, envp: list[str], gid: int) -> int:
-    """The core ALMOS_CORE=N asks for (the shell's `exec -p N`): EINVAL if there is none."""
+def _exec_core(k: Kernel, envp: list[str], th: Thread) -> int:
+    """The core ALMOS_CORE=N asks for (the shell's `exec -p N`): EINVAL if there is none.
+    Else the caller's core if the new image would have it alone, or the DQDT's choice."""
     for e in envp:
         if e.startswith(CORE_ENV):
             try:
@@ -82,7 +115,10 @@ def _exec_core(k: Kernel, envp: list[str], gid: int) -> int:
             if not 0 <= want < k.topo.ncores:
                 raise SysError(E.EINVAL)
             return want
-    return gid
+    ours = sum(1 for t in th.process.live_threads if t.gid == th.gid)
+    if k.dqdt.core_threads[th.gid] == ours:
+        return th.gid
+    return k.dqdt.place_process(k.topo.core_cxy(th.gid))
 
 
 @syscall(SYS_EXEC)
@@ -97,7 +133,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
         elf = parse_elf(data, path)
     except ElfError:
         raise SysError(E.ENOEXEC) from None
-    gid = _exec_core(k, envp, th.gid)
+    gid = _exec_core(k, envp, th)
     envp = [e for e in envp if not e.startswith(CORE_ENV)]   # a request, not the program's
     k.ktime.work(k.costs.process_create + k.costs.thread_create)
     p.vmm = Vmm(k, k.topo.core_cxy(gid))

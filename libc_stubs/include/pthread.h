@@ -1,7 +1,8 @@
 /*
  * pthread.h: POSIX threads on the ALMOS services (CREATE, JOIN, MUTEX, COND_VAR ...).
  * Every object is valid when zero-filled, so the static initialisers are all zeros.
- * ALMOS extension: pthread_attr_setcpuid_np() pins a new thread to a global core id.
+ * ALMOS extensions (placement): pthread_attr_setcpuid_np() pins a new thread to a global
+ * core id, pthread_migrate_np() moves the caller, the fork attributes place its children.
  */
 #ifndef _PTHREAD_H
 #define _PTHREAD_H
@@ -81,13 +82,31 @@ int pthread_attr_setscope(pthread_attr_t *, int);
  * the previous setting. May be called with two arguments (attr, cpuid).
  */
 int __pthread_attr_setcpuid_np(pthread_attr_t *, int cpuid, int *old);
-int pthread_attr_getcpuid_np(const pthread_attr_t *, int *cpuid);
 #define __PTHREAD_SETCPUID_SEL(a, b, c, n, ...) n
 #define pthread_attr_setcpuid_np(...) \
     __PTHREAD_SETCPUID_SEL(__VA_ARGS__, __pthread_attr_setcpuid_np3, \
                            __pthread_attr_setcpuid_np2, )(__VA_ARGS__)
 #define __pthread_attr_setcpuid_np3(a, c, o) __pthread_attr_setcpuid_np((a), (c), (o))
 #define __pthread_attr_setcpuid_np2(a, c) __pthread_attr_setcpuid_np((a), (c), (int *)0)
+
+/*
+ * ALMOS-MK's placement calls (docs/ABI.md, "Placement services"); each returns 0 or an
+ * error number. pthread_attr_getcpuid_np: the global core id the caller runs on.
+ * pthread_migrate_np: the caller moves to the core set in attr with
+ * pthread_attr_setcpuid_np (EINVAL if there is no such core); with no core set (or attr
+ * NULL) the kernel moves it to a less loaded core nearby, if it finds one.
+ * pthread_attr_setforkcpuid_np: the caller's next forks go to that core (until
+ * pthread_attr_setforkinfo_np(PT_FORK_DEFAULT)); pthread_attr_getforkcpuid_np gives it,
+ * or -1 when the kernel chooses. A forked child inherits these settings; exec clears them.
+ */
+#define PT_FORK_DEFAULT 0
+#define PT_FORK_WILL_EXEC 0x1       /* accepted, as ALMOS's; it changes nothing here */
+#define PT_FORK_TARGET_CPU 0x2
+int pthread_attr_getcpuid_np(int *cpu_id);
+int pthread_migrate_np(pthread_attr_t *attr);
+int pthread_attr_setforkinfo_np(int flags);
+int pthread_attr_setforkcpuid_np(int cpu_id);
+int pthread_attr_getforkcpuid_np(int *cpu_id);
 
 int pthread_mutex_init(pthread_mutex_t *__restrict, const pthread_mutexattr_t *__restrict);
 int pthread_mutex_destroy(pthread_mutex_t *);

@@ -261,12 +261,6 @@ int __pthread_attr_setcpuid_np(pthread_attr_t *a, int cpuid, int *old)
     return 0;
 }
 
-int pthread_attr_getcpuid_np(const pthread_attr_t *a, int *cpuid)
-{
-    *cpuid = a->__cpuid_set ? a->__cpuid : -1;
-    return 0;
-}
-
 int pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 {
     __lock(&keys_lock);
