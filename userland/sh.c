@@ -1,8 +1,9 @@
 /*
  * sh: the ALMOS shell.
  *
- * Usage: sh                  interactive (prompt "$ " when stdin is a terminal);
- *                            runs /etc/rc first if it exists
+ * Usage: sh                  interactive (prompt "$ ", history and line editing
+ *                            when stdin is a terminal); runs /etc/rc first if it
+ *                            exists
  *        sh FILE             runs the commands in FILE
  *        sh -c COMMAND       runs one command line
  *
