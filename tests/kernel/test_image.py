@@ -94,3 +94,21 @@ def test_fresh_and_image_clean(programs: dict[str, Path], tmp_path: Path) -> Non
     assert disk.path.exists()
     _make(tmp_path, "image-clean")
     assert not disk.path.exists()
+
+
+def test_new_program_with_an_old_date(programs: dict[str, Path], tmp_path: Path) -> None:
+    """A program added to the userland with a date older than the image (cp -p) still goes
+    to /bin: what decides is whether make put it there, not only the dates."""
+    userland = _userland(tmp_path, programs)
+    _make(tmp_path)
+    disk = Disk(tmp_path / "disk.img")
+    old = disk.path.stat().st_mtime - 3600
+    shutil.copy2(programs["init"], userland / "init")
+    os.utime(userland / "init", (old, old))
+    later = userland.stat().st_mtime + 60
+    os.utime(userland, (later, later))
+
+    assert "1 program(s) updated" in _make(tmp_path)
+    assert disk.get("/bin/init") == programs["init"].read_bytes()
+    assert disk.get("/bin/hello") == programs["hello"].read_bytes()
+    disk.fsck()
