@@ -7,7 +7,7 @@ ALMOS   := $(VENV)/bin/almos
 DEB_PKGS := gcc-mipsel-linux-gnu gdb-multiarch mtools dosfstools qemu-user
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup run test bench userland libc image clean lint debs
+.PHONY: setup run test bench userland libc image image-clean clean lint debs
 
 setup: debs $(STAMP) userland image
 
@@ -39,6 +39,10 @@ userland: libc
 
 image: userland $(STAMP)
 	$(MAKE) -C images
+
+# The disk image holds the user's files in /home: only this target (not clean) deletes it.
+image-clean:
+	$(MAKE) -C images image-clean
 
 run: setup
 	$(ALMOS) boot images/disk.img

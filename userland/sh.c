@@ -1,14 +1,16 @@
 /*
  * sh: the ALMOS shell.
  *
- * Usage: sh                  interactive (prompt "$ " when stdin is a terminal);
- *                            runs /etc/rc first if it exists
+ * Usage: sh                  interactive (prompt "$ ", history and line editing
+ *                            when stdin is a terminal); runs /etc/rc first if it
+ *                            exists
  *        sh FILE             runs the commands in FILE
  *        sh -c COMMAND       runs one command line
  *
- * A command line holds commands separated by ';'; each is one program or two
- * joined by a pipe, each with optional redirections:
- *     prog args [< in] [> out | >> out] [| prog args ...]
+ * A command line holds pipelines separated by ';' (run in turn), '&&' (the next
+ * runs if this one succeeded) or '||' (if it failed); a pipeline is up to
+ * MAX_CMDS programs joined by '|', each with optional redirections:
+ *     prog args [< in] [> out | >> out] [| prog args ...] [&& | || | ; ...]
  * Words may be quoted with '...' or "..."; $? is the last exit status, $$ the
  * shell's pid, $NAME an environment variable; # starts a comment.
  * Programs are looked up in /bin unless the name holds a '/'.
@@ -38,7 +40,7 @@
 #define LINE_TOO_LONG   (-2)            /* read_line(): the line did not fit */
 #define WORDS_LEN       (4 * LINE_LEN)  /* room for words after $ expansion */
 #define MAX_ARGS        64
-#define MAX_CMDS        2               /* one pipe at most */
+#define MAX_CMDS        16              /* programs in one pipeline */
 #define PATH_LEN        256
 #define MSG_LEN         512
 #define COPY_BUF_LEN    8192
@@ -68,10 +70,12 @@
     "  export NAME=VALUE   set an environment variable\n" \
     "  printenv [NAME...]  print the environment\n" \
     "  exec [-p N] PROG [ARG...]  run PROG on core N\n" \
+    "  true, false         succeed, fail (status 0, 1)\n" \
     "  help                this text\n" \
     "  exit [STATUS], halt leave the shell\n" \
     "other words run /bin/PROG (or PROG if it holds a '/');\n" \
-    "redirections: < FILE, > FILE, >> FILE; one pipe: A | B; A ; B in turn;\n" \
+    "redirections: < FILE, > FILE, >> FILE; pipes: A | B | C;\n" \
+    "A ; B in turn; A && B: B if A succeeded; A || B: B if A failed;\n" \
     "$? = last status, $$ = pid, $NAME = environment; # comment\n"
 
 /* Core-selection request of exec -p, passed in the program's environment. */
@@ -126,40 +130,187 @@ static void error(const char *who, const char *what)
     fd_printf(2, "sh: %s: %s\n", who, what);
 }
 
-/* ---- reading lines ---- */
+/* ---- reading lines: history and line editing ---- */
+
+/*
+ * The console delivers what the host's terminal sends: with the host in its usual
+ * line mode (ALMOS's console has no raw mode), a whole line at Enter, the host having
+ * echoed it and applied its own Backspace. The keys of the line are then replayed
+ * here: Up and Down (ESC [ A, ESC [ B) fetch the previous and next commands of the
+ * history, Left and Right (ESC [ D, ESC [ C), Home and End (ESC [ H, ESC [ F,
+ * Ctrl-A, Ctrl-E) move the cursor, characters are inserted at the cursor, Backspace
+ * and Delete (ESC [ 3 ~) remove one. When such keys were used the shell shows the
+ * line it runs, since the terminal showed the keys, not their effect.
+ */
+#define HISTORY_LEN     32              /* commands kept for Up and Down */
+#define KEY_CTRL_A      0x01
+#define KEY_CTRL_E      0x05
+#define KEY_BACKSPACE   0x08
+#define KEY_ESC         0x1b
+#define KEY_DEL         0x7f
+
+static char history[HISTORY_LEN][LINE_LEN];
+static int history_count;               /* commands ever added; the newest is history_count - 1 */
+
+static void history_add(const char *line)
+{
+    if (line[0] == '\0')
+        return;
+    if (history_count > 0 &&
+        strcmp(history[(history_count - 1) % HISTORY_LEN], line) == 0)
+        return;
+    snprintf(history[history_count % HISTORY_LEN], LINE_LEN, "%s", line);
+    history_count++;
+}
+
+static int history_oldest(void)
+{
+    return history_count > HISTORY_LEN ? history_count - HISTORY_LEN : 0;
+}
+
+/* A line being edited: buf[0..len), the cursor, the history entry shown. */
+struct editor {
+    char *buf;
+    int size, len, cursor;
+    int hist;                           /* history_count: the new line */
+    int esc;                            /* bytes of an escape sequence seen so far */
+    char esc_arg;                       /* the digit of ESC [ N ~ */
+    int moved;                          /* editing keys were used */
+    int too_long;
+};
+
+static void editor_load(struct editor *ed, int hist)
+{
+    ed->hist = hist;
+    if (hist == history_count)
+        ed->len = 0;
+    else
+        ed->len = snprintf(ed->buf, ed->size, "%s", history[hist % HISTORY_LEN]);
+    ed->cursor = ed->len;
+}
+
+static void editor_delete(struct editor *ed, int at)
+{
+    if (at < 0 || at >= ed->len)
+        return;
+    memmove(ed->buf + at, ed->buf + at + 1, ed->len - at - 1);
+    ed->len--;
+    if (ed->cursor > at)
+        ed->cursor--;
+}
+
+static void editor_insert(struct editor *ed, char c)
+{
+    if (ed->len >= ed->size - 1) {
+        ed->too_long = 1;               /* the rest of the line is read and dropped */
+        return;
+    }
+    memmove(ed->buf + ed->cursor + 1, ed->buf + ed->cursor, ed->len - ed->cursor);
+    ed->buf[ed->cursor++] = c;
+    ed->len++;
+}
+
+/* The final byte of ESC [ X or ESC O X (X a letter, or ~ after a digit). */
+static void editor_escape(struct editor *ed, char c)
+{
+    ed->moved = 1;
+    switch (c) {
+    case 'A':
+        if (ed->hist > history_oldest())
+            editor_load(ed, ed->hist - 1);
+        break;
+    case 'B':
+        if (ed->hist < history_count)
+            editor_load(ed, ed->hist + 1);
+        break;
+    case 'C':
+        if (ed->cursor < ed->len)
+            ed->cursor++;
+        break;
+    case 'D':
+        if (ed->cursor > 0)
+            ed->cursor--;
+        break;
+    case 'H':
+        ed->cursor = 0;
+        break;
+    case 'F':
+        ed->cursor = ed->len;
+        break;
+    case '~':
+        if (ed->esc_arg == '3')
+            editor_delete(ed, ed->cursor);
+        break;
+    }
+}
+
+/* Feeds one key byte (not the end of line) to the editor. */
+static void editor_key(struct editor *ed, char c, int keys)
+{
+    if (ed->esc == 1) {                 /* after ESC: [ or O, else ESC was alone */
+        ed->esc = (c == '[' || c == 'O') ? 2 : 0;
+        ed->esc_arg = 0;
+        if (ed->esc)
+            return;
+    } else if (ed->esc == 2) {          /* parameters, then the final byte */
+        if (c >= '0' && c <= '9') {
+            ed->esc_arg = c;
+            return;
+        }
+        ed->esc = 0;
+        editor_escape(ed, c);
+        return;
+    }
+    if (keys && c == KEY_ESC) {
+        ed->esc = 1;
+    } else if (c == KEY_BACKSPACE || c == KEY_DEL) {
+        editor_delete(ed, ed->cursor - 1);
+    } else if (keys && c == KEY_CTRL_A) {
+        ed->cursor = 0;
+        ed->moved = 1;
+    } else if (keys && c == KEY_CTRL_E) {
+        ed->cursor = ed->len;
+        ed->moved = 1;
+    } else {
+        editor_insert(ed, c);
+    }
+}
 
 /*
  * Reads one line from fd into buf, a byte at a time so that the file offset
- * stays right for the programs we start. Returns its length, or -1 at end of
- * input with nothing read. Overlong lines are cut; backspaces edit the line.
+ * stays right for the programs we start. Returns its length, LINE_TOO_LONG, or -1
+ * at end of input with nothing read. Backspaces edit the line; with `keys` (a
+ * person typing) so do the history and cursor keys, and the line joins the history.
  */
-static int read_line(int fd, char *buf, int size)
+static int read_line(int fd, char *buf, int size, int keys)
 {
-    int len = 0, got_any = 0, too_long = 0;
+    struct editor ed = { buf, size, 0, 0, history_count, 0, 0, 0, 0 };
+    int got_any = 0;
     char c;
     while (read(fd, &c, 1) == 1) {
         got_any = 1;
         if (c == '\n' || c == '\r')
             break;
-        if (c == '\b' || c == 0x7f) {
-            if (len > 0)
-                len--;
-            continue;
-        }
-        if (len < size - 1)
-            buf[len++] = c;
-        else
-            too_long = 1;               /* the rest of the line is read and dropped */
+        editor_key(&ed, c, keys);
     }
-    buf[len] = '\0';
-    if (too_long)
+    buf[ed.len] = '\0';
+    if (ed.too_long)
         return LINE_TOO_LONG;
-    return got_any ? len : -1;
+    if (!got_any)
+        return -1;
+    if (keys) {
+        if (ed.moved) {                 /* what the keys made of the line */
+            fd_puts(1, buf);
+            fd_puts(1, "\n");
+        }
+        history_add(buf);
+    }
+    return ed.len;
 }
 
 /* ---- lexing and parsing ---- */
 
-enum token { T_WORD, T_IN, T_OUT, T_APPEND, T_PIPE, T_SEMI, T_END, T_ERROR };
+enum token { T_WORD, T_IN, T_OUT, T_APPEND, T_PIPE, T_SEMI, T_AND, T_OR, T_END, T_ERROR };
 
 struct lexer {
     const char *p;      /* next input character */
@@ -219,7 +370,7 @@ static int expand_dollar(struct lexer *lx)
 static int is_special(char c)
 {
     return c == '\0' || c == ' ' || c == '\t' || c == '|' || c == '<' || c == '>' ||
-           c == ';';
+           c == ';' || c == '&';
 }
 
 /* Returns the next token; for T_WORD, *word is the expanded, unquoted text. */
@@ -233,7 +384,18 @@ static enum token next_token(struct lexer *lx, char **word)
         return T_END;
     case '|':
         lx->p++;
+        if (*lx->p == '|') {
+            lx->p++;
+            return T_OR;
+        }
         return T_PIPE;
+    case '&':
+        if (lx->p[1] != '&') {
+            error("syntax", "& alone (running in the background) is not supported");
+            return T_ERROR;
+        }
+        lx->p += 2;
+        return T_AND;
     case ';':
         lx->p++;
         return T_SEMI;
@@ -287,11 +449,14 @@ static enum token next_token(struct lexer *lx, char **word)
 }
 
 /*
- * Splits the text at *line, up to its end or the next ';', into at most MAX_CMDS
- * commands, words stored in words[]; moves *line past the ';' (NULL at the end).
- * Returns the number of commands (0 for an empty one), or -1 on a syntax error.
+ * Splits the text at *line, up to its end or the next ';', '&&' or '||', into a
+ * pipeline of at most MAX_CMDS commands, words stored in words[]; moves *line past
+ * that separator (NULL at the end) and stores it in *sep (T_SEMI, T_AND, T_OR or
+ * T_END). Returns the number of commands (0 for an empty one), or -1 on a syntax
+ * error.
  */
-static int parse_line(const char **line, char *words, struct command *cmds)
+static int parse_pipeline(const char **line, char *words, struct command *cmds,
+                          enum token *sep)
 {
     struct lexer lx = { *line, words, words + WORDS_LEN };
     int ncmds = 1;
@@ -331,20 +496,29 @@ static int parse_line(const char **line, char *words, struct command *cmds)
                 return -1;
             }
             if (ncmds == MAX_CMDS) {
-                error("syntax", "only one | is supported");
+                error("syntax", "too many commands in a pipeline");
                 return -1;
             }
             cmd = &cmds[ncmds++];
             break;
         case T_SEMI:
+        case T_AND:
+        case T_OR:
         case T_END:
-            *line = (t == T_SEMI) ? lx.p : NULL;
+            *line = (t == T_END) ? NULL : lx.p;
+            *sep = t;
             if (ncmds > 1 && cmd->argc == 0) {
                 error("syntax", "empty command after |");
                 return -1;
             }
-            if (ncmds == 1 && cmd->argc == 0 && !cmd->in_file && !cmd->out_file)
+            if (ncmds == 1 && cmd->argc == 0 && !cmd->in_file && !cmd->out_file) {
+                if (t == T_AND || t == T_OR) {
+                    error("syntax", t == T_AND ? "empty command before &&"
+                                               : "empty command before ||");
+                    return -1;
+                }
                 return 0;
+            }
             return ncmds;
         }
     }
@@ -757,6 +931,16 @@ static int builtin_printenv(int argc, char **argv, int in, int out)
     return STATUS_OK;
 }
 
+static int builtin_true(int argc, char **argv, int in, int out)
+{
+    return STATUS_OK;
+}
+
+static int builtin_false(int argc, char **argv, int in, int out)
+{
+    return STATUS_FAIL;
+}
+
 static int builtin_help(int argc, char **argv, int in, int out)
 {
     fd_puts(out, HELP_TEXT);
@@ -788,6 +972,7 @@ static const struct builtin builtins[] = {
     { "rm", builtin_rm },       { "mkdir", builtin_mkdir }, { "rmdir", builtin_rmdir },
     { "ps", builtin_ps },       { "kill", builtin_kill },   { "sleep", builtin_sleep },
     { "export", builtin_export }, { "printenv", builtin_printenv },
+    { "true", builtin_true },   { "false", builtin_false },
     { "help", builtin_help },   { "exit", builtin_exit },   { "halt", builtin_exit },
 };
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
@@ -971,53 +1156,84 @@ static int run_simple(struct command *cmd)
     return status;
 }
 
-/* Runs left | right, each in its own child; the status is right's. */
-static int run_pipe(struct command *left, struct command *right)
+/* Runs cmds[0] | cmds[1] | ... each in its own child; the status is the last one's. */
+static int run_pipeline(struct command *cmds, int n)
 {
-    int fds[2];
-    if (pipe(fds) < 0) {
-        error("pipe", strerror(errno));
-        return STATUS_FAIL;
+    pid_t pids[MAX_CMDS];
+    int in = 0, started = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        int fds[2] = { -1, 1 };         /* the last command writes to our stdout */
+        if (i < n - 1 && pipe(fds) < 0) {
+            error("pipe", strerror(errno));
+            failed = 1;
+            break;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (fds[0] >= 0)
+                close(fds[0]);
+            move_fd(in, 0);
+            move_fd(fds[1], 1);
+            child_run(&cmds[i], NO_CORE);
+        }
+        if (in != 0)
+            close(in);
+        if (fds[1] != 1)
+            close(fds[1]);
+        in = fds[0];
+        if (pid < 0) {
+            error("fork", strerror(errno));
+            failed = 1;
+            break;
+        }
+        pids[started++] = pid;
     }
-    pid_t lpid = fork();
-    if (lpid == 0) {
-        close(fds[0]);
-        move_fd(fds[1], 1);
-        child_run(left, NO_CORE);
-    }
-    pid_t rpid = lpid < 0 ? -1 : fork();
-    if (rpid == 0) {
-        close(fds[1]);
-        move_fd(fds[0], 0);
-        child_run(right, NO_CORE);
-    }
-    close(fds[0]);
-    close(fds[1]);
-    if (lpid < 0 || rpid < 0) {
-        error("fork", strerror(errno));
-        if (lpid > 0)
-            wait_for(lpid, left->argv[0]);
-        return STATUS_FAIL;
-    }
-    wait_for(lpid, left->argv[0]);
-    return wait_for(rpid, right->argv[0]);
+    if (failed && in > 0)
+        close(in);
+    int status = STATUS_FAIL;
+    for (int i = 0; i < started; i++)
+        status = wait_for(pids[i], cmds[i].argv[0]);
+    return failed ? STATUS_FAIL : status;
 }
 
-/* Runs one command line (commands separated by ';') and updates $?. */
+/*
+ * Runs one command line, pipelines separated by ';', '&&' and '||', and updates $?.
+ * The whole line is parsed first, so that a syntax error runs none of it; words are
+ * expanded as each pipeline comes, so that $? is the status of the one before.
+ */
 static void run_line(const char *line)
 {
     static char words[WORDS_LEN];
     struct command cmds[MAX_CMDS];
-    while (line && !exit_requested) {
-        int n = parse_line(&line, words, cmds);
+    enum token sep = T_SEMI;
+    for (const char *p = line; p;) {
+        enum token prev = sep;
+        int n = parse_pipeline(&p, words, cmds, &sep);
+        if (n == 0 && (prev == T_AND || prev == T_OR)) {
+            error("syntax", prev == T_AND ? "empty command after &&" : "empty command after ||");
+            n = -1;
+        }
         if (n < 0) {
             last_status = STATUS_SYNTAX;
             return;
         }
-        if (n == 1)
+    }
+    enum token before = T_SEMI;         /* the separator before this pipeline */
+    while (line && !exit_requested) {
+        int n = parse_pipeline(&line, words, cmds, &sep);
+        if (n < 0) {
+            last_status = STATUS_SYNTAX;
+            return;
+        }
+        int skip = (before == T_AND && last_status != STATUS_OK) ||
+                   (before == T_OR && last_status == STATUS_OK);
+        if (skip || n == 0)
+            ;                           /* $? stays that of the last pipeline run */
+        else if (n == 1)
             last_status = run_simple(&cmds[0]);
-        else if (n == 2)
-            last_status = run_pipe(&cmds[0], &cmds[1]);
+        else
+            last_status = run_pipeline(cmds, n);
+        before = sep;
     }
 }
 
@@ -1028,7 +1244,7 @@ static void run_fd(int fd, int prompt)
     while (!exit_requested) {
         if (prompt)
             fd_puts(1, PROMPT);
-        int n = read_line(fd, line, sizeof line);
+        int n = read_line(fd, line, sizeof line, prompt);
         if (n == LINE_TOO_LONG) {
             error("line", "too long (1023 characters at most): not run");
             last_status = STATUS_SYNTAX;
