@@ -297,6 +297,20 @@ def boot(image, **kw) -> int:
         raise RunError(str(e)) from None
 
 
+@main.command("plot")
+@click.option("--output", "-o", required=True, metavar="FILE.png|FILE.svg",
+              help="the figure to write")
+@click.argument("stats", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def plot_cmd(output, stats) -> None:
+    """Plot --stats JSON files: speedup (runs that differ in thread count), cycles per
+    placement (runs that differ in placement), the last run's per-core time and traffic."""
+    from almos.plot import PlotError, plot
+    try:
+        plot(stats, output)
+    except PlotError as e:
+        raise UserError(str(e)) from None
+
+
 def run_main() -> None:
     """Entry point: click's errors become one line and exit status 2."""
     try:
