@@ -27,6 +27,8 @@ LEVEL_STYLES = ("bright_black", "blue", "bright_blue", "cyan", "green", "yellow"
 MAX_MAP_COLUMNS = 32             # a wider matrix is aggregated into blocks of clusters
 CELL = 2                         # characters per heat-map cell
 PLAIN_WIDTH = 200                # columns when the tables do not go to a terminal
+RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n")   # a dashed line under
+                                                                     # the header, in ASCII
 
 
 # ---- numbers -------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ def where(c: dict[str, Any]) -> str:
 # ---- tables --------------------------------------------------------------------------------
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> Table:
     t = Table(title=f"== {title}", title_justify="left", title_style="bold",
-              box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+              box=RULE, show_edge=False, pad_edge=False, header_style="bold")
     for i, h in enumerate(header):
         t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
     for r in rows:
@@ -147,24 +149,28 @@ def renderables(d: dict[str, Any]) -> list[RenderableType]:
 
 
 def print_stats(d: dict[str, Any], file: IO[str]) -> None:
-    """The tables on a stream: colours and its width on a terminal, plain text elsewhere."""
+    """The tables on a stream: in colour and its width on a terminal, else plain text."""
     try:
         tty = file.isatty()
     except (AttributeError, ValueError, OSError):
         tty = False
-    console = Console(file=file) if tty else Console(file=file, width=PLAIN_WIDTH,
-                                                     color_system=None, force_terminal=False)
+    if not tty:
+        file.write(render(d))
+        return
+    console = Console(file=file)
     for r in renderables(d):
         console.print(r)
+        console.print()
 
 
 def render(d: dict[str, Any], width: int = PLAIN_WIDTH) -> str:
-    """The tables as plain text."""
+    """The tables as plain text (no trailing blanks)."""
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False)
     for r in renderables(d):
         console.print(r)
-    return buf.getvalue()
+        console.print()
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
 # ---- the traffic heat map ------------------------------------------------------------------
