@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import signal
 import sys
 from importlib.metadata import version
 
@@ -184,7 +185,12 @@ def _common(fn):
                      help="cache model: timing (stalls counted in cycles), stats "
                      "(counters only), off (fastest)"),
         click.option("--stats", "stats", default=None, metavar="FILE|-", show_default="none",
-                     help="write statistics as JSON to FILE, or tables on stderr with -"),
+                     help="write statistics as JSON to FILE (CSV to FILE.csv), or tables on "
+                     "stderr with -"),
+        click.option("--stats-csv", default=None, metavar="FILE", show_default="none",
+                     help="write per-core and per-cluster statistics as CSV to FILE"),
+        click.option("--quiet", "-q", is_flag=True, show_default=False,
+                     help="no live status line on the terminal"),
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
@@ -201,18 +207,21 @@ def _common(fn):
 
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
-             max_instructions, gdb=None, gdb_wait=False, balance="off"):
+             max_instructions, gdb=None, gdb_wait=False, balance="off", stats_csv=None,
+             quiet=False):
     from almos.session import Options
     config = _config(topology, memory, l1, l2, settings, quantum)
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
-    if stats is not None and stats != "-":
-        try:                                    # before the run, not after it
-            check_writable(stats, "statistics")
-        except ConfigError as e:
-            raise UserError(str(e)) from None
+    for path in (stats, stats_csv):
+        if path is not None and path != "-":
+            try:                                # before the run, not after it
+                check_writable(path, "statistics")
+            except ConfigError as e:
+                raise UserError(str(e)) from None
     return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
-                   timing=config.timing, costs=config.params["kernel"], balance=balance == "on")
+                   timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
+                   stats_csv=stats_csv, quiet=quiet)
 
 
 @main.command(context_settings={"ignore_unknown_options": True,
@@ -292,6 +301,20 @@ def boot(image, **kw) -> int:
         raise RunError(str(e)) from None
 
 
+@main.command("plot")
+@click.option("--output", "-o", required=True, metavar="FILE.png|FILE.svg",
+              help="the figure to write")
+@click.argument("stats", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def plot_cmd(output, stats) -> None:
+    """Plot --stats JSON files: speedup (runs that differ in thread count), cycles per
+    placement (runs that differ in placement), the last run's per-core time and traffic."""
+    from almos.plot import PlotError, plot
+    try:
+        plot(stats, output)
+    except PlotError as e:
+        raise UserError(str(e)) from None
+
+
 def run_main() -> None:
     """Entry point: click's errors become one line and exit status 2."""
     try:
@@ -305,9 +328,11 @@ def run_main() -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except (KeyboardInterrupt, click.Abort):
-        click.echo("almos: interrupted", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, click.Abort) as e:
+        signum = getattr(e.__cause__ or e, "signum", signal.SIGINT)  # session.Interrupted
+        click.echo("almos: " + ("terminated" if signum == signal.SIGTERM else "interrupted"),
+                   err=True)
+        sys.exit(128 + signum)
     except BrokenPipeError:                     # e.g. almos info | head: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)

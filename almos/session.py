@@ -6,8 +6,12 @@ Shared by `almos run` and `almos boot`; keeps the CLI thin.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +40,8 @@ class Options:
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
     costs: KernelCosts = field(default_factory=KernelCosts)      # the kernel's costs
     balance: bool = False               # --balance on: the kernel's load balancer
+    stats_csv: str | None = None        # --stats-csv FILE: per-core and per-cluster rows
+    quiet: bool = False                 # -q: no status line on the terminal
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
@@ -58,13 +64,89 @@ class GdbError(Exception):
     """The GDB stub cannot listen on the port asked for; the message is one line."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (Ctrl-C's SIGINT, or SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def run_machine(opts: Options, machine: Machine, kernel: Kernel,
                 process: Process | None = None) -> None:
     """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
-    with --gdb-wait before anything runs). process: the program (its exit status goes to gdb)."""
-    if opts.gdb_port is None:
-        machine.run()
+    with --gdb-wait before anything runs). process: the program (its exit status goes to gdb).
+    Ctrl-C or SIGTERM stops the machine at the next slice boundary; the statistics of the run
+    so far are written, then Interrupted goes on up (a second signal interrupts at once)."""
+    started = time.perf_counter()
+    try:
+        with _status_line(opts, machine, kernel):
+            if opts.gdb_port is not None:
+                _serve_gdb(opts, kernel, process)
+            else:
+                with _stop_on_signals(machine) as stopped:
+                    machine.run()
+                if stopped:
+                    raise Interrupted(stopped[0])
+    except KeyboardInterrupt:
+        finish(opts, kernel, started)
+        raise
+
+
+@contextmanager
+def _stop_on_signals(machine: Machine) -> Iterator[list[int]]:
+    """While the machine runs, SIGINT and SIGTERM (unless ignored) ask it to stop between two
+    slices, where its state is whole; the list yielded gets the signal's number."""
+    stopped: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped                           # only the main thread may handle signals
         return
+
+    def stop(signum: int, frame: object) -> None:
+        if stopped:
+            raise Interrupted(signum)           # asked twice: now
+        stopped.append(signum)
+        machine.stop_requested = True
+    previous = {s: h for s in STOP_SIGNALS    # not an ignored one (a background job's SIGINT)
+                if (h := signal.getsignal(s)) is not signal.SIG_IGN}
+    for s in previous:
+        signal.signal(s, stop)
+    try:
+        yield stopped
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextmanager
+def _status_line(opts: Options, machine: Machine, kernel: Kernel) -> Iterator[None]:
+    """On a terminal (and without -q), the live status line (almos/progress.py); what else
+    writes on that terminal (the guest's console, the kernel's messages) erases it first."""
+    from almos import progress
+    if not progress.wanted(opts.quiet):
+        yield
+        return
+    status = progress.StatusLine(kernel)
+    console = machine.tty.console
+    streams = [(kernel, "stderr")]
+    if console is not None and progress.same_terminal(console.out, sys.stderr):
+        streams.append((console, "out"))
+    saved = [getattr(obj, name) for obj, name in streams]
+    for obj, name in streams:
+        setattr(obj, name, progress.Guarded(getattr(obj, name), status))
+    status.attach()
+    try:
+        yield
+    finally:
+        status.close()
+        for (obj, name), stream in zip(streams, saved, strict=True):
+            setattr(obj, name, stream)
+
+
+def _serve_gdb(opts: Options, kernel: Kernel, process: Process | None) -> None:
     from emulator.gdbstub import LOCALHOST, GdbServer
     from kernel.debug import KernelTarget
     target = KernelTarget(kernel, process)
@@ -79,17 +161,32 @@ def run_machine(opts: Options, machine: Machine, kernel: Kernel,
 
 
 def finish(opts: Options, kernel: Kernel, started: float) -> None:
-    if opts.stats is None:
+    """Write the statistics asked for: --stats FILE (JSON, or CSV for FILE.csv), --stats -
+    (tables on stderr), --stats-csv FILE."""
+    if opts.stats is None and opts.stats_csv is None:
         return
+    from almos import report
     data = collect(kernel, time.perf_counter() - started, opts.cache)
-    if opts.stats == "-":
-        from almos.report import render
-        sys.stderr.write(render(data))
-    else:
-        try:
-            Path(opts.stats).write_text(json.dumps(data, indent=1) + "\n")
-        except OSError as e:
-            raise StatsError(f"cannot write statistics to {opts.stats}: {e.strerror}") from None
+    if opts.stats is not None and opts.stats != "-":
+        _write(opts.stats, report.to_csv(data) if is_csv(opts.stats)
+               else json.dumps(data, indent=1) + "\n")
+    if opts.stats_csv is not None:
+        _write(opts.stats_csv, report.to_csv(data))
+    if opts.stats == "-":                       # last: the files are written even if
+        sys.stderr.flush()                      # stderr goes to a pipe closed early
+        report.print_stats(data, sys.stderr)
+
+
+def is_csv(path: str) -> bool:
+    """--stats FILE.csv writes CSV rather than JSON."""
+    return path.lower().endswith(".csv")
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text)
+    except OSError as e:
+        raise StatsError(f"cannot write statistics to {path}: {e.strerror}") from None
 
 
 def exit_code(status: int | None) -> int:
