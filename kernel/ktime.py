@@ -104,7 +104,11 @@ class KernelTime:
         cache = self.machine.cache
         stalls = 0
         if cache is not None:
-            stalls = cache.access_range(ctx.gid, pa, length, kind, self.machine.now())
+            # an RPC server's accesses follow its earlier work (at the client's time plus
+            # what the server has done so far), not all at the request's start, where each
+            # would queue behind the ones before as if they had been issued together
+            stalls = cache.access_range(ctx.gid, pa, length, kind,
+                                        self.machine.now() + ctx.server_cycles)
         if self.machine.cache_mode != TIMING_MODE:
             lines = (pa + length - 1) // self.line - pa // self.line + 1
             hops = self.topo.distance(ctx.cxy, pa >> 32)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from emulator.bus import SEG_MMC
 from emulator.core import Core
 from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
+from emulator.topology import xy_of
 from kernel import errno as E
 from kernel.errno import SysError
 from kernel.process import State, Thread
@@ -336,6 +337,36 @@ def sys_mmap(k: Kernel, th, core, args_va, *_):
 def sys_munmap(k, th, core, addr, length, *_):
     th.process.vmm.munmap(addr, length)
     return 0
+
+
+# ---- page placement (ALMOS's MADVISE and PAGEINFO, <sys/mman.h>'s madvise and mcntl) --------
+SYS_MADVISE, SYS_PAGEINFO = 40, 41
+MCNTL_READ, MCNTL_L1_IFLUSH, MCNTL_MOVE = 0, 1, 2
+
+
+@syscall(SYS_MADVISE)
+def sys_madvise(k: Kernel, th, core, addr, length, advice, *_):
+    th.process.vmm.madvise(addr, length, advice, core.cxy)
+    return 0
+
+
+@syscall(SYS_PAGEINFO)
+def sys_pageinfo(k: Kernel, th, core, op, vaddr, npages, info):
+    """mcntl: READ fills minfo_t {mi_cid = cxy, mi_cx, mi_cy, mi_cz = 0} for vaddr's page;
+    MOVE moves npages pages from vaddr's to the cluster info->mi_cid names; L1_iFLUSH has
+    nothing to flush (ENOSYS)."""
+    vmm = th.process.vmm
+    if op == MCNTL_READ:
+        cxy = vmm.page_cluster(vaddr, core.cxy)
+        vmm.copy_out(info, struct.pack("<4I", cxy, *xy_of(cxy), 0), core.cxy)
+        return 0
+    if op == MCNTL_MOVE:
+        dest = get_u32(th, core, info)
+        if not k.topo.valid_cxy(dest):
+            raise SysError(E.EINVAL)
+        vmm.move_pages(vaddr, npages, dest)
+        return 0
+    raise SysError(E.ENOSYS if op == MCNTL_L1_IFLUSH else E.EINVAL)
 
 
 # ---- read and write (the file system adds to these) --------------------------------------------

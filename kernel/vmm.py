@@ -2,9 +2,17 @@
 
 The page tables live in guest physical memory (emulator/mmu.py has the format). With a
 placement policy that replicates code, the process has one PT1 copy per cluster it runs in
-(ALMOS-MKH's per-cluster copies): every mapping is written into every copy, except code
-pages, which each cluster maps to its own local replica. Page-table pages and PT1 copies are
-allocated in the cluster of the copy; updates of a remote copy are RPCs.
+(ALMOS-MK's per-cluster copies), each filled on demand as ALMOS-MK does: the owner cluster's
+copy is the reference and holds every mapping; a page fault writes the entry there and in the
+faulting cluster's copy only, and another cluster's first access to a page already mapped
+copies the entry from the reference (a fault, an RPC to the owner, a local write). Code pages
+are mapped by each cluster's copy to its own local replica. An entry is cleared in every copy
+that holds it. Page-table pages and PT1 copies are allocated in the cluster of the copy;
+writes into a remote copy are RPCs.
+
+Placement (kernel/placement.py) chooses a page's cluster at its first touch. madvise moves,
+drops or populates pages afterwards (MADV_MIGRATE: next-touch migration, the page moves to
+the cluster of the next thread that touches it), mcntl reports a page's cluster or moves it.
 
 Its work is charged to the core running it (kernel/ktime.py): page zeroing and copies as
 lines written and read, page-table walks and updates as accesses to the cluster holding the
@@ -30,7 +38,7 @@ from emulator.mmu import (
     ix1,
     ix2,
 )
-from kernel.errno import EFAULT, EINVAL, ENOMEM, SysError
+from kernel.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
 from kernel.ppm import PAGE_SIZE
 from kernel.vseg import (
     DEFAULT_THREAD_STACK,
@@ -46,8 +54,13 @@ from kernel.vseg import (
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
+    from kernel.process import Process
 
 PAGE_MASK = PAGE_SIZE - 1
+ADDRESS_SPACE = 1 << 32
+
+# madvise's advice (ALMOS's <sys/mman.h>, Linux's numbers for the first five)
+MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_MIGRATE = range(6)
 
 
 class Vmm:
@@ -56,26 +69,34 @@ class Vmm:
         self.kt = kernel.ktime
         self.costs = kernel.costs
         self.mem = kernel.machine.memory
-        self.owner = owner_cxy
+        self.owner = owner_cxy                     # its PT1 copy is the reference
         self.replicate = kernel.policy.replicate_code
         self.vsegs: list[Vseg] = []
         self.pt1: dict[int, int] = {}              # cxy -> PT1 physical address
         self.pt2: dict[tuple[int, int], int] = {}  # (copy cxy, ix1) -> PT2 physical address
+        self.mapped: dict[int, set[int]] = {}      # copy cxy -> vpns of self.pages it maps
         self.pages: dict[int, int] = {}            # vpn -> frame (shared by every copy)
         self.code: dict[tuple[int, int], int] = {} # (vpn, cxy) -> replica frame
+        self.next_touch: set[int] = set()          # MADV_MIGRATE: move at the next touch
         self.heap: Vseg | None = None
         self.mmap_next = MMAP_BASE
         self.stack_next = STACKS_TOP
         self.spare_stacks: list[Vseg] = []         # stacks of reaped threads, kept mapped
         self.holes: list[tuple[int, int]] = []       # mmap ranges freed by munmap
         self.resident = 0
+        self.process: Process | None = None        # found on first need (_threads)
         self._pt1_for(owner_cxy)
 
     # ---- page tables --------------------------------------------------------------------
     def ptpr_for(self, cxy: int) -> int:
-        return self._pt1_for(cxy if self.replicate else self.owner) >> PTPR_SHIFT
+        return self._pt1_for(self._copy_for(cxy)) >> PTPR_SHIFT
+
+    def _copy_for(self, cxy: int) -> int:
+        """The PT1 copy the cores of cluster cxy use."""
+        return cxy if self.replicate else self.owner
 
     def _pt1_for(self, cxy: int) -> int:
+        """cxy's PT1 copy, made empty (zeroed) the first time: entries come on demand."""
         pa = self.pt1.get(cxy)
         if pa is None:
             with self.kt.rpc(cxy, "pt1_copy", client=self.owner):
@@ -85,8 +106,7 @@ class Vmm:
                 self.mem.fill(pa, PT1_SIZE)
                 self.kt.zero(pa, PT1_SIZE)
                 self.pt1[cxy] = pa
-                for vpn, frame in self.pages.items():
-                    self._write_pte(cxy, vpn, frame, self._flags_for(vpn << 12))
+                self.mapped[cxy] = set()
         return pa
 
     def _write_pte(self, copy: int, vpn: int, frame: int | None, flags: int) -> None:
@@ -115,22 +135,25 @@ class Vmm:
             self.mem.write32(entry, flags)
             self.mem.write32(entry + 4, frame >> 12)
 
-    def _flags_for(self, va: int) -> int:
-        v = self.find(va)
-        flags = PTE_V | PTE_C | PTE_U
-        if v is not None and v.writable:
-            flags |= PTE_W
-        if v is not None and v.executable:
-            flags |= PTE_X
-        return flags
-
-    def _map(self, vpn: int, frame: int, vseg: Vseg, only: int | None = None) -> None:
+    def _map(self, vpn: int, frame: int, vseg: Vseg, copies: list[int]) -> None:
+        """Entries for vpn -> frame in the given copies (an RPC each for a remote one). A code
+        replica is tracked in self.code, every other page in self.mapped."""
         flags = PTE_V | PTE_C | PTE_U | (PTE_W if vseg.writable else 0) \
             | (PTE_X if vseg.executable else 0)
-        for copy in ([only] if only is not None else list(self.pt1)):
+        replica = self.replicate and vseg.type == VsegType.CODE
+        for copy in copies:
             with self.kt.rpc(copy, "pte_update"):
                 self._write_pte(copy, vpn, frame, flags)
-        self.resident += 1
+            if not replica:
+                self.mapped[copy].add(vpn)
+
+    def _unmap(self, vpn: int) -> None:
+        """Clear vpn's entry in every copy that holds it (remote copies written through the
+        mesh). The caller shoots the TLBs down."""
+        for copy, vpns in self.mapped.items():
+            if vpn in vpns:
+                vpns.discard(vpn)
+                self._write_pte(copy, vpn, None, 0)
 
     # ---- vsegs ----------------------------------------------------------------------------
     def find(self, va: int) -> Vseg | None:
@@ -261,18 +284,29 @@ class Vmm:
         self.vsegs.remove(vseg)
 
     def unmap_range(self, base: int, end: int) -> None:
+        """Free the pages of [base, end) (code replicas too), then shoot the TLBs down."""
+        replicas = self.replicate and any(v.type == VsegType.CODE and v.base < end and
+                                          base < v.end for v in self.vsegs)
         for vpn in range(base >> 12, end >> 12):
+            self.next_touch.discard(vpn)
             frame = self.pages.pop(vpn, None)
             if frame is not None:
-                for copy in self.pt1:
-                    self._write_pte(copy, vpn, None, 0)
+                self._unmap(vpn)
                 self.k.free_frame(frame)
                 self.resident -= 1
+            if replicas:
+                for copy in self.pt1:
+                    frame = self.code.pop((vpn, copy), None)
+                    if frame is not None:
+                        self._write_pte(copy, vpn, None, 0)
+                        self.k.free_frame(frame)
+                        self.resident -= 1
         self.k.flush_tlbs(self)
 
     # ---- page faults ----------------------------------------------------------------------
     def fault(self, va: int, access: Access, toucher: int) -> bool:
-        """Map the page holding va for an access from cluster `toucher`; False if not allowed."""
+        """Map the page holding va for an access from cluster `toucher`; False if not allowed
+        (or out of memory: then k.oom is set)."""
         self.kt.work(self.costs.fault_entry + self.costs.fault_service)
         self._walk(va, toucher)                        # the walk that failed
         v = self.find(va)
@@ -281,36 +315,96 @@ class Vmm:
         if (access == Access.WRITE and not v.writable) or \
                 (access == Access.FETCH and not v.executable):
             return False
-        vpn = va >> 12
-        replica = self.replicate and v.type == VsegType.CODE
-        if (vpn, toucher) in self.code if replica else vpn in self.pages:
-            return False                  # mapped already: the walk failed on permissions
-        cxy = self.k.policy.cluster_for(v, vpn, toucher)
-        frame = self.k.alloc_frames(cxy)
-        if frame is None:
-            self.k.oom = True
-            return False
-        self._fill(frame, v, vpn << 12)
         try:
-            if replica:
-                self._map(vpn, frame, v, only=toucher)
-                self.code[(vpn, toucher)] = frame
-            else:
-                self._map(vpn, frame, v)
-                self.pages[vpn] = frame
-        except SysError:                  # no frame left for a page table: out of memory
-            for copy in self.pt1:           # the copies mapped so far forget the frame
-                self._write_pte(copy, vpn, None, 0)
-            self.k.free_frame(frame)
+            if not self._touch(v, va >> 12, toucher):
+                return False              # mapped already: the walk failed on permissions
+        except SysError:                  # no frame for the page or a page table
             self.k.oom = True
             return False
         self._walk(va, toucher)                        # the MMU's walk again, now it maps
         return True
 
+    def _touch(self, v: Vseg, vpn: int, toucher: int) -> bool:
+        """Make page vpn of v present in the page tables cluster `toucher` uses: at its first
+        touch, a frame placed by the policy; at the first touch after MADV_MIGRATE, the page
+        moved to toucher's cluster; when another cluster mapped it already, the entry copied
+        from the reference copy. False if it was present; SysError(ENOMEM) if out of memory."""
+        copy = self._copy_for(toucher)
+        if self.replicate and v.type == VsegType.CODE:
+            if (vpn, toucher) in self.code:
+                return False
+            frame = self._new_page(v, vpn, toucher)
+            try:
+                self._map(vpn, frame, v, [copy])
+            except SysError:
+                self.k.free_frame(frame)
+                raise
+            self.code[(vpn, toucher)] = frame
+            self.resident += 1
+            return True
+        if vpn in self.next_touch:
+            self._move(vpn, toucher)
+            self._remap(vpn, v, self._reference_and(copy))
+            return True
+        frame = self.pages.get(vpn)
+        if frame is not None:
+            if vpn in self.mapped[copy]:
+                return False
+            if vpn not in self.mapped[self.owner]:
+                raise AssertionError(f"vmm: page {vpn:#x} is not in the reference page table")
+            with self.kt.rpc(self.owner, "pte_get"):   # the entry read in the reference copy
+                self._walk(vpn << 12, self.owner)
+            self._map(vpn, frame, v, [copy])
+            return True
+        cxy = self.k.policy.cluster_for(v, vpn, toucher, self._threads())
+        frame = self._new_page(v, vpn, cxy)
+        self.pages[vpn] = frame
+        self.resident += 1
+        try:
+            self._map(vpn, frame, v, self._reference_and(copy))
+        except SysError:                  # the copies mapped so far forget the frame
+            self._unmap(vpn)
+            del self.pages[vpn]
+            self.resident -= 1
+            self.k.free_frame(frame)
+            raise
+        return True
+
+    def _remap(self, vpn: int, v: Vseg, copies: list[int]) -> None:
+        """Map a page no copy maps (it waited for its next touch, or was moved), the owner's
+        copy among them; if a page table cannot be had, the page waits for its next touch
+        again (every other page is in the reference copy)."""
+        try:
+            self._map(vpn, self.pages[vpn], v, copies)
+        except SysError:
+            self._unmap(vpn)
+            self.next_touch.add(vpn)
+            raise
+        self.next_touch.discard(vpn)
+
+    def _reference_and(self, copy: int) -> list[int]:
+        return [self.owner] if copy == self.owner else [self.owner, copy]
+
+    def _new_page(self, v: Vseg, vpn: int, cxy: int) -> int:
+        """A frame from cluster cxy (or the DQDT's choice when it is full) holding the page's
+        initial bytes; SysError(ENOMEM) when no cluster has one."""
+        frame = self.k.alloc_frames(cxy)
+        if frame is None:
+            raise SysError(ENOMEM)
+        self._fill(frame, v, vpn << 12)
+        return frame
+
+    def _threads(self) -> int:
+        """Live threads of the process this address space belongs to (1 before it is known:
+        a process being loaded or forked)."""
+        if self.process is None:
+            self.process = next((p for p in self.k.processes.values() if p.vmm is self), None)
+        return len(self.process.live_threads) if self.process is not None else 1
+
     def _walk(self, va: int, toucher: int) -> None:
         """The MMU's table walk for an access from cluster `toucher`: the PT1 entry, then
         the PT2 entry if there is a PT2 (reads in the cluster that holds the tables)."""
-        copy = toucher if self.replicate else self.owner
+        copy = self._copy_for(toucher)
         pt1 = self.pt1.get(copy)
         if pt1 is None:
             return
@@ -320,14 +414,130 @@ class Vmm:
             self.kt.memory(pt2 + ix2(va) * 8, 8, Kind.READ)
 
     def _fill(self, frame: int, v: Vseg, va: int) -> None:
+        """A fresh page's bytes: the program file's where the vseg has some (copied from the
+        file's pages), zeros elsewhere; each byte is written once."""
         self.mem.fill(frame, PAGE_SIZE)
-        self.kt.zero(frame, PAGE_SIZE)
-        if v.file_data:
-            lo = max(va, v.file_base)
-            hi = min(va + PAGE_SIZE, v.file_base + len(v.file_data))
-            if lo < hi:
-                self.mem.write(frame + (lo - va), v.file_data[lo - v.file_base:hi - v.file_base])
-                self.kt.work((hi - lo) * self.costs.copy_byte)   # from the file's pages
+        end = va + PAGE_SIZE
+        lo = max(va, v.file_base)
+        hi = min(end, v.file_base + len(v.file_data))
+        if not v.file_data or lo >= hi:
+            self.kt.zero(frame, PAGE_SIZE)
+            return
+        self.mem.write(frame + (lo - va), v.file_data[lo - v.file_base:hi - v.file_base])
+        self.kt.copy(frame + (lo - va), hi - lo, Kind.WRITE)
+        if lo > va:
+            self.kt.zero(frame, lo - va)
+        if hi < end:
+            self.kt.zero(frame + (hi - va), end - hi)
+
+    def _move(self, vpn: int, dest: int) -> None:
+        """Page vpn's bytes into a new frame of cluster dest (read at the source and written
+        at the destination through the cache model), its old frame freed. It stays where it
+        is when it is in dest already or dest has no free frame (placement is advice)."""
+        old = self.pages[vpn]
+        if old >> 32 == dest:
+            return
+        new = self.k.alloc_frames(dest, exact=True)
+        if new is None:
+            return
+        self.mem.write(new, self.mem.read(old, PAGE_SIZE))
+        self.kt.copy_page(old, new, PAGE_SIZE)
+        self.pages[vpn] = new
+        self.k.free_frame(old)
+
+    # ---- placement services: madvise and mcntl ---------------------------------------------
+    def _advised(self, base: int, length: int) -> list[tuple[Vseg, int, int]]:
+        """The (vseg, lo, hi) pieces of [base, base + length) rounded to pages; EINVAL for an
+        unaligned range or one that wraps around, ENOMEM if any of it is outside every vseg
+        (as Linux)."""
+        end = (base + length + PAGE_MASK) & ~PAGE_MASK
+        if base & PAGE_MASK or end > ADDRESS_SPACE:
+            raise SysError(EINVAL)
+        pieces = sorted(((v, max(base, v.base), min(end, v.end)) for v in self.vsegs
+                         if v.base < end and base < v.end), key=lambda piece: piece[1])
+        at = base
+        for _, lo, hi in pieces:
+            if lo != at:
+                break
+            at = hi
+        if at < end:
+            raise SysError(ENOMEM)
+        return pieces
+
+    def madvise(self, base: int, length: int, advice: int, toucher: int) -> None:
+        """ALMOS's madvise for a thread of cluster `toucher` (README, "Placement policies").
+        The whole range is checked before anything is done."""
+        if advice not in range(MADV_NORMAL, MADV_MIGRATE + 1):
+            raise SysError(EINVAL)
+        pieces = self._advised(base, length)
+        if advice == MADV_WILLNEED:
+            for v, lo, hi in pieces:
+                if v.readable:                 # PROT_NONE pages are never present
+                    for vpn in range(lo >> 12, hi >> 12):
+                        try:
+                            self._touch(v, vpn, toucher)
+                        except SysError:
+                            raise SysError(EAGAIN) from None
+        elif advice == MADV_DONTNEED:
+            for _, lo, hi in pieces:
+                self.unmap_range(lo, hi)
+        elif advice == MADV_MIGRATE:
+            for _, lo, hi in pieces:
+                for vpn in range(lo >> 12, hi >> 12):
+                    if vpn in self.pages and vpn not in self.next_touch:
+                        self._unmap(vpn)
+                        self.next_touch.add(vpn)
+            self.k.flush_tlbs(self)
+        # MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL: nothing to read ahead, accepted
+
+    def _frame_of(self, v: Vseg, vpn: int, toucher: int) -> int | None:
+        """The frame behind page vpn of v for cluster toucher (its replica of a code page),
+        None if no thread has touched the page yet."""
+        if self.replicate and v.type == VsegType.CODE:
+            return self.code.get((vpn, toucher))
+        return self.pages.get(vpn)
+
+    def page_cluster(self, va: int, toucher: int) -> int:
+        """mcntl(MCNTL_READ): the cluster holding the page of va (a code page: the replica of
+        toucher's cluster; a page waiting for its next touch: where it is now). EFAULT
+        outside every vseg, ENOENT if no thread has touched the page yet."""
+        va &= 0xFFFF_FFFF
+        v = self.find(va)
+        if v is None:
+            raise SysError(EFAULT)
+        frame = self._frame_of(v, va >> 12, toucher)
+        if frame is None:
+            raise SysError(ENOENT)
+        return frame >> 32
+
+    def move_pages(self, va: int, npages: int, dest: int) -> None:
+        """mcntl(MCNTL_MOVE): the pages among npages pages from va's that a thread has
+        touched move to cluster dest now (one waiting for its next touch stays waiting).
+        EFAULT if any of them is outside every vseg. Code replicas stay where they are."""
+        base = va & ~PAGE_MASK
+        try:
+            pieces = self._advised(base, npages * PAGE_SIZE)
+        except SysError:
+            raise SysError(EFAULT) from None
+        moved = False
+        for v, lo, hi in pieces:
+            for vpn in range(lo >> 12, hi >> 12):
+                frame = self.pages.get(vpn)
+                if frame is None or frame >> 32 == dest:
+                    continue
+                moved = True
+                if vpn in self.next_touch:
+                    self._move(vpn, dest)
+                    continue
+                self._unmap(vpn)
+                self._move(vpn, dest)
+                try:
+                    self._remap(vpn, v, [self.owner])
+                except SysError:
+                    self.k.flush_tlbs(self)
+                    raise
+        if moved:
+            self.k.flush_tlbs(self)
 
     # ---- kernel access to user memory (EFAULT on anything not mapped or not allowed) -------
     def user_pa(self, va: int, write: bool, toucher: int) -> int:
@@ -335,11 +545,7 @@ class Vmm:
         v = self.find(va)
         if v is None or not v.readable or (write and not v.writable):
             raise SysError(EFAULT)
-        vpn = va >> 12
-        if v.type == VsegType.CODE and self.replicate:
-            frame = self.code.get((vpn, toucher))
-        else:
-            frame = self.pages.get(vpn)
+        frame = self._frame_of(v, va >> 12, toucher)
         if frame is None:
             if not self.fault(va, Access.WRITE if write else Access.READ, toucher):
                 raise SysError(EFAULT)
@@ -386,7 +592,9 @@ class Vmm:
         """A copy of this address space for a forked child owned by cluster owner_cxy.
 
         The copy is eager: every mapped page gets a new frame (placed by the policy as if the
-        child touched it from owner_cxy) holding the same bytes. Replicated code pages are not
+        child, a process of one thread, touched it from owner_cxy) holding the same bytes, its
+        entry in the child's reference copy; a page waiting for its next touch is copied and
+        mapped like the others. Replicated code pages are not
         copied: they are read-only and the child faults its own replicas in from the ELF.
         """
         child = Vmm(self.k, owner_cxy)
@@ -405,13 +613,14 @@ class Vmm:
             for vpn, frame in self.pages.items():
                 v = child.find(vpn << 12)
                 assert v is not None, f"vmm.clone: page {vpn:#x} outside every vseg"
-                new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, owner_cxy))
+                new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, owner_cxy, 1))
                 if new is None:
                     raise SysError(ENOMEM)
                 self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
                 self.kt.copy_page(frame, new, PAGE_SIZE)
                 child.pages[vpn] = new
-                child._map(vpn, new, v)
+                child.resident += 1
+                child._map(vpn, new, v, [owner_cxy])
         except SysError:
             child.destroy()
             raise
@@ -429,7 +638,9 @@ class Vmm:
             self.k.free_frame(pa)
         self.pages.clear()
         self.code.clear()
+        self.next_touch.clear()
         self.pt2.clear()
         self.pt1.clear()
+        self.mapped.clear()
         self.vsegs.clear()                  # they hold the program's bytes
         self.spare_stacks.clear()

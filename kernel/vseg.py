@@ -33,7 +33,7 @@ class Vseg:
     end: int                       # exclusive; the heap's end moves with sbrk
     writable: bool
     executable: bool
-    home: int | None = None        # cluster for STACK/ANON pages (placement)
+    home: int | None = None        # STACK: its thread's cluster; ANON: the mmap caller's
     file_data: bytes = b""         # initial contents (ELF bytes), file_base..+len
     file_base: int = 0
     readable: bool = True          # False: PROT_NONE, every access faults

@@ -67,9 +67,6 @@ def test_null_system_call_and_first_touch_cost_what_the_readme_says(kcost: Path,
     # the page fault is what costs: the same stores to mapped pages are cheap
     assert mmap_first - mmap_again >= FIRST_TOUCH_MIN, out
     assert heap_first - heap_again >= FIRST_TOUCH_MIN, out
-    # anonymous pages come from the toucher's cluster; the heap's are spread over the
-    # clusters (ALMOS's placement), most of them allocated by an RPC and zeroed remotely
-    assert heap_first > mmap_first, out
 
 
 @pytest.mark.parametrize("name, args, what, times", [

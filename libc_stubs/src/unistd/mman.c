@@ -1,6 +1,7 @@
 /*
- * mman.c: address space: mmap/munmap (MMAP takes a struct, docs/ABI.md) and the
- * program break (SBRK), which malloc grows.
+ * mman.c: address space: mmap/munmap (MMAP takes a struct, docs/ABI.md), the program
+ * break (SBRK), which malloc grows, and ALMOS's placement services madvise (MADVISE) and
+ * mcntl (PAGEINFO).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +22,16 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 int munmap(void *addr, size_t len)
 {
     return (int)__sys2(SYS_MUNMAP, addr, len);
+}
+
+int madvise(void *addr, size_t len, int advice)
+{
+    return (int)__sys3(SYS_MADVISE, addr, len, advice);
+}
+
+int mcntl(int op, void *vaddr, size_t len, minfo_t *info)
+{
+    return (int)__sys(SYS_PAGEINFO, op, (long)vaddr, (long)len, (long)info);
 }
 
 void *__sbrk(intptr_t inc)
