@@ -65,8 +65,11 @@ def program(d: dict[str, Any]) -> str:
 
 
 def thread_count(d: dict[str, Any]) -> int:
-    """The cores the program's threads ran on (fft -p 4: 4)."""
+    """The most threads the program had alive at once (fft -p 4: 4)."""
     name = program(d)
+    peaks = [p.get("peak_threads", 0) for p in d.get("processes", []) if p["name"] == name]
+    if max(peaks, default=0):
+        return max(peaks)
     return len({t["gid"] for t in d["threads"] if t["process"] == name}) or 1
 
 

@@ -207,12 +207,14 @@ class Kernel:
         if self.processes.get(p.pid) is p:
             del self.processes[p.pid]
             self.process_log.append({"pid": p.pid, "name": p.name,
-                                     "exit_status": p.exit_status, "killed_by": p.killed_by})
+                                     "exit_status": p.exit_status, "killed_by": p.killed_by,
+                                     "peak_threads": p.peak_threads})
         p.elf = None
 
     def add_thread(self, th: Thread) -> None:
         self.threads[th.tid] = th
         th.process.threads[th.tid] = th
+        th.process.peak_threads = max(th.process.peak_threads, len(th.process.live_threads))
         th.created_at = self.machine.now()
         self.dqdt.thread_added(th.gid)
         self.make_runnable(th)

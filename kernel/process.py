@@ -67,6 +67,7 @@ class Process:
     vmm: Vmm
     argv: list[str] = field(default_factory=list)
     threads: dict[int, Thread] = field(default_factory=dict)
+    peak_threads: int = 0               # most threads alive at once (--stats)
     parent: Process | None = None
     children: list[Process] = field(default_factory=list)
     fds: dict[int, Any] = field(default_factory=dict)

@@ -80,7 +80,8 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         "clusters": clusters,
         "threads": threads,
         "processes": k.process_log + [{"pid": p.pid, "name": p.name,
-                                       "exit_status": p.exit_status, "killed_by": p.killed_by}
+                                       "exit_status": p.exit_status, "killed_by": p.killed_by,
+                                       "peak_threads": p.peak_threads}
                                       for p in k.processes.values()],
         "rpc": {"by_kind": dict(k.rpc.by_kind),
                 "by_pair": [[list(xy_of(a)), list(xy_of(b)), n]
