@@ -25,7 +25,7 @@ from emulator import mmu
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
-from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags
+from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags, locate_skip_sync
 
 if TYPE_CHECKING:
     from emulator.bus import Bus
@@ -215,6 +215,11 @@ class Core:
         # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
         self._gprs = (ctypes.c_uint32 * 32).from_address(hflags - HFLAGS_OFFSET)
         self.state.hflags = ffi.cast("uint32_t *", hflags)
+        skip = locate_skip_sync(uc)
+        self._skip_sync = ctypes.c_uint8.from_address(skip) if skip is not None else None
+        if skip is not None:
+            self.state.skip_sync = ffi.cast("uint8_t *", skip)
+        self.exact_pc_in_hooks = False
         self._native_hook(UCC.UC_HOOK_TLB_FILL, lib.core_tlb_fill_addr())
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
@@ -250,6 +255,11 @@ class Core:
     @property
     def instructions(self) -> int:
         return self.state.instructions
+
+    @property
+    def busy_yields(self) -> int:
+        """Slices ended early because an access met a busy resource (core.h)."""
+        return self.state.busy_yields
 
     @property
     def cycles(self) -> int:
@@ -403,7 +413,7 @@ class Core:
             uc.reg_write(REG_PC, pc)            # the faulting instruction, for the handler
         self._exception = Trap(kind, pc if pc is not None else uc.reg_read(REG_PC), vaddr,
                                access)
-        uc.emu_stop()
+        self.stop()
 
     def _exception_pc(self, intno: int) -> int | None:
         """The instruction that raised a (non-syscall) exception. Unicorn hands every MIPS
@@ -451,7 +461,21 @@ class Core:
 
     def stop(self) -> None:
         """End the current slice after the running hook returns."""
+        if self._skip_sync is not None:
+            self._skip_sync.value = 0       # the exit restores the exact PC (core.h)
         self.uc.emu_stop()
+
+    @property
+    def exact_pc_in_hooks(self) -> bool:
+        """Whether memory hooks see the exact PC (a Python hook that reads it needs this);
+        off, Unicorn skips restoring the CPU state before each hook (emulator/ucfix.py)."""
+        return not self.state.fast_hooks
+
+    @exact_pc_in_hooks.setter
+    def exact_pc_in_hooks(self, on: bool) -> None:
+        self.state.fast_hooks = int(not on and self._skip_sync is not None)
+        if on and self._skip_sync is not None:
+            self._skip_sync.value = 0
 
     @property
     def halted(self) -> bool:
@@ -485,6 +509,7 @@ class Core:
         `spin`, also until the core spins on an unchanged word (then `spinning` is true)."""
         self.state.deadline = deadline
         self.state.spin_stop = 0
+        self.state.stop_pending = 0
         self.state.spin_armed = int(spin and self.state.spin_reads > 0)
         self.state.yield_busy = int(spin)
         self.state.slice_start = self.state.cycles

@@ -232,6 +232,7 @@ class CoreDebugger:
         for core in self._cores():
             for h in w.hooks.pop(core.gid, []):
                 core.uc.hook_del(h)
+            core.exact_pc_in_hooks = any(core.gid in v.hooks for v in self.watches.values())
             core.flush_code()
         return True
 
@@ -239,6 +240,7 @@ class CoreDebugger:
         types = {WatchKind.WRITE: UCC.UC_HOOK_MEM_WRITE, WatchKind.READ: UCC.UC_HOOK_MEM_READ,
                  WatchKind.ACCESS: UCC.UC_HOOK_MEM_READ | UCC.UC_HOOK_MEM_WRITE}[w.kind]
         hooks = w.hooks.setdefault(core.gid, [])
+        core.exact_pc_in_hooks = True       # _on_access reads the PC
         for win, n, va in w.ranges:
             # Unicorn matches the access's first byte: start early enough for a wide access
             begin = max(0, win - (MAX_ACCESS - 1))

@@ -105,3 +105,37 @@ def locate_hflags(uc: Uc) -> int | None:
         for i in range(1, 32):
             uc.reg_write(M.UC_MIPS_REG_0 + i, saved[i])
         uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
+
+
+# ---- skip_sync_pc_on_exit -------------------------------------------------------------------
+# Before each memory hook Unicorn restores the exact CPU state of the access (it looks the
+# translated block up by host address and re-decodes it), unless the last field of its
+# uc_struct, `skip_sync_pc_on_exit`, is set; that flag also makes the next requested exit skip
+# the restore, so whoever stops the core clears it first (emulator/native/core.h). Writing
+# the PC through the API sets exactly two bytes of the struct to 1, this flag (the last) and
+# `quit_request` (already 1 once the core ran); a restore costs about a quarter of a
+# cache-model run.
+
+_SKIP_SYNC_TAIL = 32               # the flag sits in the last bytes of the allocation
+
+
+def locate_skip_sync(uc: Uc) -> int | None:
+    """Address of this Uc's skip_sync_pc_on_exit byte, or None if not found and verified."""
+    libc = ctypes.CDLL(None)
+    libc.malloc_usable_size.restype = ctypes.c_size_t
+    libc.malloc_usable_size.argtypes = [ctypes.c_void_p]
+    base = uc._uch.value
+    pc = uc.reg_read(M.UC_MIPS_REG_PC)           # the engine initialises on first use
+    size = libc.malloc_usable_size(ctypes.c_void_p(base))
+    if not base or size < _SKIP_SYNC_TAIL:
+        return None
+    before = ctypes.string_at(base, size)
+    uc.reg_write(M.UC_MIPS_REG_PC, pc)
+    after = ctypes.string_at(base, size)
+    changed = [i for i in range(size) if before[i] != after[i]]
+    if not 1 <= len(changed) <= 2 or any(before[i] != 0 or after[i] != 1 for i in changed) \
+            or changed[-1] < size - _SKIP_SYNC_TAIL:
+        return None
+    flag = ctypes.c_uint8.from_address(base + changed[-1])
+    flag.value = 0                 # uc_emu_start clears it too; leave it as it was
+    return base + changed[-1]

@@ -51,6 +51,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
             entry["stalls"] = {"total": cc["stall"], "queue": cc["queue"],
                                "wb_full": cc["wb_full"], "data_wait": cc["data_wait"]}
             entry["wb_merged"] = cc["wb_merged"]
+            entry["busy_yields"] = c.busy_yields
         cores.append(entry)
     clusters = []
     for i, cxy in enumerate(topo.clusters()):
@@ -73,7 +74,8 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
                     "migrations": k.migrations,
-                    "slices": m.slices, "spin_parks": m.parks},
+                    "slices": m.slices, "spin_parks": m.parks,
+                    "busy_yields": sum(c.busy_yields for c in m.started_cores())},
         "kernel": {"costs": k.costs.as_dict(),
                    "cycles_by_activity": dict(sorted(kt.by_activity.items()))},
         "cores": cores,

@@ -46,6 +46,11 @@ typedef struct almos_core {
     uint32_t spin_count;
     uint64_t spin_addr;
     uint32_t spin_val, spin_size;
+    uint8_t *skip_sync;
+    uint32_t fast_hooks;
+    uint32_t stop_pending;
+    uint32_t replay_armed;
+    uint64_t uncounted;
     ...;
 } almos_core_t;
 

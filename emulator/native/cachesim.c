@@ -65,6 +65,7 @@ struct cachesys {
     uint32_t ncores, nclusters, mesh_y, uncached_from;
     int counting, serialize;
     int contended;              /* the last access met a busy resource (cachesim_contended) */
+    uint64_t queued;            /* cycles the current access queued, over its reservations */
     atomic_flag lock;
     uint64_t stray;
     int16_t cxy_index[256];     /* cxy -> cluster index, -1 outside the mesh */
@@ -200,13 +201,10 @@ static inline void core_count(struct cachesys *cs, uint32_t core, int which, uin
 
 /* ---- resources: capacity per time bin ---- */
 
-/* Cycles the current access queued, over all its reservations (accesses are serialised). */
-static _Thread_local uint64_t cs_queued;
-
 /* Takes `occ` cycles of r for a request arriving at time t: from the first bin at or after
- * t's that is not full, spilling into the following bins. Returns when service starts. A
- * request older than the bins kept is not queued. */
-static uint64_t reserve(struct resource *r, uint64_t t, uint32_t occ)
+ * t's that is not full, spilling into the following bins. Returns when service starts (the
+ * wait is added to cs->queued). A request older than the bins kept is not queued. */
+static uint64_t reserve(struct cachesys *cs, struct resource *r, uint64_t t, uint32_t occ)
 {
     if (!occ) return t;
     uint64_t b = t >> CS_BIN_SHIFT;
@@ -222,7 +220,7 @@ static uint64_t reserve(struct resource *r, uint64_t t, uint32_t occ)
         if (n == CS_BINS / 2) return t;             /* saturated beyond the horizon */
     }
     uint64_t start = max64(t, (b << CS_BIN_SHIFT) + r->used[i]);
-    cs_queued += start - t;
+    cs->queued += start - t;
     for (uint32_t left = occ; left;) {
         uint32_t take = CS_BIN - r->used[i];
         if (take > left) take = left;
@@ -279,7 +277,7 @@ static uint64_t transfer(struct cachesys *cs, uint32_t core, uint32_t a, uint32_
         while (x != bx || y != by) {
             int dir = x != bx ? (x < bx ? LINK_E : LINK_W) : (y < by ? LINK_N : LINK_S);
             uint32_t here = (uint32_t)x * cs->mesh_y + (uint32_t)y;
-            uint64_t s = reserve(&cs->res[here].link[dir], t, occ);
+            uint64_t s = reserve(cs, &cs->res[here].link[dir], t, occ);
             if (s > t) {
                 count(cs, here, CS_K_LINK_QUEUE, s - t);
                 core_count(cs, core, CS_C_QUEUE, s - t);
@@ -299,13 +297,13 @@ static uint64_t home_service(struct cachesys *cs, uint32_t core, uint32_t home, 
 {
     const struct cs_timing *T = &cs->t;
     struct clres *r = &cs->res[home];
-    uint64_t s = reserve(&r->l2, t, occ);
+    uint64_t s = reserve(cs, &r->l2, t, occ);
     count(cs, home, CS_K_L2_BUSY, occ);
     uint64_t ready = s + T->l2_service;
     uint64_t waited = s - t;
     if (miss) {
         uint64_t at = ready + T->l2_miss;
-        uint64_t m = reserve(&r->ram, at, T->ram_occupancy);
+        uint64_t m = reserve(cs, &r->ram, at, T->ram_occupancy);
         waited += m - at;
         ready = m + T->ram_latency;
     }
@@ -758,16 +756,17 @@ int cachesim_contended(struct cachesys *cs) { return cs->contended; }
 uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t size, int kind,
                          uint64_t now)
 {
-    cs_queued = 0;
     if (!cs->serialize) {
+        cs->queued = 0;
         uint64_t stall = access_one(cs, (uint32_t)core, pa, size, kind, now);
-        cs->contended = stall >= CS_BIN && cs_queued >= CS_BIN;
+        cs->contended = stall >= CS_BIN && cs->queued >= CS_BIN;
         return stall;
     }
     while (atomic_flag_test_and_set_explicit(&cs->lock, memory_order_acquire))
         ;
+    cs->queued = 0;
     uint64_t stall = access_one(cs, (uint32_t)core, pa, size, kind, now);
-    cs->contended = stall >= CS_BIN && cs_queued >= CS_BIN;
+    cs->contended = stall >= CS_BIN && cs->queued >= CS_BIN;
     atomic_flag_clear_explicit(&cs->lock, memory_order_release);
     return stall;
 }

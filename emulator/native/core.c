@@ -106,6 +106,13 @@ static int decode_block(almos_core_t *c, uint32_t va, uint32_t size, uint64_t *k
     return any;
 }
 
+/* Ends the slice: the exit must restore the exact PC (see skip_sync in core.h). */
+static inline void stop(void *uc, almos_core_t *c)
+{
+    if (c->skip_sync) *c->skip_sync = 0;
+    c->emu_stop(uc);
+}
+
 static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     almos_core_t *c = (almos_core_t *)user_data;
@@ -113,9 +120,16 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     /* Stopping from a block hook ends the slice before the block runs: so check the deadline
      * first and count only blocks that will run (a slice always runs at least one block). */
     if (c->cycles >= c->deadline) {
-        c->emu_stop(uc);
+        stop(uc, c);
         return;
     }
+    if (c->stop_pending) {          /* a stop asked in the delay slot of the last block */
+        c->stop_pending = 0;
+        return;
+    }
+    if (c->fast_hooks) *c->skip_sync = 1;
+    c->mem_seen = 0;
+    c->block_ds = (*c->hflags & MIPS_HFLAG_BMASK) != 0;
     c->instructions += n;
     c->cycles += n;
     c->block_pc = (uint32_t)address;
@@ -145,6 +159,46 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     }
 }
 
+/* MIPS32 branches and jumps: the next instruction sits in their delay slot. */
+static inline int is_branch(uint32_t insn)
+{
+    uint32_t op = insn >> 26, rt = (insn >> 16) & 0x1F;
+    switch (op) {
+    case 0x00: return (insn & 0x3F) == 0x08 || (insn & 0x3F) == 0x09;       /* jr, jalr */
+    case 0x01: return rt <= 0x03 || (rt >= 0x10 && rt <= 0x13);            /* REGIMM */
+    case 0x11: return ((insn >> 21) & 0x1F) == 0x08;                        /* bc1 */
+    default: return (op >= 0x02 && op <= 0x07) || (op >= 0x14 && op <= 0x17);
+    }
+}
+
+/* Ends the slice at the memory instruction `seen` (0-based) of the block entered last (see
+ * mem_seen in core.h). Returns 1 when that instruction will run again. */
+static int stop_at(void *uc, almos_core_t *c, uint32_t seen)
+{
+    stop(uc, c);
+    uint32_t n = c->block_size >> 2, k = 0, prev = 0;
+    for (uint32_t i = 0; i < n && c->mem; i++) {
+        int64_t ppn = core_pmap_get(c, (c->block_pc + 4 * i) >> 12);
+        const uint8_t *h = ppn < 0 ? NULL
+            : host_of(c->mem, ((uint64_t)ppn << 12) | ((c->block_pc + 4 * i) & 0xFFF));
+        if (!h) return 0;
+        uint32_t insn;
+        memcpy(&insn, h, 4);
+        if (is_mem_opcode(insn >> 26) && k++ == seen) {
+            if (i ? is_branch(prev) : c->block_ds) {
+                c->stop_pending = 1;
+                return 0;
+            }
+            c->instructions -= n - i;
+            c->cycles -= n - i;
+            c->uncounted += n - i;
+            return 1;
+        }
+        prev = insn;
+    }
+    return 0;
+}
+
 /* The kind of this memory access given the LL/SC map of the block (see core.h); -1 for the
  * write half of an SC, already accounted with its read half. */
 static inline int access_kind(almos_core_t *c, int type, uint64_t address)
@@ -168,8 +222,9 @@ static inline int access_kind(almos_core_t *c, int type, uint64_t address)
     return k == 1 && type != UC_MEM_WRITE ? CS_LL : kind;
 }
 
-/* Spin detection on a data read of `size` bytes at window address `address`. */
-static inline void spin_check(void *uc, almos_core_t *c, uint64_t address, int size)
+/* Spin detection on a data read of `size` bytes at window address `address`: sets
+ * spin_stop when the core spins. */
+static inline void spin_check(almos_core_t *c, uint64_t address, int size)
 {
     uint32_t v = 0;
     memcpy(&v, c->mem->window + address, size < 4 ? (size_t)size : 4);
@@ -178,7 +233,6 @@ static inline void spin_check(void *uc, almos_core_t *c, uint64_t address, int s
         if (++c->spin_count >= c->spin_reads) {
             c->spin_stop = 1;
             c->spin_armed = 0;
-            c->emu_stop(uc);
         }
     } else {
         c->spin_addr = address;
@@ -193,17 +247,33 @@ static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t val
 {
     almos_core_t *c = (almos_core_t *)user_data;
     (void)value;
-    /* Unicorn synced the CPU state for this hook: in a delay slot that leaves stale
-     * delay-slot flags behind (see emulator/ucfix.py) */
-    *c->hflags &= ~MIPS_HFLAG_BMASK;
-    if (!c->cs || address >= c->window_size) return;       /* device (MMIO) accesses */
+    /* Unless told not to, Unicorn synced the CPU state for this hook: in a delay slot that
+     * leaves stale delay-slot flags behind (see emulator/ucfix.py) */
+    if (!c->skip_sync || !*c->skip_sync) *c->hflags &= ~MIPS_HFLAG_BMASK;
+    if (!c->cs) return;
+    if (address >= c->window_size) {          /* device (MMIO) accesses */
+        c->mem_seen++;
+        return;
+    }
+    uint32_t seen = c->mem_seen;
     int kind = access_kind(c, type, address);
+    if (kind < 0) return;                     /* the write half of an SC */
+    c->mem_seen++;
+    if (c->replay_armed) {                    /* the access the last slice ended at */
+        c->replay_armed = 0;
+        if (address == c->replay_addr && (uint32_t)type == c->replay_type) return;
+    }
     if (kind == CS_READ || kind == CS_LL) {
-        if (c->spin_armed && c->mem) spin_check(uc, c, address, size);
+        if (c->spin_armed && c->mem) {
+            spin_check(c, address, size);
+            if (c->spin_stop) {               /* modelled when it runs again */
+                stop_at(uc, c, seen);
+                return;
+            }
+        }
     } else {
         c->spin_count = 0;
     }
-    if (kind < 0) return;
     uint64_t base = c->window_pa[address >> 20];
     if (base == ~(uint64_t)0) { c->pmap_miss++; return; }
     uint64_t pa = base | (address & 0xFFFFF);
@@ -213,7 +283,11 @@ static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t val
         if (c->yield_busy && cachesim_contended(c->cs)
             && c->cycles >= c->slice_start + CORE_MIN_SLICE) {   /* let the others catch up */
             c->busy_yields++;
-            c->emu_stop(uc);
+            if (stop_at(uc, c, seen)) {
+                c->replay_armed = 1;
+                c->replay_addr = address;
+                c->replay_type = (uint32_t)type;
+            }
         }
     }
 }

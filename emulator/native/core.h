@@ -73,6 +73,24 @@ typedef struct almos_core {
     uint32_t mop_any;        /* the block has an LL or an SC */
     uint32_t mop_idx;
     uint64_t sc_pending;     /* window address of an SC whose write half may follow */
+    /* Unicorn restores the exact CPU state (a TB lookup and a re-decode) before it calls a
+     * memory hook, unless its skip_sync_pc_on_exit byte is set (emulator/ucfix.py). Our hooks
+     * need no PC, so the block hook sets it while `fast_hooks` is on (no Python memory hook,
+     * such as a gdb watchpoint, wants the PC), and every stop clears it first: the exit then
+     * restores the PC as usual. */
+    uint8_t *skip_sync;
+    uint32_t fast_hooks;
+    /* A slice that ends at a memory access (a spin, a busy resource) ends right after it, and
+     * Unicorn resumes at that instruction, which runs again: the block hook's count is taken
+     * back for it and what follows it, and its access is not modelled twice (replay). In a
+     * delay slot the block completes and the slice ends after the next block's hook, whose
+     * count is then dropped (stop_pending). */
+    uint32_t mem_seen;       /* memory instructions of the block entered so far */
+    uint32_t block_ds;       /* the block entered starts in a delay slot */
+    uint32_t stop_pending;
+    uint32_t replay_armed, replay_type;
+    uint64_t replay_addr;
+    uint64_t uncounted;      /* instructions taken back so (statistics) */
     uint32_t dec_gen;        /* bumped to forget every decoded block */
     uint32_t dec_pc[CORE_DEC_SIZE], dec_size[CORE_DEC_SIZE], dec_valid[CORE_DEC_SIZE];
     uint32_t dec_any[CORE_DEC_SIZE];
