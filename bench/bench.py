@@ -23,6 +23,10 @@ counting statistics, and counting stalls (timing): what the model costs in guest
 Section "fidelity" (bench/fidelity.py, printed with its own tables): what user programs
 measure under `--cache timing` next to TSAR's cycle-accurate figures, and how placement,
 distance and contention show in cycles. `--fidelity-only` runs just it.
+
+Section "placement" (bench/placement.py, its own table): fft, convol, kmeans and sort under
+each placement policy, with the load balancer off and on, on 4x4x4 and 8x8x4: cycles,
+remote reads, migrations and traffic side by side.
 """
 
 from __future__ import annotations
@@ -245,6 +249,7 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
 
 SECTIONS = {"cpu": section_cpu, "kernel": section_kernel, "cache": section_cache}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
+PLACEMENT = "placement"         # printed by bench/placement.py itself
 
 
 def section_fidelity(args: argparse.Namespace) -> bool:
@@ -255,6 +260,18 @@ def section_fidelity(args: argparse.Namespace) -> bool:
         fidelity.report(quick=args.quick)
     except fidelity.RunError as e:
         print(f"bench: fidelity: {e}", file=sys.stderr)
+        return False
+    return True
+
+
+def section_placement(args: argparse.Namespace) -> bool:
+    """Prints the placement table; False (and the reason on stderr) if a run failed."""
+    import placement
+    print("\n== placement: policies and the load balancer (bench/placement.py)", flush=True)
+    try:
+        placement.report(quick=args.quick)
+    except placement.RunError as e:
+        print(f"bench: placement: {e}", file=sys.stderr)
         return False
     return True
 
@@ -275,10 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="add a cProfile of the machine run")
     ap.add_argument("--fidelity-only", action="store_true",
                     help=f"run only the {FIDELITY} section")
-    ap.add_argument("sections", nargs="*", choices=[[], *SECTIONS, FIDELITY], default=[],
-                    help=f"sections to run (default all: {', '.join([*SECTIONS, FIDELITY])})")
+    every = [*SECTIONS, FIDELITY, PLACEMENT]
+    ap.add_argument("sections", nargs="*", choices=[[], *every], default=[],
+                    help=f"sections to run (default all: {', '.join(every)})")
     args = ap.parse_args(argv)
-    names = [FIDELITY] if args.fidelity_only else args.sections or [*SECTIONS, FIDELITY]
+    names = [FIDELITY] if args.fidelity_only else args.sections or every
     if shutil.which(CC) is None:
         print(f"bench: {CC} not found (make debs)", file=sys.stderr)
         return 2
@@ -287,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             if name == FIDELITY:
                 ok = section_fidelity(args) and ok
+            elif name == PLACEMENT:
+                ok = section_placement(args) and ok
             else:
                 print_table(*SECTIONS[name](args, Path(tmp)))
     return 0 if ok else 1

@@ -110,10 +110,11 @@ class Job:
     topology: str = TSAR_TOPOLOGY
     placement: str = "local"
     stats: bool = False
+    options: tuple[str, ...] = ()       # more `almos run` options, e.g. ("--balance", "on")
 
     def describe(self) -> str:
-        return f"almos run -t {self.topology} -P {self.placement} {self.program} " \
-               f"{' '.join(self.args)}".rstrip()
+        return f"almos run -t {self.topology} -P {self.placement} " \
+               f"{' '.join((*self.options, self.program, *self.args))}".rstrip()
 
 
 @dataclass
@@ -170,7 +171,8 @@ def run(job: Job, extra: Sequence[str] = ()) -> Result:
     with tempfile.TemporaryDirectory(prefix="almos-fidelity-") as tmp:
         stats = Path(tmp) / "stats.json"
         cmd = [*ALMOS, "run", "--cache", "timing", "-t", job.topology, "-P", job.placement,
-               *(["--stats", str(stats)] if job.stats else []), *extra, str(exe), *job.args]
+               *(["--stats", str(stats)] if job.stats else []), *job.options, *extra, str(exe),
+               *job.args]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                                timeout=RUN_TIMEOUT)
