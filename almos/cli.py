@@ -6,8 +6,6 @@ exit status 2; never a traceback.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import os
 import signal
 import sys
@@ -155,21 +153,7 @@ def _print_params(config: MachineConfig) -> None:
         for name, value in params.as_dict().items():
             key = f"{table}.{name}"
             click.echo(f"{key:<26} {value!s:>11}  {config.origin[key]:<8} "
-                       f"{_param_doc(type(params), name)}")
-
-
-def _param_doc(cls: type, name: str) -> str:
-    """The first sentence of a parameter's description: the class's doc(name) if it has
-    one, else the string literal under the field in the class's source."""
-    doc = getattr(cls, "doc", None)
-    if callable(doc):
-        return doc(name)
-    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
-    for field, text in zip(body, body[1:], strict=False):
-        if isinstance(field, ast.AnnAssign) and getattr(field.target, "id", None) == name \
-                and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
-            return " ".join(str(text.value.value).split()).split(". ")[0].rstrip(".")
-    return ""
+                       f"{params.doc(name)}")
 
 
 def _common(fn):

@@ -58,6 +58,8 @@ class Params(Protocol):
 
     def as_dict(self) -> dict[str, Any]: ...
 
+    def doc(self, name: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class MachineConfig:

@@ -13,15 +13,17 @@ Parameters are set in machine presets (a `[timing]` table) or on the command lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass
 
-MAX_PARAM = (1 << 24) - 1
+from emulator.params import ParamTable
 
 
 @dataclass(frozen=True)
-class TimingParams:
+class TimingParams(ParamTable):
     """Costs of the memory hierarchy and the mesh, and the scheduler's quantum."""
+
+    SECTION = "timing"
+    WHAT = "timing parameter"
 
     # -- scheduling --------------------------------------------------------------------
     quantum: int = 20_000
@@ -79,12 +81,7 @@ class TimingParams:
     """Words per write-buffer entry; stores to the same entry merge. TSAR: 4 words."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise ValueError(f"timing.{f.name} must be a whole number, not {v!r}")
-            if not 0 <= v <= MAX_PARAM:
-                raise ValueError(f"timing.{f.name}={v}: must be in 0..{MAX_PARAM}")
+        super().__post_init__()
         if self.quantum < 1:
             raise ValueError("timing.quantum must be at least 1 cycle")
         if self.link_flits < 1:
@@ -94,45 +91,8 @@ class TimingParams:
         if self.wb_words < 1 or self.wb_words & (self.wb_words - 1):
             raise ValueError("timing.wb_words must be a power of two")
 
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-    @classmethod
-    def doc(cls, name: str) -> str:
-        """The first sentence of a parameter's description (for `almos info`)."""
-        text = _DOCS.get(name, "")
-        return text.split(". ")[0].rstrip(".")
-
-    def with_values(self, values: dict[str, Any]) -> TimingParams:
-        """A copy with some fields changed; unknown names are a ValueError."""
-        unknown = sorted(set(values) - set(self.names()))
-        if unknown:
-            raise ValueError(f"unknown timing parameter(s): {', '.join(unknown)} "
-                             f"(known: {', '.join(self.names())})")
-        return replace(self, **values)
-
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     # -- derived costs (the same formulas as cachesim.c) ----------------------------------
     def one_way(self, hops: int) -> int:
         """Network latency from a core to a memory cache `hops` mesh hops away."""
         return self.net_local + (self.net_exit + self.hop * hops if hops else 0)
 
-
-def _field_docs() -> dict[str, str]:
-    """Attribute docstrings, read from this file's source (kept next to each field)."""
-    import ast
-    import inspect
-    tree = ast.parse(inspect.getsource(TimingParams))
-    docs: dict[str, str] = {}
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    for a, b in zip(body, body[1:], strict=False):
-        if isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) \
-                and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
-            docs[a.target.id] = " ".join(str(b.value.value).split())
-    return docs
-
-
-_DOCS = _field_docs()

@@ -17,15 +17,17 @@ Set in machine presets (a `[kernel]` table) or with `--set kernel.NAME=VALUE`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass
 
-MAX_COST = (1 << 24) - 1
+from emulator.params import ParamTable
 
 
 @dataclass(frozen=True)
-class KernelCosts:
+class KernelCosts(ParamTable):
     """Cycles of kernel work, charged to the core that does it."""
+
+    SECTION = "kernel"
+    WHAT = "kernel cost"
 
     # -- traps ---------------------------------------------------------------------------
     syscall_entry: int = 80
@@ -126,26 +128,3 @@ class KernelCosts:
     tty_byte: int = 10
     """Writing one character to a terminal: the TTY driver's loop polls the status
     register and writes the character register. Guess: ~10 instructions."""
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise ValueError(f"kernel.{f.name} must be a whole number, not {v!r}")
-            if not 0 <= v <= MAX_COST:
-                raise ValueError(f"kernel.{f.name}={v}: must be in 0..{MAX_COST}")
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-    def with_values(self, values: dict[str, Any]) -> KernelCosts:
-        """A copy with some fields changed; unknown names are a ValueError."""
-        unknown = sorted(set(values) - set(self.names()))
-        if unknown:
-            raise ValueError(f"unknown kernel cost(s): {', '.join(unknown)} "
-                             f"(known: {', '.join(self.names())})")
-        return replace(self, **values)
-
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
