@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from importlib.metadata import version
 
 import click
 
@@ -109,7 +108,7 @@ def _machine_options(fn):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"],
                                "show_default": True})
-@click.version_option(version("almos"), "--version", "-V", prog_name="almos",
+@click.version_option(None, "--version", "-V", package_name="almos", prog_name="almos",
                       message="%(prog)s %(version)s")
 def main() -> None:
     """ALMOS on an emulated TSAR many-core."""
