@@ -239,7 +239,7 @@ def run(program, args, disk, **kw) -> int:
     """
     import time
 
-    from almos.session import GdbError, StatsError, build, exit_code, finish, run_machine
+    from almos.session import GdbError, StatsError, build, finish, machine_status, run_machine
     from emulator.elf import ElfError, parse_elf
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
@@ -277,7 +277,7 @@ def run(program, args, disk, **kw) -> int:
         finish(opts, kernel, started)
     except StatsError as e:
         raise UserError(str(e)) from None
-    return exit_code(p.exit_status)
+    return machine_status(machine, p)
 
 
 @main.command()

@@ -73,14 +73,17 @@ class Interrupted(KeyboardInterrupt):
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPTS_UNSEEN = 2        # Ctrl-Cs the kernel has not taken yet before the host stops
 
 
 def run_machine(opts: Options, machine: Machine, kernel: Kernel,
                 process: Process | None = None) -> None:
     """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
     with --gdb-wait before anything runs). process: the program (its exit status goes to gdb).
-    Ctrl-C or SIGTERM stops the machine at the next slice boundary; the statistics of the run
-    so far are written, then Interrupted goes on up (a second signal interrupts at once)."""
+    Ctrl-C is SIGINT for the guest's foreground programs (kernel/console.py); SIGTERM (or
+    Ctrl-Cs the kernel does not take) stops the machine at the next slice boundary; the
+    statistics of the run so far are written, then Interrupted goes on up (a second signal
+    interrupts at once)."""
     started = time.perf_counter()
     try:
         with _status_line(opts, machine, kernel):
@@ -104,8 +107,13 @@ def _stop_on_signals(machine: Machine) -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield stopped                           # only the main thread may handle signals
         return
+    console = machine.tty.console
 
     def stop(signum: int, frame: object) -> None:
+        if signum == signal.SIGINT and console is not None:
+            console.interrupt()                 # Ctrl-C: SIGINT in the guest (console.py)
+            if console.interrupts <= INTERRUPTS_UNSEEN:
+                return                          # unless the kernel stopped looking: stop
         if stopped:
             raise Interrupted(signum)           # asked twice: now
         stopped.append(signum)
@@ -114,9 +122,13 @@ def _stop_on_signals(machine: Machine) -> Iterator[list[int]]:
                 if (h := signal.getsignal(s)) is not signal.SIG_IGN}
     for s in previous:
         signal.signal(s, stop)
+    if console is not None:
+        console.keys_on()                       # Ctrl-A x at once on a terminal
     try:
         yield stopped
     finally:
+        if console is not None:
+            console.keys_off()
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
@@ -187,6 +199,14 @@ def _write(path: str, text: str) -> None:
         Path(path).write_text(text)
     except OSError as e:
         raise StatsError(f"cannot write statistics to {path}: {e.strerror}") from None
+
+
+def machine_status(machine: Machine, process: Process) -> int:
+    """almos's exit status: the process's, or 0 when the user quit with Ctrl-A x (QEMU's)."""
+    console = machine.tty.console
+    if console is not None and console.quit:
+        return 0
+    return exit_code(process.exit_status)
 
 
 def exit_code(status: int | None) -> int:

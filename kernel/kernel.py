@@ -37,7 +37,7 @@ TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLO
 USAGE_PERIOD = TICK                # cycles between refreshes of the cores' usage in the DQDT
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
-SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+SIGNAMES = {2: "SIGINT", SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
             SIGTRAP: "SIGTRAP", SIGFPE: "SIGFPE", 15: "SIGTERM", 6: "SIGABRT"}
 _TRAP_SIGNAL = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGBUS,
                 TrapKind.ADDRESS_ERROR: SIGBUS, TrapKind.RESERVED_INSTRUCTION: SIGILL,
@@ -458,6 +458,9 @@ class Kernel:
     def poll_input(self, timeout: float) -> bool:
         tty = self.machine.tty
         got = tty.poll_host(timeout)
+        if tty.console is not None and (tty.console.interrupts or tty.console.quit):
+            from kernel.console import console_keys
+            console_keys(self, tty.console)    # Ctrl-C, Ctrl-A x
         if got or tty.rx[0] or tty.eof:
             while self.stdin_waiters and (tty.rx[0] or tty.eof):
                 fn = self.stdin_waiters.popleft()
