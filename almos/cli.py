@@ -191,6 +191,11 @@ def _common(fn):
                      help="write per-core and per-cluster statistics as CSV to FILE"),
         click.option("--quiet", "-q", is_flag=True, show_default=False,
                      help="no live status line on the terminal"),
+        click.option("--trace", default=None, metavar="LIST", show_default="none",
+                     help="write a line per kernel event of these kinds: syscalls, faults, "
+                     "sched, rpc, exec (comma-separated) or all"),
+        click.option("--trace-file", default=None, metavar="FILE", show_default="stderr",
+                     help="write the --trace lines to FILE"),
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
@@ -208,20 +213,28 @@ def _common(fn):
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
              max_instructions, gdb=None, gdb_wait=False, balance="off", stats_csv=None,
-             quiet=False):
+             quiet=False, trace=None, trace_file=None):
     from almos.session import Options
+    from almos.trace import TraceError, parse_categories
     config = _config(topology, memory, l1, l2, settings, quantum)
+    try:
+        categories = parse_categories(trace) if trace is not None else frozenset()
+    except TraceError as e:
+        raise UserError(str(e)) from None
+    if trace_file is not None and trace is None:
+        raise UserError("--trace-file needs --trace LIST")
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
-    for path in (stats, stats_csv):
+    for path, what in ((stats, "statistics"), (stats_csv, "statistics"),
+                       (trace_file, "trace")):
         if path is not None and path != "-":
             try:                                # before the run, not after it
-                check_writable(path, "statistics")
+                check_writable(path, what)
             except ConfigError as e:
                 raise UserError(str(e)) from None
     return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
                    timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
-                   stats_csv=stats_csv, quiet=quiet)
+                   stats_csv=stats_csv, quiet=quiet, trace=categories, trace_file=trace_file)
 
 
 @main.command(context_settings={"ignore_unknown_options": True,

@@ -42,6 +42,8 @@ class Options:
     balance: bool = False               # --balance on: the kernel's load balancer
     stats_csv: str | None = None        # --stats-csv FILE: per-core and per-cluster rows
     quiet: bool = False                 # -q: no status line on the terminal
+    trace: frozenset[str] = frozenset()  # --trace: the kernel's event categories to write
+    trace_file: str | None = None       # --trace-file FILE: the trace there, not on stderr
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
@@ -53,7 +55,21 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
     kernel = Kernel(machine, opts.placement, costs=opts.costs, balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
+    _observe(opts, kernel)
     return machine, kernel
+
+
+def _observe(opts: Options, kernel: Kernel) -> None:
+    """The kernel's observer (almos/trace.py): --trace lines, and the fault reports."""
+    from almos.trace import Tracer
+    out = None
+    if opts.trace_file is not None:
+        try:
+            out = open(opts.trace_file, "w", buffering=1)  # noqa: SIM115 (lives with the run)
+        except OSError as e:
+            raise StatsError(f"cannot write the trace to {opts.trace_file}: "
+                             f"{e.strerror}") from None
+    kernel.tracer = Tracer(kernel, opts.trace, out)
 
 
 class StatsError(Exception):
