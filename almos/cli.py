@@ -11,6 +11,8 @@ import inspect
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 
 import click
@@ -24,17 +26,11 @@ from emulator.config import (
     MachineConfig,
     check_writable,
     default_preset,
-    load_config,
     presets,
-    read_input_file,
 )
-from emulator.memory import MemoryError_
 from emulator.timing import TimingParams
-from emulator.topology import DEFAULT_RAM, TopologyError, shorten, xy_of
-from kernel.costs import KernelCosts
+from emulator.topology import DEFAULT_RAM, shorten, xy_of
 from kernel.placement import POLICIES
-
-MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
 
 
 class UserError(click.ClickException):
@@ -68,11 +64,9 @@ def _config(topology: str | None, memory: str | None, l1: str | None, l2: str | 
         if any(s.strip().startswith("timing.quantum=") for s in settings):
             raise UserError("--quantum and --set timing.quantum=... both given: give one")
         settings += (f"timing.quantum={quantum}",)
-    try:
-        return load_config(topology, memory, l1, l2, settings,
-                           {"timing": TimingParams(), "kernel": KernelCosts()})
-    except TopologyError as e:
-        raise UserError(str(e)) from None
+    from almos.api import configure
+    with _api_errors():
+        return configure(topology, memory, l1, l2, settings)
 
 
 def _default_machine() -> str:
@@ -250,47 +244,12 @@ def run(program, args, disk, **kw) -> int:
     The guest's stdout and stderr are the host's; the exit status is the guest's. With
     --disk, the image's FAT32 volume is the guest's / (and /dev its terminals).
     """
-    import time
-
-    from almos.session import GdbError, StatsError, build, finish, machine_status, run_machine
-    from emulator.elf import ElfError, parse_elf
+    from almos.api import run_program
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
-    try:
-        data = read_input_file(program, MAX_PROGRAM, "program")
-    except ConfigError as e:
-        raise UserError(str(e)) from None
-    try:
-        elf = parse_elf(data, program)
-    except ElfError as e:
-        raise UserError(str(e)) from None
-    vfs = None
-    if disk is None:
-        machine, kernel = build(opts)
-    else:
-        from kernel.boot import BootError, mount
-        try:
-            machine, kernel, vfs = mount(opts, disk)
-        except BootError as e:
-            raise UserError(str(e)) from None
-    p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
-    started = time.perf_counter()
-    try:
-        run_machine(opts, machine, kernel, p)
-    except GdbError as e:
-        raise UserError(str(e)) from None
-    except MemoryError_ as e:
-        raise RunError(str(e)) from None
-    finally:
-        if vfs is not None:
-            vfs.power_off()
-    sys.stdout.flush()
-    try:
-        finish(opts, kernel, started)
-    except StatsError as e:
-        raise UserError(str(e)) from None
-    return machine_status(machine, p)
+    with _api_errors():
+        return run_program(opts, program, args, disk)
 
 
 @main.command()
@@ -302,16 +261,22 @@ def boot(image, **kw) -> int:
     The guest's terminal (/dev/tty0) is the host's stdin and stdout; with stdin not a
     terminal the shell reads its commands from it. The exit status is init's.
     """
-    from almos.session import GdbError, StatsError
-    from kernel.boot import BootError
-    from kernel.boot import boot as boot_image
+    from almos.api import boot_image
     opts = _options(**kw)
-    try:
+    with _api_errors():
         return boot_image(opts, image)
-    except (BootError, GdbError, StatsError) as e:
-        raise UserError(str(e)) from None
-    except MemoryError_ as e:
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """almos.api's errors: bad input is exit status 2, a host limit 1 (one line each)."""
+    from almos.api import AlmosError, AlmosRunError
+    try:
+        yield
+    except AlmosRunError as e:
         raise RunError(str(e)) from None
+    except AlmosError as e:
+        raise UserError(str(e)) from None
 
 
 @main.command("plot")

@@ -10,10 +10,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from emulator.cache import CacheConfig, CacheSystem
 from emulator.devices.tty import HostConsole
@@ -44,18 +45,25 @@ class Options:
     quiet: bool = False                 # -q: no status line on the terminal
     trace: frozenset[str] = frozenset()  # --trace: the kernel's event categories to write
     trace_file: str | None = None       # --trace-file FILE: the trace there, not on stderr
+    console: HostConsole | None = None  # the guest's console (None: the host's stdin, stdout)
+    stderr: BinaryIO | None = None      # the guest's stderr and the kernel's lines (None: ours)
+    on_kernel: Callable[[Kernel], None] | None = None   # told the kernel build() made
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
     topo, timing = opts.topology, opts.timing
-    machine = Machine(topo, disk=disk, console=HostConsole(), timing=timing)
+    console = opts.console if opts.console is not None else HostConsole()
+    machine = Machine(topo, disk=disk, console=console, timing=timing)
     if opts.cache != "off":
         cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2, timing=timing)
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
-    kernel = Kernel(machine, opts.placement, costs=opts.costs, balance=opts.balance)
+    kernel = Kernel(machine, opts.placement, stderr=opts.stderr, costs=opts.costs,
+                    balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
     _observe(opts, kernel)
+    if opts.on_kernel is not None:
+        opts.on_kernel(kernel)
     return machine, kernel
 
 
