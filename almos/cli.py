@@ -293,6 +293,27 @@ def plot_cmd(output, stats) -> None:
         raise UserError(str(e)) from None
 
 
+@main.command("sweep")
+@click.option("--output", "-o", default=None, metavar="DIR",
+              show_default="SPEC-results beside the spec",
+              help="where the points, results.csv and plots go")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              show_default="a local process pool",
+              help="run the points on this Dask cluster (pip install 'almos[dask]')")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              show_default="the host's CPUs", help="local processes (without --scheduler)")
+@click.argument("spec", type=click.Path(dir_okay=False))
+def sweep_cmd(spec, output, scheduler, jobs) -> int:
+    """Run the product of a SPEC.toml's topologies, placements, thread counts, parameters
+    and programs (points already finished are not run again): a table, results.csv, plots."""
+    from almos.sweep import SweepError, sweep
+    try:
+        failed = sweep(spec, output, scheduler, jobs, say=click.echo)
+    except SweepError as e:
+        raise UserError(str(e)) from None
+    return 1 if failed else 0
+
+
 def run_main() -> None:
     """Entry point: click's errors become one line and exit status 2."""
     try:
