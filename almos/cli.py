@@ -314,6 +314,33 @@ def sweep_cmd(spec, output, scheduler, jobs) -> int:
     return 1 if failed else 0
 
 
+IMAGE_TOOLS = ("mkfs.fat", "mcopy", "mdel", "make")
+IMAGE_TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+
+@main.command("image")
+@click.argument("image", default="disk.img", type=click.Path(dir_okay=False))
+def image_cmd(image) -> None:
+    """Make the FAT32 disk IMAGE (/bin: the userland programs, /etc, /home), or update an
+    existing one in place: changed programs to /bin; /home, the user's files, untouched."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from almos.resources import image_recipe_dir, userland_dir
+    missing = [t for t in IMAGE_TOOLS if shutil.which(t, path=IMAGE_TOOL_PATH) is None]
+    if missing:
+        raise RunError(f"cannot make a disk image without {', '.join(missing)} (Debian: "
+                       "apt-get install dosfstools mtools make)")
+    target = Path(image).resolve()
+    build = target.with_name(f".{target.name}.build")      # what an update needs to know
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(image_recipe_dir()),
+                        f"IMAGE={target}", f"USERLAND={userland_dir()}", f"BUILD={build}"],
+                       env={**os.environ, "PATH": IMAGE_TOOL_PATH})
+    if r.returncode != 0:
+        raise RunError(f"cannot make {image}: the image recipe failed (above)")
+
+
 def run_main() -> None:
     """Entry point: click's errors become one line and exit status 2."""
     try:
