@@ -166,6 +166,8 @@ class Tracer:
             raw = self._peek(p, va, 4)
             return int.from_bytes(raw, "little") if raw is not None and len(raw) == 4 else None
         frames = sym.backtrace(pc, regs, read32)
+        if all(f.function is None for f in frames):
+            return                              # nothing to say beyond the kernel's line
         for i, frame in enumerate(frames):
             self.k.log(f"  #{i} {frame}")
 
