@@ -281,10 +281,13 @@ def to_csv(finished: list[tuple[dict, dict]], names: list[str]) -> str:
 
 def table(finished: list[tuple[dict, dict]], names: list[str]) -> str:
     """The same rows as plain aligned text (no id)."""
-    rows = [header(names)[1:]] + [[str(v) for v in r[1:]] for r in _rows(finished, names)]
+    body = [r[1:] for r in _rows(finished, names)]
+    numeric = [all(isinstance(r[i], int | float) for r in body)
+               for i in range(len(header(names)) - 1)]
+    rows = [header(names)[1:]] + [[str(v) for v in r] for r in body]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(v.rjust(w) if i >= 4 else v.ljust(w)
-                               for i, (v, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+    return "\n".join("  ".join(v.rjust(w) if num else v.ljust(w)
+                               for v, w, num in zip(r, widths, numeric, strict=True)).rstrip()
                      for r in rows)
 
 
