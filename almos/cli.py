@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -21,17 +23,11 @@ from emulator.config import (
     MachineConfig,
     check_writable,
     default_preset,
-    load_config,
     presets,
-    read_input_file,
 )
-from emulator.memory import MemoryError_
 from emulator.timing import TimingParams
-from emulator.topology import DEFAULT_RAM, TopologyError, shorten, xy_of
-from kernel.costs import KernelCosts
+from emulator.topology import DEFAULT_RAM, shorten, xy_of
 from kernel.placement import POLICIES
-
-MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
 
 
 class UserError(click.ClickException):
@@ -65,11 +61,9 @@ def _config(topology: str | None, memory: str | None, l1: str | None, l2: str | 
         if any(s.strip().startswith("timing.quantum=") for s in settings):
             raise UserError("--quantum and --set timing.quantum=... both given: give one")
         settings += (f"timing.quantum={quantum}",)
-    try:
-        return load_config(topology, memory, l1, l2, settings,
-                           {"timing": TimingParams(), "kernel": KernelCosts()})
-    except TopologyError as e:
-        raise UserError(str(e)) from None
+    from almos.api import configure
+    with _api_errors():
+        return configure(topology, memory, l1, l2, settings)
 
 
 def _default_machine() -> str:
@@ -174,6 +168,11 @@ def _common(fn):
                      help="write per-core and per-cluster statistics as CSV to FILE"),
         click.option("--quiet", "-q", is_flag=True, show_default=False,
                      help="no live status line on the terminal"),
+        click.option("--trace", default=None, metavar="LIST", show_default="none",
+                     help="write a line per kernel event of these kinds: syscalls, faults, "
+                     "sched, rpc, exec (comma-separated) or all"),
+        click.option("--trace-file", default=None, metavar="FILE", show_default="stderr",
+                     help="write the --trace lines to FILE"),
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
@@ -191,20 +190,28 @@ def _common(fn):
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
              max_instructions, gdb=None, gdb_wait=False, balance="off", stats_csv=None,
-             quiet=False):
+             quiet=False, trace=None, trace_file=None):
     from almos.session import Options
+    from almos.trace import TraceError, parse_categories
     config = _config(topology, memory, l1, l2, settings, quantum)
+    try:
+        categories = parse_categories(trace) if trace is not None else frozenset()
+    except TraceError as e:
+        raise UserError(str(e)) from None
+    if trace_file is not None and trace is None:
+        raise UserError("--trace-file needs --trace LIST")
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
-    for path in (stats, stats_csv):
+    for path, what in ((stats, "statistics"), (stats_csv, "statistics"),
+                       (trace_file, "trace")):
         if path is not None and path != "-":
             try:                                # before the run, not after it
-                check_writable(path, "statistics")
+                check_writable(path, what)
             except ConfigError as e:
                 raise UserError(str(e)) from None
     return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
                    timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
-                   stats_csv=stats_csv, quiet=quiet)
+                   stats_csv=stats_csv, quiet=quiet, trace=categories, trace_file=trace_file)
 
 
 @main.command(context_settings={"ignore_unknown_options": True,
@@ -220,47 +227,12 @@ def run(program, args, disk, **kw) -> int:
     The guest's stdout and stderr are the host's; the exit status is the guest's. With
     --disk, the image's FAT32 volume is the guest's / (and /dev its terminals).
     """
-    import time
-
-    from almos.session import GdbError, StatsError, build, exit_code, finish, run_machine
-    from emulator.elf import ElfError, parse_elf
+    from almos.api import run_program
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
-    try:
-        data = read_input_file(program, MAX_PROGRAM, "program")
-    except ConfigError as e:
-        raise UserError(str(e)) from None
-    try:
-        elf = parse_elf(data, program)
-    except ElfError as e:
-        raise UserError(str(e)) from None
-    vfs = None
-    if disk is None:
-        machine, kernel = build(opts)
-    else:
-        from kernel.boot import BootError, mount
-        try:
-            machine, kernel, vfs = mount(opts, disk)
-        except BootError as e:
-            raise UserError(str(e)) from None
-    p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
-    started = time.perf_counter()
-    try:
-        run_machine(opts, machine, kernel, p)
-    except GdbError as e:
-        raise UserError(str(e)) from None
-    except MemoryError_ as e:
-        raise RunError(str(e)) from None
-    finally:
-        if vfs is not None:
-            vfs.power_off()
-    sys.stdout.flush()
-    try:
-        finish(opts, kernel, started)
-    except StatsError as e:
-        raise UserError(str(e)) from None
-    return exit_code(p.exit_status)
+    with _api_errors():
+        return run_program(opts, program, args, disk)
 
 
 @main.command()
@@ -272,16 +244,22 @@ def boot(image, **kw) -> int:
     The guest's terminal (/dev/tty0) is the host's stdin and stdout; with stdin not a
     terminal the shell reads its commands from it. The exit status is init's.
     """
-    from almos.session import GdbError, StatsError
-    from kernel.boot import BootError
-    from kernel.boot import boot as boot_image
+    from almos.api import boot_image
     opts = _options(**kw)
-    try:
+    with _api_errors():
         return boot_image(opts, image)
-    except (BootError, GdbError, StatsError) as e:
-        raise UserError(str(e)) from None
-    except MemoryError_ as e:
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """almos.api's errors: bad input is exit status 2, a host limit 1 (one line each)."""
+    from almos.api import AlmosError, AlmosRunError
+    try:
+        yield
+    except AlmosRunError as e:
         raise RunError(str(e)) from None
+    except AlmosError as e:
+        raise UserError(str(e)) from None
 
 
 @main.command("plot")
@@ -296,6 +274,54 @@ def plot_cmd(output, stats) -> None:
         plot(stats, output)
     except PlotError as e:
         raise UserError(str(e)) from None
+
+
+@main.command("sweep")
+@click.option("--output", "-o", default=None, metavar="DIR",
+              show_default="SPEC-results beside the spec",
+              help="where the points, results.csv and plots go")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              show_default="a local process pool",
+              help="run the points on this Dask cluster (pip install 'almos[dask]')")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              show_default="the host's CPUs", help="local processes (without --scheduler)")
+@click.argument("spec", type=click.Path(dir_okay=False))
+def sweep_cmd(spec, output, scheduler, jobs) -> int:
+    """Run the product of a SPEC.toml's topologies, placements, thread counts, parameters
+    and programs (points already finished are not run again): a table, results.csv, plots."""
+    from almos.sweep import SweepError, sweep
+    try:
+        failed = sweep(spec, output, scheduler, jobs, say=click.echo)
+    except SweepError as e:
+        raise UserError(str(e)) from None
+    return 1 if failed else 0
+
+
+IMAGE_TOOLS = ("mkfs.fat", "mcopy", "mdel", "make")
+IMAGE_TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+
+@main.command("image")
+@click.argument("image", default="disk.img", type=click.Path(dir_okay=False))
+def image_cmd(image) -> None:
+    """Make the FAT32 disk IMAGE (/bin: the userland programs, /etc, /home), or update an
+    existing one in place: changed programs to /bin; /home, the user's files, untouched."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from almos.resources import image_recipe_dir, userland_dir
+    missing = [t for t in IMAGE_TOOLS if shutil.which(t, path=IMAGE_TOOL_PATH) is None]
+    if missing:
+        raise RunError(f"cannot make a disk image without {', '.join(missing)} (Debian: "
+                       "apt-get install dosfstools mtools make)")
+    target = Path(image).resolve()
+    build = target.with_name(f".{target.name}.build")      # what an update needs to know
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(image_recipe_dir()),
+                        f"IMAGE={target}", f"USERLAND={userland_dir()}", f"BUILD={build}"],
+                       env={**os.environ, "PATH": IMAGE_TOOL_PATH})
+    if r.returncode != 0:
+        raise RunError(f"cannot make {image}: the image recipe failed (above)")
 
 
 def run_main() -> None:

@@ -10,10 +10,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from emulator.cache import CacheConfig, CacheSystem
 from emulator.devices.tty import HostConsole
@@ -42,18 +43,41 @@ class Options:
     balance: bool = False               # --balance on: the kernel's load balancer
     stats_csv: str | None = None        # --stats-csv FILE: per-core and per-cluster rows
     quiet: bool = False                 # -q: no status line on the terminal
+    trace: frozenset[str] = frozenset()  # --trace: the kernel's event categories to write
+    trace_file: str | None = None       # --trace-file FILE: the trace there, not on stderr
+    console: HostConsole | None = None  # the guest's console (None: the host's stdin, stdout)
+    stderr: BinaryIO | None = None      # the guest's stderr and the kernel's lines (None: ours)
+    on_kernel: Callable[[Kernel], None] | None = None   # told the kernel build() made
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
     topo, timing = opts.topology, opts.timing
-    machine = Machine(topo, disk=disk, console=HostConsole(), timing=timing)
+    console = opts.console if opts.console is not None else HostConsole()
+    machine = Machine(topo, disk=disk, console=console, timing=timing)
     if opts.cache != "off":
         cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2, timing=timing)
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
-    kernel = Kernel(machine, opts.placement, costs=opts.costs, balance=opts.balance)
+    kernel = Kernel(machine, opts.placement, stderr=opts.stderr, costs=opts.costs,
+                    balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
+    _observe(opts, kernel)
+    if opts.on_kernel is not None:
+        opts.on_kernel(kernel)
     return machine, kernel
+
+
+def _observe(opts: Options, kernel: Kernel) -> None:
+    """The kernel's observer (almos/trace.py): --trace lines, and the fault reports."""
+    from almos.trace import Tracer
+    out = None
+    if opts.trace_file is not None:
+        try:
+            out = open(opts.trace_file, "w", buffering=1)  # noqa: SIM115 (lives with the run)
+        except OSError as e:
+            raise StatsError(f"cannot write the trace to {opts.trace_file}: "
+                             f"{e.strerror}") from None
+    kernel.tracer = Tracer(kernel, opts.trace, out)
 
 
 class StatsError(Exception):
@@ -73,14 +97,17 @@ class Interrupted(KeyboardInterrupt):
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPTS_UNSEEN = 2        # Ctrl-Cs the kernel has not taken yet before the host stops
 
 
 def run_machine(opts: Options, machine: Machine, kernel: Kernel,
                 process: Process | None = None) -> None:
     """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
     with --gdb-wait before anything runs). process: the program (its exit status goes to gdb).
-    Ctrl-C or SIGTERM stops the machine at the next slice boundary; the statistics of the run
-    so far are written, then Interrupted goes on up (a second signal interrupts at once)."""
+    Ctrl-C is SIGINT for the guest's foreground programs (kernel/console.py); SIGTERM (or
+    Ctrl-Cs the kernel does not take) stops the machine at the next slice boundary; the
+    statistics of the run so far are written, then Interrupted goes on up (a second signal
+    interrupts at once)."""
     started = time.perf_counter()
     try:
         with _status_line(opts, machine, kernel):
@@ -104,8 +131,13 @@ def _stop_on_signals(machine: Machine) -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield stopped                           # only the main thread may handle signals
         return
+    console = machine.tty.console
 
     def stop(signum: int, frame: object) -> None:
+        if signum == signal.SIGINT and console is not None:
+            console.interrupt()                 # Ctrl-C: SIGINT in the guest (console.py)
+            if console.interrupts <= INTERRUPTS_UNSEEN:
+                return                          # unless the kernel stopped looking: stop
         if stopped:
             raise Interrupted(signum)           # asked twice: now
         stopped.append(signum)
@@ -114,9 +146,13 @@ def _stop_on_signals(machine: Machine) -> Iterator[list[int]]:
                 if (h := signal.getsignal(s)) is not signal.SIG_IGN}
     for s in previous:
         signal.signal(s, stop)
+    if console is not None:
+        console.keys_on()                       # Ctrl-A x at once on a terminal
     try:
         yield stopped
     finally:
+        if console is not None:
+            console.keys_off()
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
@@ -187,6 +223,14 @@ def _write(path: str, text: str) -> None:
         Path(path).write_text(text)
     except OSError as e:
         raise StatsError(f"cannot write statistics to {path}: {e.strerror}") from None
+
+
+def machine_status(machine: Machine, process: Process) -> int:
+    """almos's exit status: the process's, or 0 when the user quit with Ctrl-A x (QEMU's)."""
+    console = machine.tty.console
+    if console is not None and console.quit:
+        return 0
+    return exit_code(process.exit_status)
 
 
 def exit_code(status: int | None) -> int:

@@ -29,7 +29,10 @@ from emulator.cache import CacheConfig
 from emulator.timing import TimingParams
 from emulator.topology import MAX_SHOWN_PATH, Topology, TopologyError, parse_size, shorten
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "images" / "machines"
+_REPO_PRESETS = Path(__file__).resolve().parent.parent / "images" / "machines"
+# a repository checkout's presets, else those an installed package carries (setup.py)
+PRESET_DIR = _REPO_PRESETS if _REPO_PRESETS.is_dir() else Path(__file__).resolve().parent \
+    / "machines"
 PRESET_SUFFIX = ".toml"
 MAX_PRESET_BYTES = 64 << 10         # a preset is a few lines; anything bigger is a mistake
 _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")

@@ -79,7 +79,7 @@ def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
 
 def boot(opts: Options, image: str) -> int:
     """Boot the image; the exit status is init's (as a shell would report it)."""
-    from almos.session import exit_code, finish, run_machine
+    from almos.session import finish, machine_status, run_machine
     machine, kernel, vfs = mount(opts, image)
     try:
         try:
@@ -97,6 +97,7 @@ def boot(opts: Options, image: str) -> int:
         except ElfError as e:
             raise BootError(f"{image}: {INIT}: {e}") from None
         p = kernel.spawn(elf, [INIT], INIT_ENV)
+        kernel.init_process = p  # type: ignore[attr-defined]   # Ctrl-C spares it
         for f in p.fds.values():
             f.close()
         console = TtyFile(CONSOLE_CHANNEL, "rw", machine.tty.interactive(CONSOLE_CHANNEL))
@@ -107,4 +108,4 @@ def boot(opts: Options, image: str) -> int:
     finally:
         vfs.power_off()
     finish(opts, kernel, started)
-    return exit_code(p.exit_status)
+    return machine_status(machine, p)

@@ -13,6 +13,7 @@ from emulator.codeguard import segment_ranges
 from emulator.elf import Elf
 from kernel.errno import E2BIG, SysError
 from kernel.process import Process, Thread
+from kernel.trace import EXEC
 from kernel.vmm import Vmm
 from kernel.vseg import USTACK_TOP, Vseg, VsegType
 
@@ -72,4 +73,6 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     envp_va = sp + 4 * (2 + len(argv))
     th.start_regs = {"pc": elf.entry, "sp": sp, "a0": len(argv), "a1": sp + argv_off,
                      "a2": envp_va, "ra": 0}
+    if k.tracer is not None and EXEC in k.tracer.categories:
+        k.tracer.event("exec", core=k.machine.core(gid), process=p, argv=list(argv))
     return th

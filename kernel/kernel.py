@@ -31,13 +31,14 @@ from kernel.placement import POLICIES
 from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
 from kernel.rpc import RpcCounters
+from kernel.trace import EXEC, FAULTS, SCHED, Observer
 
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
 USAGE_PERIOD = TICK                # cycles between refreshes of the cores' usage in the DQDT
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
-SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+SIGNAMES = {2: "SIGINT", SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
             SIGTRAP: "SIGTRAP", SIGFPE: "SIGFPE", 15: "SIGTERM", 6: "SIGABRT"}
 _TRAP_SIGNAL = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGBUS,
                 TrapKind.ADDRESS_ERROR: SIGBUS, TrapKind.RESERVED_INSTRUCTION: SIGILL,
@@ -70,6 +71,8 @@ class ClusterKernel:
 
 
 class Kernel:
+    tracer: Observer | None = None      # --trace (kernel/trace.py): told what the kernel does
+
     def __init__(self, machine: Machine, placement: str = "almos", stderr=None,
                  costs: KernelCosts | None = None, balance: bool = False) -> None:
         self.machine = machine
@@ -293,6 +296,8 @@ class Kernel:
         s.current = th
         if th is not prev:                     # (the same thread again: nothing moved)
             self.ktime.charge(core, self.costs.context_switch, "switch")
+        if self.tracer is not None and SCHED in self.tracer.categories:
+            self.tracer.event("switch", core=core, thread=th, prev=prev)
 
     def schedule(self, core: Core) -> None:
         """Pick the next runnable thread of this core (the core is not inside a slice)."""
@@ -458,6 +463,9 @@ class Kernel:
     def poll_input(self, timeout: float) -> bool:
         tty = self.machine.tty
         got = tty.poll_host(timeout)
+        if tty.console is not None and (tty.console.interrupts or tty.console.quit):
+            from kernel.console import console_keys
+            console_keys(self, tty.console)    # Ctrl-C, Ctrl-A x
         if got or tty.rx[0] or tty.eof:
             while self.stdin_waiters and (tty.rx[0] or tty.eof):
                 fn = self.stdin_waiters.popleft()
@@ -477,10 +485,14 @@ class Kernel:
         self.current_cxy = core.cxy
         try:
             with self.ktime.running(core, "page_fault"):
-                return th.process.vmm.fault(vaddr, access, core.cxy)
+                handled = th.process.vmm.fault(vaddr, access, core.cxy)
         except SysError:                  # out of memory for its page tables: killed
             self.oom = True
-            return False
+            handled = False
+        if self.tracer is not None and FAULTS in self.tracer.categories:
+            self.tracer.event("fault", core=core, thread=th, vaddr=vaddr,
+                              access=access.name.lower(), handled=handled)
+        return handled
 
     def on_trap(self, core: Core, trap: Trap) -> None:
         th = self.sched[core.gid].current
@@ -499,6 +511,9 @@ class Kernel:
         p = th.process
         self.log(f"pid {p.pid:#x} ({p.name}) thread {th.tid:#x} on core {core.gid} killed by "
                  f"{SIGNAMES.get(sig, sig)}: {reason}")
+        if self.tracer is not None:            # the faulting line and a backtrace
+            self.tracer.event("kill", core=core, thread=th, signal=SIGNAMES.get(sig, sig),
+                              reason=reason, pc=trap.pc)
         self.exit_process(p, sig, signal=sig)
 
     def log(self, text: str) -> None:
@@ -561,6 +576,8 @@ class Kernel:
         if p.exit_status is not None:
             return
         p.exit_status = signal if signal else (status & 0xFF) << 8
+        if self.tracer is not None and EXEC in self.tracer.categories:
+            self.tracer.event("exit", process=p, status=p.exit_status)
         p.killed_by = SIGNAMES.get(signal, "") if signal else ""
         self.end_threads(p)
         self.stdin_waiters = deque(w for w in self.stdin_waiters

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from emulator.cache import CacheGeometry, Kind
 from kernel.costs import KernelCosts
+from kernel.trace import RPC
 
 if TYPE_CHECKING:
     from emulator.core import Core
@@ -140,6 +141,8 @@ class KernelTime:
         k = self.k
         client = k.current_cxy if client is None else client
         k.rpc.send(client, server, kind)
+        if k.tracer is not None and RPC in k.tracer.categories:
+            k.tracer.event("rpc", name=kind, client=client, server=server)
         if client == server:
             yield
             return

@@ -17,6 +17,7 @@ from kernel import errno as E
 from kernel.errno import SysError
 from kernel.process import State, Thread
 from kernel.sync import Barrier, Cond, Mutex, RwLock, Semaphore
+from kernel.trace import SYSCALLS
 from kernel.vseg import DEFAULT_THREAD_STACK
 
 if TYPE_CHECKING:
@@ -71,11 +72,19 @@ def dispatch(k: Kernel, core: Core) -> None:
     k.syscall_count += 1
     k.current_cxy = core.cxy
     fn = TABLE.get(nr)
+    tracer = k.tracer if k.tracer is not None and SYSCALLS in k.tracer.categories else None
     try:
         result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
     except SysError as e:
         core.set_syscall_result(-1, e.errno)
+        if tracer is not None:
+            tracer.event("syscall", core=core, thread=th, nr=nr, args=(a0, a1, a2, a3),
+                         result=-1, errno=e.errno)
         return
+    if tracer is not None:
+        tracer.event("syscall", core=core, thread=th, nr=nr, args=(a0, a1, a2, a3),
+                     result=None if result in (YIELD, BLOCK, NORETURN) else int(result),
+                     errno=0)
     if result is YIELD:
         th.result = (0, 0)
         k.sched[core.gid].resched = True

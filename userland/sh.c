@@ -150,6 +150,7 @@ static void error(const char *who, const char *what)
 #define KEY_DEL         0x7f
 
 static char history[HISTORY_LEN][LINE_LEN];
+static int sigint_ignored;              /* by us: the programs we start get it back */
 static int history_count;               /* commands ever added; the newest is history_count - 1 */
 
 static void history_add(const char *line)
@@ -1037,6 +1038,8 @@ static void move_fd(int from, int to)
 static void child_run(struct command *cmd, int core)
 {
     int in = 0, out = 1;
+    if (sigint_ignored)                 /* Ctrl-C reaches the programs we start */
+        signal(SIGINT, SIG_DFL);
     if (open_redirections(cmd, &in, &out) < 0)
         _exit(STATUS_FAIL);
     move_fd(in, 0);
@@ -1285,6 +1288,8 @@ int main(int argc, char **argv)
     run_file(RC_FILE);
     if (!exit_requested) {
         int interactive = isatty(0);
+        if (interactive && signal(SIGINT, SIG_IGN) != SIG_IGN)
+            sigint_ignored = 1;         /* Ctrl-C kills the command, not the shell */
         run_fd(0, interactive);
         if (interactive && !exit_requested)
             fd_puts(1, "\n");

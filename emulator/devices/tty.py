@@ -3,6 +3,13 @@
 Facts (docs/TSAR.md, "TTY"): 4 words per channel: WRITE 0, STATUS 1, READ 2, CONFIG 3.
 STATUS bit 0 says a received character waits in READ. A channel with input waiting raises its
 interrupt line (wired through the PIC). Host input is read without blocking the machine.
+
+On a host terminal the console keeps two keys for itself, as QEMU's does: Ctrl-C (byte 0x03
+in raw mode, or the SIGINT the host's line discipline makes of it, given to `interrupt()`)
+is counted as an interrupt for the guest's foreground programs, and the escape Ctrl-A
+followed by x quits the machine (Ctrl-A Ctrl-A sends one Ctrl-A; Ctrl-A then another key
+sends both). In the host's line mode, Ctrl-A is made to end a read (VEOL) and the one key
+after it is read alone, so that Ctrl-A x acts at once, without Enter.
 """
 
 from __future__ import annotations
@@ -14,12 +21,20 @@ from collections import deque
 from collections.abc import Callable
 from typing import BinaryIO
 
+try:
+    import termios
+except ImportError:                 # not a POSIX host: no terminal modes to touch
+    termios = None  # type: ignore[assignment]
+
 TTY_WRITE = 0
 TTY_STATUS = 1
 TTY_READ = 2
 TTY_CONFIG = 3
 TTY_SPAN = 4                 # words per channel
 STATUS_RX_FULL = 1
+KEY_INTR = 0x03              # Ctrl-C
+KEY_ESCAPE = 0x01            # Ctrl-A, QEMU's escape
+KEY_QUIT = ord("x")          # Ctrl-A x: quit
 
 
 class HostConsole:
@@ -39,6 +54,78 @@ class HostConsole:
             self.interactive = self.infd >= 0 and os.isatty(self.infd)
         except OSError:
             self.interactive = False
+        self.interrupts = 0     # Ctrl-Cs not yet handed to the guest (take_interrupts)
+        self.quit = False       # Ctrl-A x was typed
+        self._escape = False    # a Ctrl-A waits for its key
+        self._saved_mode: list | None = None    # the terminal's mode before keys_on()
+
+    # ---- the console's own keys ----------------------------------------------------------
+    def interrupt(self) -> None:
+        """A Ctrl-C for the guest (also from a signal handler: it only counts)."""
+        self.interrupts += 1
+
+    def take_interrupts(self) -> int:
+        n, self.interrupts = self.interrupts, 0
+        return n
+
+    def keys_on(self) -> None:
+        """On a terminal in line mode: make Ctrl-A end a read, so that Ctrl-A x acts at once."""
+        if not self.interactive or termios is None or self._saved_mode is not None:
+            return
+        try:
+            mode = termios.tcgetattr(self.infd)
+        except termios.error:
+            return
+        self._saved_mode = mode
+        new = [*mode[:6], list(mode[6])]
+        new[6][termios.VEOL] = bytes([KEY_ESCAPE])
+        self._set_mode(new)
+
+    def keys_off(self) -> None:
+        """The terminal's mode as it was before keys_on()."""
+        if self._saved_mode is not None:
+            self._set_mode(self._saved_mode)
+            self._saved_mode = None
+
+    def _set_mode(self, mode: list) -> None:
+        try:
+            termios.tcsetattr(self.infd, termios.TCSANOW, mode)
+        except termios.error:
+            pass
+
+    def _one_key_mode(self, on: bool) -> None:
+        """After a Ctrl-A in line mode: the next key alone, without waiting for Enter."""
+        if self._saved_mode is None or not self._saved_mode[3] & termios.ICANON:
+            return
+        mode = termios.tcgetattr(self.infd)
+        if on:
+            mode[3] &= ~termios.ICANON
+            mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+        else:
+            mode[3] |= termios.ICANON
+            mode[6][termios.VEOL] = bytes([KEY_ESCAPE])
+        self._set_mode(mode)
+
+    def _keys(self, data: bytes) -> bytes:
+        """The typed bytes less the console's own keys (counted, or acted on)."""
+        out = bytearray()
+        for b in data:
+            if self._escape:
+                self._escape = False
+                self._one_key_mode(False)
+                if b == KEY_QUIT:
+                    self.quit = True
+                    return bytes(out)
+                out += bytes([b]) if b == KEY_ESCAPE else bytes([KEY_ESCAPE, b])
+            elif b == KEY_ESCAPE:
+                self._escape = True
+            elif b == KEY_INTR:
+                self.interrupts += 1
+            else:
+                out.append(b)
+        if self._escape:
+            self._one_key_mode(True)
+        return bytes(out)
 
     def poll(self, timeout: float = 0.0) -> bytes:
         if self.eof or self.infd < 0:
@@ -51,7 +138,11 @@ class HostConsole:
         if not ready:
             return b""
         data = os.read(self.infd, 4096)
-        if not data:
+        if data and self.interactive:
+            data = self._keys(data)
+            if not data:
+                return b""
+        elif not data:
             if self.interactive:        # Ctrl-D on a terminal: one end of input, then more
                 self.eof_once = True
             else:
@@ -128,10 +219,11 @@ class Tty:
         if self.console is None:
             return False
         was_eof = self.eof
-        data = self.console.poll(timeout)
+        c = self.console
+        data = c.poll(timeout)
         if data:
             self.feed(0, data)
-        return bool(data) or (self.eof and not was_eof)
+        return bool(data) or (self.eof and not was_eof) or c.interrupts > 0 or c.quit
 
     def take(self, ch: int, n: int) -> bytes:
         q = self.rx[ch]
