@@ -219,13 +219,15 @@ class Core:
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
         self._mem_hook: int | None = None
+        self.guarded: list[tuple[int, int]] = []     # ranges with the guard hook (guard_code)
 
     # ---- native hooks -------------------------------------------------------------------
-    def _native_hook(self, kind: int, fn: int) -> int:
+    def _native_hook(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> int:
+        """A hook in C over [begin, end] (inclusive; begin > end: every address)."""
         h = _ucmod.uc_hook_h()
         ud = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.state)))
         err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), kind, ctypes.c_void_p(fn),
-                                       ud, ctypes.c_uint64(1), ctypes.c_uint64(0))
+                                       ud, ctypes.c_uint64(begin), ctypes.c_uint64(end))
         if err != UCC.UC_ERR_OK:
             raise UcError(err)
         return h.value
@@ -238,6 +240,11 @@ class Core:
             self._mem_hook = self._native_hook(UCC.UC_HOOK_MEM_READ | UCC.UC_HOOK_MEM_WRITE,
                                                lib.core_mem_hook_addr())
         self.uc.ctl_flush_tb()     # hooks take effect on code translated after this
+
+    def guard_code(self, begin: int, end: int) -> None:
+        """Hook the code at [begin, end) (emulator/codeguard.py), for blocks translated from now."""
+        self._native_hook(UCC.UC_HOOK_CODE, lib.core_guard_hook_addr(), begin, end - 4)
+        self.guarded.append((begin, end))
 
     # ---- counters -----------------------------------------------------------------------
     @property

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
+from emulator.codeguard import CodeGuard
 from emulator.core import DEFAULT_TB_SIZE, Core, TrapHandler
 from emulator.devices.ioc import Ioc
 from emulator.devices.mmc import Mmc
@@ -93,6 +94,7 @@ class Machine:
         self.bus.attach(io.cxy, SEG_TTY, self.tty)
         self.bus.attach(io.cxy, SEG_IOC, self.ioc)
         self.code_frames: set[int] = set()     # physical pages instructions were fetched from
+        self.code_guard = CodeGuard()          # long straight-line runs, hooked on every core
         self._tb_flush_pending = False
         self._after_flush: list[Callable[[], None]] = []
         self._raised: dict[int, int] = {}      # cluster index -> time an IPI/HWI arrived
@@ -142,6 +144,7 @@ class Machine:
             c.halted = True
             c.on_halt_change = self._timers_moved
             c.state.spin_reads = self.timing.spin_reads
+            self.code_guard.install(c)
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
             self._cores[gid] = cl.cores[gid % p] = c

@@ -1,5 +1,7 @@
 """Program loading: an ELF image becomes a process's vsegs (code, data, heap, main stack),
 filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md).
+Executable segments are scanned for the long straight-line runs the machine must guard before
+they run (emulator/codeguard.py).
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
+from emulator.codeguard import segment_ranges
 from emulator.elf import Elf
 from kernel.errno import E2BIG, SysError
 from kernel.process import Process, Thread
@@ -27,8 +30,12 @@ def build_image(vmm: Vmm, elf: Elf) -> None:
         base = seg.vaddr & ~(PAGE - 1)
         end = (seg.vaddr + seg.memsz + PAGE - 1) & ~(PAGE - 1)
         kind = VsegType.CODE if seg.executable and not seg.writable else VsegType.DATA
+        data = elf.segment_bytes(seg)
         vmm.add(Vseg(kind, base, end, seg.writable, seg.executable,
-                     file_data=elf.segment_bytes(seg), file_base=seg.vaddr))
+                     file_data=data, file_base=seg.vaddr))
+        if seg.executable:
+            vmm.k.machine.code_guard.add(segment_ranges(base, end, seg.vaddr, data,
+                                                        seg.writable))
         top = max(top, end)
     vmm.set_heap(top)
 

@@ -206,6 +206,8 @@ class Vmm:
         self._reserve(size >> 12)
         self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home,
                       readable=readable or writable or executable))
+        if executable:                  # code written at run time (emulator/codeguard.py)
+            self.k.machine.code_guard.add([(base, base + size)])
         return base
 
     def _take_hole(self, size: int) -> int | None:

@@ -56,6 +56,7 @@ int core_watch_scan(almos_core_t **cores, int n, int32_t *changed);
 uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
 uintptr_t core_tlb_fill_addr(void);
+uintptr_t core_guard_hook_addr(void);
 extern "Python+C" int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr,
                                   int *perms);
 """

@@ -304,5 +304,18 @@ slow:
 
 uintptr_t core_tlb_fill_addr(void) { return (uintptr_t)&tlb_fill; }
 
+/* The code hook of guarded ranges (emulator/codeguard.py): it does nothing, but Unicorn adds
+ * a dozen TCG ops to each hooked instruction, which cuts a long straight-line run into blocks
+ * its code generator survives. A stop asked meanwhile (a memory hook) still ends the block
+ * right after the load or store that asked, as without it. */
+static void guard_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)uc;
+    (void)address;
+    (void)size;
+    (void)user_data;
+}
+
+uintptr_t core_guard_hook_addr(void) { return (uintptr_t)&guard_hook; }
 uintptr_t core_block_hook_addr(void) { return (uintptr_t)&block_hook; }
 uintptr_t core_mem_hook_addr(void) { return (uintptr_t)&mem_hook; }

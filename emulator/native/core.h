@@ -90,6 +90,7 @@ int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
 uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
 uintptr_t core_tlb_fill_addr(void);
+uintptr_t core_guard_hook_addr(void);
 /* the Python side of a TLB fill (emulator/core.py): page faults, fetches, devices */
 int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr, int *perms);
 
