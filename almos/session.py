@@ -31,6 +31,8 @@ class Options:
     cache: str = "timing"
     stats: str | None = None
     max_instructions: int | None = None
+    max_cycles: int | None = None       # --max-cycles: kill everything at this clock
+    timeout: float | None = None        # --timeout: ... after these seconds of host time
     gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
@@ -46,6 +48,8 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
     kernel = Kernel(machine, opts.placement, costs=opts.costs)
     kernel.max_instructions = opts.max_instructions
+    kernel.max_cycles = opts.max_cycles
+    kernel.timeout = opts.timeout
     return machine, kernel
 
 
@@ -61,6 +65,8 @@ def run_machine(opts: Options, machine: Machine, kernel: Kernel,
                 process: Process | None = None) -> None:
     """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
     with --gdb-wait before anything runs). process: the program (its exit status goes to gdb)."""
+    if opts.timeout is not None:
+        kernel.deadline = time.monotonic() + opts.timeout
     if opts.gdb_port is None:
         machine.run()
         return

@@ -4,18 +4,25 @@ handlers: system calls and page faults inside the trap, faults and scheduling be
 
 Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
-masked, so it costs no host time) until a thread is made runnable on it.
+masked, so it costs no host time) until a thread is made runnable on it. A core whose threads
+all sleep skips the ticks that would find nothing to do (tickless idle): its next one is the
+first on the tick grid after the earliest wake-up, so a sleep is one jump of the clock.
+
+A run ends with its first process (the program of `almos run`, or init): whatever still runs
+then is killed, and so is everything once --max-instructions, --max-cycles or --timeout is
+reached, in one line each time.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import Core, Trap, TrapKind
-from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
+from emulator.devices.xcu import MSK_PTI, PTI_ACK, PTI_VAL, WTI_REG
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.costs import KernelCosts
@@ -49,6 +56,7 @@ class CoreSched:
     current: Thread | None = None
     resched: bool = False
     timer_on: bool = False
+    tickless: bool = False        # idle with its next tick postponed to a sleeper's wake-up
 
 
 @dataclass
@@ -91,6 +99,9 @@ class Kernel:
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
+        self.max_cycles: int | None = None        # --max-cycles: on any core's clock
+        self.timeout: float | None = None         # --timeout: seconds of host time, and
+        self.deadline: float | None = None        # when they end (time.monotonic())
         self._instr_seen = [0] * self.topo.ncores
         self.instructions_total = 0
         self._blank = machine.core(0).save_context()
@@ -290,12 +301,38 @@ class Kernel:
         while s.runq:
             th = s.runq.popleft()
             if th.state == State.RUNNABLE:
+                if s.tickless:
+                    self._ticks_resume(core, s)
                 self._switch_in(core, s, th, prev)
                 core.halted = False
                 return
         core.halted = True
-        if not any(t.gid == core.gid for t in self.sleepers):
+        wake = min((t.wake_at for t in self.sleepers if t.gid == core.gid), default=None)
+        if wake is None:
             self._timer(s, False)
+        else:
+            self._tickless(core, s, self.limit_cycles(wake))
+
+    def _tickless(self, core: Core, s: CoreSched, wake: int) -> None:
+        """Idle until a sleeper's wake-up: the ticks between do nothing, so the next one is
+        the first of the tick grid at or after it (idle time is then one jump for the
+        machine; every clock ends where ticking all along would have left it)."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        reg = (PTI_VAL << 5 | core.lid) << 2
+        tick = core.cycles + xcu.read(reg)
+        if wake > tick + TICK:
+            xcu.write(reg, tick + (wake - tick + TICK - 1) // TICK * TICK - core.cycles)
+            s.tickless = True
+
+    def _ticks_resume(self, core: Core, s: CoreSched) -> None:
+        """A thread runs on a core that was idle with its tick postponed: the next tick is
+        the first of the grid after now (preemption goes on as before)."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        reg = (PTI_VAL << 5 | core.lid) << 2
+        left = xcu.read(reg)
+        if left > TICK:
+            xcu.write(reg, (left - 1) % TICK + 1)
+        s.tickless = False
 
     def resched_core(self, gid: int) -> None:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
@@ -317,13 +354,7 @@ class Kernel:
         s = self.sched[core.gid]
         self.instructions_total += core.instructions - self._instr_seen[core.gid]
         self._instr_seen[core.gid] = core.instructions
-        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
-            self.max_instructions = None
-            for p in list(self.processes.values()):
-                if p.exit_status is None:
-                    self.log(f"pid {p.pid:#x} ({p.name}) killed by SIGKILL: instruction limit "
-                             f"reached ({self.instructions_total} instructions)")
-                    self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+        if self._limit_reached(core):
             return
         if s.resched or s.current is None or s.current.state != State.RUNNING:
             self.schedule(core)
@@ -334,6 +365,37 @@ class Kernel:
         with self.ktime.running(core, "interrupt"):
             self._interrupt(core)
             self.ktime.work(self.costs.irq_entry)
+        self._limit_reached(core)              # (an idle core's clock moves by its timer)
+
+    # ---- limits and the end of a run ----------------------------------------------------
+    def _limit_reached(self, core: Core | None) -> bool:
+        """--max-instructions, --max-cycles (on this core's clock), --timeout: once one is
+        reached, every process is killed (one line says which limit)."""
+        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
+            why = f"instruction limit reached ({self.instructions_total} instructions)"
+        elif self.max_cycles is not None and core is not None and core.cycles >= self.max_cycles:
+            why = f"cycle limit reached ({core.cycles} cycles on core {core.gid})"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            why = f"time limit reached ({self.timeout:g} s of host time)"
+        else:
+            return False
+        self.max_instructions = self.max_cycles = self.deadline = None
+        self.kill_all(why)
+        return True
+
+    def kill_all(self, why: str) -> None:
+        """Kill every process still running with SIGKILL, in one line that says why."""
+        alive = [p for p in self.processes.values() if p.exit_status is None]
+        if not alive:
+            return
+        names = ", ".join(f"{p.pid:#x} ({p.name})" for p in alive)
+        self.log(f"{why}: killed by SIGKILL: pid{'s' if len(alive) > 1 else ''} {names}")
+        for p in alive:
+            self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+
+    def limit_cycles(self, when: int) -> int:
+        """An idle wait until `when`, cut at --max-cycles (the limit must be seen)."""
+        return when if self.max_cycles is None else min(when, self.max_cycles)
 
     def _interrupt(self, core: Core) -> None:
         xcu = self.machine.cluster(core.cxy).xcu
@@ -366,6 +428,8 @@ class Kernel:
             while not self.poll_input(0.5):
                 if self.machine.stop_requested:
                     break                      # a debugger stops the machine (Machine.pause)
+                if self._limit_reached(None):
+                    break
             return True
         if self.sleepers:
             th = min(self.sleepers, key=lambda t: t.wake_at)
@@ -508,6 +572,8 @@ class Kernel:
         self.on_process_exit(p)
         if p.parent is None:                      # nobody will wait for it
             self.forget_process(p)
+        if p is self.first_process:               # the run's program (almos run) or init
+            self.kill_all(f"pid {p.pid:#x} ({p.name}) ended, so does the run")
         if not self.processes_alive():
             self.machine.power_off()
 
