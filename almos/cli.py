@@ -240,6 +240,7 @@ def run(program, args, disk, **kw) -> int:
 
     from almos.session import GdbError, StatsError, build, exit_code, finish, run_machine
     from emulator.elf import ElfError, parse_elf
+    from kernel.exec import LoadError
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
@@ -260,10 +261,12 @@ def run(program, args, disk, **kw) -> int:
             machine, kernel, vfs = mount(opts, disk)
         except BootError as e:
             raise UserError(str(e)) from None
-    p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
-    started = time.perf_counter()
     try:
+        p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
+        started = time.perf_counter()
         run_machine(opts, machine, kernel, p)
+    except LoadError as e:
+        raise UserError(str(e)) from None
     except GdbError as e:
         raise UserError(str(e)) from None
     except MemoryError_ as e:
