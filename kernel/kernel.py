@@ -94,7 +94,8 @@ class Kernel:
         self.sleepers: list[Thread] = []
         self.stdin_waiters: deque = deque()
         self.current_cxy = self.clusters_list[0]
-        self.oom = False
+        self.oom = False                  # the fault being handled found no frame (Vmm.fault)
+        self._oom_cores: set[int] = set()  # cores whose last failed fault was out of memory
         self.syscall_count = 0
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
@@ -470,24 +471,36 @@ class Kernel:
         if th is None or kind != FaultKind.UNMAPPED:
             return False
         self.current_cxy = core.cxy
+        self.oom = False                  # set by Vmm.fault when no frame is left
         try:
             with self.ktime.running(core, "page_fault"):
-                return th.process.vmm.fault(vaddr, access, core.cxy)
+                mapped = th.process.vmm.fault(vaddr, access, core.cxy)
         except SysError:                  # out of memory for its page tables: killed
-            self.oom = True
-            return False
+            self.oom, mapped = True, False
+        if self.oom:                      # the trap that follows is this fault's
+            self._oom_cores.add(core.gid)
+        self.oom = False
+        return mapped
 
     def on_trap(self, core: Core, trap: Trap) -> None:
+        # Out of memory only if this core's last failed fault found no frame: Vmm.fault also
+        # runs for the kernel's copies to user memory, which fail with EFAULT instead.
+        oom = core.gid in self._oom_cores and trap.kind == TrapKind.PAGE_FAULT
+        self._oom_cores.discard(core.gid)
         th = self.sched[core.gid].current
         if th is None:
             self.log(f"core {core.gid}: {trap.describe()} with no thread")
             core.halted = True
             return
-        if self.debugger is not None and self.debugger.trap(core, th, trap):
-            return                             # reported to gdb: the thread waits at the fault
+        self.oom = oom                         # (what the debugger asks)
+        try:
+            if self.debugger is not None and self.debugger.trap(core, th, trap):
+                return                         # reported to gdb: the thread waits at the fault
+        finally:
+            self.oom = False
         sig = _TRAP_SIGNAL.get(trap.kind, SIGSEGV)
-        if trap.kind == TrapKind.PAGE_FAULT and self.oom:
-            sig, self.oom = SIGKILL, False
+        if oom:
+            sig = SIGKILL
             reason = f"out of memory at pc {trap.pc:#010x}"
         else:
             reason = trap.describe()
