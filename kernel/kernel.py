@@ -6,7 +6,8 @@ Scheduling: a run queue per core, round robin, preemption by the core's XCU time
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
 masked, so it costs no host time) until a thread is made runnable on it. A core whose threads
 all sleep skips the ticks that would find nothing to do (tickless idle): its next one is the
-first on the tick grid after the earliest wake-up, so a sleep is one jump of the clock.
+first on the tick grid after the earliest wake-up (or as far as the 32-bit timer reaches), so
+a sleep is a jump of the clock or a few.
 
 A run ends with its first process (the program of `almos run`, or init): whatever still runs
 then is killed, and so is everything once --max-instructions, --max-cycles or --timeout is
@@ -36,6 +37,7 @@ from kernel.rpc import RpcCounters
 
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
+PTI_VAL_MAX = 0xFFFF_FFFF          # the XCU's timer value register is 32 bits
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
 SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
@@ -316,13 +318,15 @@ class Kernel:
 
     def _tickless(self, core: Core, s: CoreSched, wake: int) -> None:
         """Idle until a sleeper's wake-up: the ticks between do nothing, so the next one is
-        the first of the tick grid at or after it (idle time is then one jump for the
-        machine; every clock ends where ticking all along would have left it)."""
+        the first of the tick grid at or after it, or the last the 32-bit PTI_VAL register
+        reaches (idle time is then a jump or a few for the machine; the sleeper wakes at the
+        tick that would have woken it had the core ticked all along)."""
         xcu = self.machine.cluster(core.cxy).xcu
         reg = (PTI_VAL << 5 | core.lid) << 2
         tick = core.cycles + xcu.read(reg)
-        if wake > tick + TICK:
-            xcu.write(reg, tick + (wake - tick + TICK - 1) // TICK * TICK - core.cycles)
+        ticks = min((wake - tick + TICK - 1) // TICK, (core.cycles + PTI_VAL_MAX - tick) // TICK)
+        if ticks > 1:
+            xcu.write(reg, tick + ticks * TICK - core.cycles)
             s.tickless = True
 
     def _ticks_resume(self, core: Core, s: CoreSched) -> None:
