@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 import os
 import signal
 import sys
@@ -35,6 +36,7 @@ from kernel.costs import KernelCosts
 from kernel.placement import POLICIES
 
 MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
+MAX_TIMEOUT = 1e9                # seconds (--timeout): 31 years, and no float overflow
 
 
 class UserError(click.ClickException):
@@ -194,6 +196,12 @@ def _common(fn):
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
+        click.option("--max-cycles", type=click.IntRange(min=1), default=None,
+                     metavar="N", show_default="no limit",
+                     help="kill every process once a core's clock reaches N cycles"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT),
+                     default=None, metavar="SECONDS", show_default="no limit",
+                     help="kill every process after this much host (wall-clock) time"),
         click.option("--gdb", "gdb", type=click.IntRange(0, 65535), default=None,
                      metavar="PORT", show_default="no stub",
                      help="serve gdb (gdb-multiarch: target remote :PORT) on "
@@ -207,19 +215,22 @@ def _common(fn):
 
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
-             max_instructions, gdb=None, gdb_wait=False, balance="off", stats_csv=None,
-             quiet=False):
+             max_instructions, max_cycles=None, timeout=None, gdb=None, gdb_wait=False,
+             balance="off", stats_csv=None, quiet=False):
     from almos.session import Options
     config = _config(topology, memory, l1, l2, settings, quantum)
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
+    if timeout is not None and math.isnan(timeout):
+        raise UserError("bad --timeout 'nan': expected a number of seconds")
     for path in (stats, stats_csv):
         if path is not None and path != "-":
             try:                                # before the run, not after it
                 check_writable(path, "statistics")
             except ConfigError as e:
                 raise UserError(str(e)) from None
-    return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
+    return Options(config.topology, placement, cache, stats, max_instructions,
+                   max_cycles=max_cycles, timeout=timeout, gdb_port=gdb, gdb_wait=gdb_wait,
                    timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
                    stats_csv=stats_csv, quiet=quiet)
 
@@ -241,6 +252,7 @@ def run(program, args, disk, **kw) -> int:
 
     from almos.session import GdbError, StatsError, build, exit_code, finish, run_machine
     from emulator.elf import ElfError, parse_elf
+    from kernel.exec import LoadError
     if program.startswith("-"):
         raise UserError(f"no such option: {program} (see 'almos run --help')")
     opts = _options(**kw)
@@ -261,10 +273,12 @@ def run(program, args, disk, **kw) -> int:
             machine, kernel, vfs = mount(opts, disk)
         except BootError as e:
             raise UserError(str(e)) from None
-    p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
-    started = time.perf_counter()
     try:
+        p = kernel.spawn(elf, [program, *args], ["PATH=/bin", "HOME=/"])
+        started = time.perf_counter()
         run_machine(opts, machine, kernel, p)
+    except LoadError as e:
+        raise UserError(str(e)) from None
     except GdbError as e:
         raise UserError(str(e)) from None
     except MemoryError_ as e:

@@ -35,6 +35,8 @@ class Options:
     cache: str = "timing"
     stats: str | None = None
     max_instructions: int | None = None
+    max_cycles: int | None = None       # --max-cycles: kill everything at this clock
+    timeout: float | None = None        # --timeout: ... after these seconds of host time
     gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
@@ -53,6 +55,8 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
     kernel = Kernel(machine, opts.placement, costs=opts.costs, balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
+    kernel.max_cycles = opts.max_cycles
+    kernel.timeout = opts.timeout
     return machine, kernel
 
 
@@ -82,6 +86,8 @@ def run_machine(opts: Options, machine: Machine, kernel: Kernel,
     Ctrl-C or SIGTERM stops the machine at the next slice boundary; the statistics of the run
     so far are written, then Interrupted goes on up (a second signal interrupts at once)."""
     started = time.perf_counter()
+    if opts.timeout is not None:
+        kernel.deadline = time.monotonic() + opts.timeout
     try:
         with _status_line(opts, machine, kernel):
             if opts.gdb_port is not None:

@@ -396,9 +396,13 @@ class Core:
         if intno == EXCP_SYSCALL:
             kind = TrapKind.UNKNOWN
         pc = self._exception_pc(intno)
-        vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR else None
+        vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR and pc is not None \
+            else None
         access = (Access.WRITE if intno == EXCP_ADES else Access.READ) if vaddr is not None \
             else None
+        if pc is None and intno == EXCP_ADEL:
+            pc = vaddr = self._jump_target()   # the fetch after a jump to an unaligned address
+            access = Access.FETCH if pc is not None else None
         if pc is not None:
             uc.reg_write(REG_PC, pc)            # the faulting instruction, for the handler
         self._exception = Trap(kind, pc if pc is not None else uc.reg_read(REG_PC), vaddr,
@@ -427,6 +431,18 @@ class Core:
             if _may_raise(intno, insn, self.gpr):
                 return va
         return None
+
+    def _jump_target(self) -> int | None:
+        """The unaligned address the last block entered jumped to, if it ended with a jump
+        through a register (jr, jalr: the only jumps that can reach one; QEMU raises the
+        address error when it fetches there, before a block hook could see it)."""
+        va = self.state.block_pc + self.state.block_size - 8     # the jump, then its slot
+        t = self.translate(va, Access.FETCH)
+        if self.state.block_size < 8 or isinstance(t, WalkFault) or not self.mem.is_ram(t.pa):
+            return None
+        insn = self.mem.read32(t.pa | (va & 0xFFF))
+        target = self.gpr((insn >> 21) & 31)
+        return target if insn >> 26 == 0 and insn & 0x3F in (8, 9) and target & 3 else None
 
     def _fault_address(self, f: WalkFault, pc: int) -> int:
         """The exact address of a failed translation. Unicorn's TLB fill reports only the page:

@@ -79,7 +79,7 @@ class Machine:
             idx = topology.cluster_index(cxy)
             xcu = Xcu(cxy, topology.cores_per_cluster, self._clock_fn(idx),
                       self._raise_fn(idx))
-            mmc = Mmc(cxy, self._memc_counters)
+            mmc = Mmc(cxy, self._memc_counters, self._memc_inval)
             self.clusters.append(Cluster(cxy, idx, xcu, mmc,
                                          [None] * topology.cores_per_cluster))
             xcu.on_timer_change = self._timers_moved
@@ -173,6 +173,10 @@ class Machine:
 
     def _memc_counters(self, cxy: int) -> dict:
         return self.cache.memc(cxy) if self.cache is not None else {}
+
+    def _memc_inval(self, pa: int, length: int) -> None:
+        if self.cache is not None:
+            self.cache.l2_inval(pa, length)
 
     # ---- translated code --------------------------------------------------------------------
     def request_tb_flush(self, then: Callable[[], None] | None = None) -> None:

@@ -4,23 +4,31 @@ handlers: system calls and page faults inside the trap, faults and scheduling be
 
 Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
-masked, so it costs no host time) until a thread is made runnable on it. The DQDT
+masked, so it costs no host time) until a thread is made runnable on it. A core whose threads
+all sleep skips the ticks that would find nothing to do (tickless idle): its next one is the
+first on the tick grid after the earliest wake-up (or as far as the 32-bit timer reaches), so
+a sleep is a jump of the clock or a few. The DQDT
 (kernel/dqdt.py) places new threads; at each tick the cores' usage is refreshed in it (at
 most once a USAGE_PERIOD), and with the load balancer on (`--balance on`) a core with a
 thread waiting for it hands that thread to a less loaded core the DQDT finds nearby. A
 thread also moves when it asks to (MIGRATE); a move is charged as an RPC to the target
 cluster that rebuilds the thread there, plus the scheduler's work (`migrate`).
+
+A run ends with its first process (the program of `almos run`, or init): whatever still runs
+then is killed, and so is everything once --max-instructions, --max-cycles or --timeout is
+reached, in one line each time.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import Core, Trap, TrapKind
-from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
+from emulator.devices.xcu import MSK_PTI, PTI_ACK, PTI_VAL, WTI_REG
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.costs import KernelCosts
@@ -35,6 +43,7 @@ from kernel.rpc import RpcCounters
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
 USAGE_PERIOD = TICK                # cycles between refreshes of the cores' usage in the DQDT
+PTI_VAL_MAX = 0xFFFF_FFFF          # the XCU's timer value register is 32 bits
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
 SIGNAMES = {SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
@@ -57,6 +66,7 @@ class CoreSched:
     timer_on: bool = False
     busy: int = 0                      # cycles it ran threads, up to its current one's switch-in
     usage_mark: tuple[int, int] = (0, 0)   # (its cycles, busy) at the last usage refresh
+    tickless: bool = False        # idle with its next tick postponed to a sleeper's wake-up
 
 
 @dataclass
@@ -96,11 +106,15 @@ class Kernel:
         self.sleepers: list[Thread] = []
         self.stdin_waiters: deque = deque()
         self.current_cxy = self.clusters_list[0]
-        self.oom = False
+        self.oom = False                  # the fault being handled found no frame (Vmm.fault)
+        self._oom_cores: set[int] = set()  # cores whose last failed fault was out of memory
         self.syscall_count = 0
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
+        self.max_cycles: int | None = None        # --max-cycles: on any core's clock
+        self.timeout: float | None = None         # --timeout: seconds of host time, and
+        self.deadline: float | None = None        # when they end (time.monotonic())
         self._instr_seen = [0] * self.topo.ncores
         self.instructions_total = 0
         self._blank = machine.core(0).save_context()
@@ -303,12 +317,40 @@ class Kernel:
         while s.runq:
             th = s.runq.popleft()
             if th.state == State.RUNNABLE:
+                if s.tickless:
+                    self._ticks_resume(core, s)
                 self._switch_in(core, s, th, prev)
                 core.halted = False
                 return
         core.halted = True
-        if not any(t.gid == core.gid for t in self.sleepers):
+        wake = min((t.wake_at for t in self.sleepers if t.gid == core.gid), default=None)
+        if wake is None:
             self._timer(s, False)
+        else:
+            self._tickless(core, s, self.limit_cycles(wake))
+
+    def _tickless(self, core: Core, s: CoreSched, wake: int) -> None:
+        """Idle until a sleeper's wake-up: the ticks between do nothing, so the next one is
+        the first of the tick grid at or after it, or the last the 32-bit PTI_VAL register
+        reaches (idle time is then a jump or a few for the machine; the sleeper wakes at the
+        tick that would have woken it had the core ticked all along)."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        reg = (PTI_VAL << 5 | core.lid) << 2
+        tick = core.cycles + xcu.read(reg)
+        ticks = min((wake - tick + TICK - 1) // TICK, (core.cycles + PTI_VAL_MAX - tick) // TICK)
+        if ticks > 1:
+            xcu.write(reg, tick + ticks * TICK - core.cycles)
+            s.tickless = True
+
+    def _ticks_resume(self, core: Core, s: CoreSched) -> None:
+        """A thread runs on a core that was idle with its tick postponed: the next tick is
+        the first of the grid after now (preemption goes on as before)."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        reg = (PTI_VAL << 5 | core.lid) << 2
+        left = xcu.read(reg)
+        if left > TICK:
+            xcu.write(reg, (left - 1) % TICK + 1)
+        s.tickless = False
 
     def resched_core(self, gid: int) -> None:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
@@ -330,13 +372,7 @@ class Kernel:
         s = self.sched[core.gid]
         self.instructions_total += core.instructions - self._instr_seen[core.gid]
         self._instr_seen[core.gid] = core.instructions
-        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
-            self.max_instructions = None
-            for p in list(self.processes.values()):
-                if p.exit_status is None:
-                    self.log(f"pid {p.pid:#x} ({p.name}) killed by SIGKILL: instruction limit "
-                             f"reached ({self.instructions_total} instructions)")
-                    self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+        if self._limit_reached(core):
             return
         if s.resched or s.current is None or s.current.state != State.RUNNING:
             self.schedule(core)
@@ -347,6 +383,37 @@ class Kernel:
         with self.ktime.running(core, "interrupt"):
             self._interrupt(core)
             self.ktime.work(self.costs.irq_entry)
+        self._limit_reached(core)              # (an idle core's clock moves by its timer)
+
+    # ---- limits and the end of a run ----------------------------------------------------
+    def _limit_reached(self, core: Core | None) -> bool:
+        """--max-instructions, --max-cycles (on this core's clock), --timeout: once one is
+        reached, every process is killed (one line says which limit)."""
+        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
+            why = f"instruction limit reached ({self.instructions_total} instructions)"
+        elif self.max_cycles is not None and core is not None and core.cycles >= self.max_cycles:
+            why = f"cycle limit reached ({core.cycles} cycles on core {core.gid})"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            why = f"time limit reached ({self.timeout:g} s of host time)"
+        else:
+            return False
+        self.max_instructions = self.max_cycles = self.deadline = None
+        self.kill_all(why)
+        return True
+
+    def kill_all(self, why: str) -> None:
+        """Kill every process still running with SIGKILL, in one line that says why."""
+        alive = [p for p in self.processes.values() if p.exit_status is None]
+        if not alive:
+            return
+        names = ", ".join(f"{p.pid:#x} ({p.name})" for p in alive)
+        self.log(f"{why}: killed by SIGKILL: pid{'s' if len(alive) > 1 else ''} {names}")
+        for p in alive:
+            self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+
+    def limit_cycles(self, when: int) -> int:
+        """An idle wait until `when`, cut at --max-cycles (the limit must be seen)."""
+        return when if self.max_cycles is None else min(when, self.max_cycles)
 
     def _interrupt(self, core: Core) -> None:
         xcu = self.machine.cluster(core.cxy).xcu
@@ -435,6 +502,8 @@ class Kernel:
             while not self.poll_input(0.5):
                 if self.machine.stop_requested:
                     break                      # a debugger stops the machine (Machine.pause)
+                if self._limit_reached(None):
+                    break
             return True
         if self.sleepers:
             th = min(self.sleepers, key=lambda t: t.wake_at)
@@ -475,24 +544,36 @@ class Kernel:
         if th is None or kind != FaultKind.UNMAPPED:
             return False
         self.current_cxy = core.cxy
+        self.oom = False                  # set by Vmm.fault when no frame is left
         try:
             with self.ktime.running(core, "page_fault"):
-                return th.process.vmm.fault(vaddr, access, core.cxy)
+                mapped = th.process.vmm.fault(vaddr, access, core.cxy)
         except SysError:                  # out of memory for its page tables: killed
-            self.oom = True
-            return False
+            self.oom, mapped = True, False
+        if self.oom:                      # the trap that follows is this fault's
+            self._oom_cores.add(core.gid)
+        self.oom = False
+        return mapped
 
     def on_trap(self, core: Core, trap: Trap) -> None:
+        # Out of memory only if this core's last failed fault found no frame: Vmm.fault also
+        # runs for the kernel's copies to user memory, which fail with EFAULT instead.
+        oom = core.gid in self._oom_cores and trap.kind == TrapKind.PAGE_FAULT
+        self._oom_cores.discard(core.gid)
         th = self.sched[core.gid].current
         if th is None:
             self.log(f"core {core.gid}: {trap.describe()} with no thread")
             core.halted = True
             return
-        if self.debugger is not None and self.debugger.trap(core, th, trap):
-            return                             # reported to gdb: the thread waits at the fault
+        self.oom = oom                         # (what the debugger asks)
+        try:
+            if self.debugger is not None and self.debugger.trap(core, th, trap):
+                return                         # reported to gdb: the thread waits at the fault
+        finally:
+            self.oom = False
         sig = _TRAP_SIGNAL.get(trap.kind, SIGSEGV)
-        if trap.kind == TrapKind.PAGE_FAULT and self.oom:
-            sig, self.oom = SIGKILL, False
+        if oom:
+            sig = SIGKILL
             reason = f"out of memory at pc {trap.pc:#010x}"
         else:
             reason = trap.describe()
@@ -577,6 +658,8 @@ class Kernel:
         self.on_process_exit(p)
         if p.parent is None:                      # nobody will wait for it
             self.forget_process(p)
+        if p is self.first_process:               # the run's program (almos run) or init
+            self.kill_all(f"pid {p.pid:#x} ({p.name}) ended, so does the run")
         if not self.processes_alive():
             self.machine.power_off()
 

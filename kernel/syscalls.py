@@ -479,7 +479,8 @@ def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
 @syscall(SYS_SEMAPHORE)
 def sys_semaphore(k: Kernel, th, core, va, op, arg, *_):
     if op == 0:
-        s = k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
+        _obj(k, th, va, Semaphore)             # EINVAL, EFAULT: as every other object
+        k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
         return 0
     s = _obj(k, th, va, Semaphore)
     if op in (1, 5):
@@ -512,6 +513,7 @@ def sys_barrier(k: Kernel, th, core, va, op, count, *_):
     if op == 0:
         if count == 0:
             raise SysError(E.EINVAL)
+        _obj(k, th, va, Barrier)
         k.sync[(th.process.pid, va)] = Barrier(count=count)
         return 0
     b = _obj(k, th, va, Barrier)
