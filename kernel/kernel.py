@@ -66,7 +66,7 @@ class CoreSched:
     timer_on: bool = False
     busy: int = 0                      # cycles it ran threads, up to its current one's switch-in
     usage_mark: tuple[int, int] = (0, 0)   # (its cycles, busy) at the last usage refresh
-    tickless: bool = False        # idle with its next tick postponed to a sleeper's wake-up
+    skipped_tick: int | None = None    # tickless idle: the first tick it skips
 
 
 @dataclass
@@ -97,6 +97,7 @@ class Kernel:
         self.dqdt = Dqdt(self.topo, {c: k.ppm.free_pages for c, k in self.clusters.items()})
         self.balance = balance                    # the load balancer moves waiting threads
         self.migrations = 0
+        self.ticks = 0                            # scheduler ticks handled (idle skips most)
         self._usage_due = USAGE_PERIOD
         self.processes: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
@@ -264,6 +265,7 @@ class Kernel:
         if s.timer_on == on:
             return
         s.timer_on = on
+        s.skipped_tick = None                  # (turned on again, it starts a new grid)
         core = self.machine.core(s.gid)
         xcu = self.machine.cluster(core.cxy).xcu
         if on:
@@ -317,8 +319,9 @@ class Kernel:
         while s.runq:
             th = s.runq.popleft()
             if th.state == State.RUNNABLE:
-                if s.tickless:
-                    self._ticks_resume(core, s)
+                if s.skipped_tick is not None:
+                    self._ticks_resume(core, s.skipped_tick)
+                    s.skipped_tick = None
                 self._switch_in(core, s, th, prev)
                 core.halted = False
                 return
@@ -340,17 +343,15 @@ class Kernel:
         ticks = min((wake - tick + TICK - 1) // TICK, (core.cycles + PTI_VAL_MAX - tick) // TICK)
         if ticks > 1:
             xcu.write(reg, tick + ticks * TICK - core.cycles)
-            s.tickless = True
+            if s.skipped_tick is None:
+                s.skipped_tick = tick
 
-    def _ticks_resume(self, core: Core, s: CoreSched) -> None:
-        """A thread runs on a core that was idle with its tick postponed: the next tick is
-        the first of the grid after now (preemption goes on as before)."""
-        xcu = self.machine.cluster(core.cxy).xcu
-        reg = (PTI_VAL << 5 | core.lid) << 2
-        left = xcu.read(reg)
-        if left > TICK:
-            xcu.write(reg, (left - 1) % TICK + 1)
-        s.tickless = False
+    def _ticks_resume(self, core: Core, first: int) -> None:
+        """A thread runs on a core that was idle with its ticks postponed: they come back
+        as if they had never stopped, the last one that would have passed by now pending
+        (it interrupts the thread at once, as it would have), the grid unchanged."""
+        passed = max(0, core.cycles - first) // TICK * TICK
+        self.machine.cluster(core.cxy).xcu.fire_at(core.lid, first + passed)
 
     def resched_core(self, gid: int) -> None:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
@@ -429,6 +430,9 @@ class Kernel:
             self.schedule(core)
 
     def _tick(self, core: Core) -> None:
+        self.ticks += 1
+        s = self.sched[core.gid]
+        s.skipped_tick = None                  # the ticks it skipped end with this one
         now = core.cycles
         for th in [t for t in self.sleepers if t.gid == core.gid and t.wake_at <= now]:
             self.sleepers.remove(th)
@@ -437,7 +441,6 @@ class Kernel:
         if now >= self._usage_due:
             self._usage_due = now + USAGE_PERIOD
             self._refresh_usage()
-        s = self.sched[core.gid]
         if self.balance and s.current is not None:
             self._balance(core, s)
         if s.current is None or s.runq:

@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
 
-from kernel.kernel import CLOCK_HZ, TICK
+from almos.session import Options, build
+from emulator.elf import parse_elf
+from emulator.topology import load_topology
+from kernel.kernel import CLOCK_HZ, PTI_VAL_MAX, TICK, Kernel
+from kernel.stats import collect
 
 ALMOS = [sys.executable, "-m", "almos.cli"]
 HANG = 120               # seconds: a run still going then is a hang
@@ -40,14 +44,49 @@ def killed_line(stderr: str, why: str) -> str:
     return lines[0]
 
 
-def test_sleeping_costs_no_host_time(limits: str, tmp_path: Path) -> None:
-    """sleep(100000) used to take hours of host time (a tick every millisecond)."""
+@pytest.mark.parametrize(("topology", "seconds"), [("1x1x1", 100000), ("2x2x4", 100)])
+def test_idle_time_jumps(limits: str, tmp_path: Path, topology: str, seconds: int) -> None:
+    """sleep(100000) used to take hours of host time: a tick every millisecond, each handled
+    by the kernel. Now the clock ends where ticking would have left it, in a few ticks (one
+    per wake-up, and one per 2^32 cycles the timer register can count)."""
     stats = tmp_path / "s.json"
-    r = almos("run", "-t", "1x1x1", "--stats", str(stats), limits, "sleep", "100000")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "slept 100000\n", "")
-    cycles = json.loads(stats.read_text())["summary"]["cycles"]
-    chunks = 100000 // LIBC_SLEEP_CHUNK                  # each ends on the next tick
-    assert 100000 * CLOCK_HZ <= cycles < 100000 * CLOCK_HZ + chunks * 2 * TICK
+    r = almos("run", "-t", topology, "--stats", str(stats), limits, "sleep", str(seconds))
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"slept {seconds}\n", "")
+    summary = json.loads(stats.read_text())["summary"]
+    cycles = summary["cycles"]
+    chunks = -(-seconds // LIBC_SLEEP_CHUNK)             # each ends on the next tick
+    assert seconds * CLOCK_HZ <= cycles < seconds * CLOCK_HZ + chunks * 2 * TICK
+    jumps = cycles // (PTI_VAL_MAX - TICK) + 2 * chunks
+    assert 0 < summary["ticks"] <= jumps < cycles // TICK // 1000
+
+
+def _run_inprocess(exe: str, topology: str, argv: list[str]) -> dict:
+    machine, kernel = build(Options(load_topology(topology), cache="off"))
+    p = kernel.spawn(parse_elf(Path(exe).read_bytes(), exe), argv, [])
+    machine.run()
+    assert p.exit_status == 0
+    return collect(kernel, 1.0, "off")
+
+
+@pytest.mark.parametrize(("topology", "argv"), [("1x1x1", ["limits", "sleep", "3"]),
+                                                ("1x1x2", ["limits", "tickless"])])
+def test_idle_jumps_keep_the_cycles_exact(limits: str, topology: str, argv: list[str],
+                                          monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    """The same run with every idle tick handled (the kernel's tickless step turned off):
+    every core's clock, every thread's cycles and instructions are the same, in fewer ticks.
+    (tickless: core 1 gets work while its ticks are postponed; the tick that would have
+    passed meanwhile must still preempt the spinning thread at once.)"""
+    jumped = _run_inprocess(limits, topology, argv)
+    monkeypatch.setattr(Kernel, "_tickless", lambda self, core, s, wake: None)
+    stepped = _run_inprocess(limits, topology, argv)
+    out = capfd.readouterr().out
+    assert out.count(out[:len(out) // 2]) == 2 and out[-1] == "\n"      # said twice
+    for key in ("cores", "threads", "processes"):
+        assert jumped[key] == stepped[key], key
+    assert jumped["summary"]["ticks"] < stepped["summary"]["ticks"]
+    if argv[1] == "sleep":
+        assert jumped["summary"]["cycles"] > 3 * CLOCK_HZ
+        assert jumped["summary"]["ticks"] * 100 < stepped["summary"]["ticks"]
 
 
 def test_an_idle_core_ticks_again_when_it_gets_work(limits: str) -> None:
