@@ -32,6 +32,7 @@ from emulator.config import (
 from emulator.memory import MemoryError_
 from emulator.timing import TimingParams
 from emulator.topology import DEFAULT_RAM, TopologyError, shorten, xy_of
+from emulator.ucfix import UnicornMismatch
 from kernel.costs import KernelCosts
 from kernel.placement import POLICIES
 
@@ -347,6 +348,9 @@ def run_main() -> None:
         click.echo("almos: " + ("terminated" if signum == signal.SIGTERM else "interrupted"),
                    err=True)
         sys.exit(128 + signum)
+    except UnicornMismatch as e:                # the start-up self-test (emulator/ucfix.py)
+        click.echo(f"almos: {e}", err=True)
+        sys.exit(1)
     except BrokenPipeError:                     # e.g. almos info | head: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)

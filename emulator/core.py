@@ -19,9 +19,8 @@ import unicorn
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
-from unicorn.unicorn_py3 import unicorn as _ucmod
 
-from emulator import mmu
+from emulator import mmu, ucfix
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
@@ -60,8 +59,6 @@ REG_A = tuple(_GPR[4:8])
 _UC_ACCESS = {UCC.UC_MEM_READ: Access.READ, UCC.UC_MEM_WRITE: Access.WRITE,
               UCC.UC_MEM_FETCH: Access.FETCH}
 _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
-_EMU_STOP = ffi.cast("void (*)(void *)",
-                     ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
 DEFAULT_TB_SIZE = 32 << 20
 # Major opcodes of the I-format loads and stores (base + offset): lb..lwr, sb..swr, cache, ll,
 # lwc1, pref, ldc1, sc, swc1, sdc1.
@@ -171,6 +168,7 @@ class Core:
 
     def __init__(self, bus: Bus, gid: int, cxy: int, lid: int,
                  tb_size: int = DEFAULT_TB_SIZE) -> None:
+        ucfix.check()                          # this Unicorn's internals, once per process
         self.bus = bus
         self.mem = bus.memory
         self.gid, self.cxy, self.lid = gid, cxy, lid
@@ -188,7 +186,7 @@ class Core:
 
         self.state = ffi.new("almos_core_t *")
         self.state.core_id = gid
-        self.state.emu_stop = _EMU_STOP
+        self.state.emu_stop = ffi.cast("void (*)(void *)", ucfix.emu_stop_address())
         self.state.window_pa = self.mem.window_pa
         # the MMU state the native TLB fill walks with; the Python slow path via the handle
         self.state.mem = self.mem.cmem
@@ -206,10 +204,10 @@ class Core:
         uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
         uc.mem_map_ptr(0, WINDOW_SIZE, UC_PROT_ALL, self.mem.host_address)
         uc.mmio_map(MMIO_BASE, bus.mmio_size(), self._mmio_read, None, self._mmio_write, None)
-        self.state.uc = ffi.cast("void *", uc._uch.value)
+        self.state.uc = ffi.cast("void *", ucfix.handle(uc))
         hflags = locate_hflags(uc)
-        if hflags is None:
-            raise RuntimeError("cannot locate Unicorn's MIPS hflags: is this unicorn 2.1.4?")
+        if hflags is None:                     # (ucfix.check found it on its scratch engine)
+            raise ucfix.UnicornMismatch("Unicorn's MIPS CPU state (hflags) cannot be found")
         self._hflags = ctypes.c_uint32.from_address(hflags)
         # env->active_tc.gpr[32] opens the CPU state: the system call path reads and writes
         # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
@@ -224,13 +222,8 @@ class Core:
     # ---- native hooks -------------------------------------------------------------------
     def _native_hook(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> int:
         """A hook in C over [begin, end] (inclusive; begin > end: every address)."""
-        h = _ucmod.uc_hook_h()
-        ud = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.state)))
-        err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), kind, ctypes.c_void_p(fn),
-                                       ud, ctypes.c_uint64(begin), ctypes.c_uint64(end))
-        if err != UCC.UC_ERR_OK:
-            raise UcError(err)
-        return h.value
+        return ucfix.native_hook(self.uc, kind, fn, int(ffi.cast("uintptr_t", self.state)),
+                                 begin, end)
 
     def attach_cache(self, cachesys_ptr, mode: int) -> None:
         """Connect the native cache model (mode 1 statistics, 2 timing; 0 detaches)."""
@@ -342,7 +335,7 @@ class Core:
             self.flush_tlb()
 
     def flush_tlb(self) -> None:
-        self.uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)
+        ucfix.flush_tlb(self.uc)
         lib.core_pmap_flush(self.state)
 
     def flush_code(self) -> None:
