@@ -283,6 +283,13 @@ class Core:
         g[2] = value & 0xFFFF_FFFF
         g[3] = errno
 
+    @property
+    def registers(self) -> Uc:
+        """The live register file (reg_read/reg_write with Unicorn's register ids, as on a
+        context from save_context): what a debugger reads and writes while the core holds
+        the thread."""
+        return self.uc
+
     def save_context(self) -> object:
         """The whole CPU state (GPRs, HI/LO, PC, FPU, CP0 incl. UserLocal); movable to any core."""
         return self.uc.context_save()

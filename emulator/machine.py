@@ -209,6 +209,11 @@ class Machine:
         if r is not None and r is not core:     # a long solo slice ends within a quantum
             r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
 
+    @property
+    def running_core(self) -> Core | None:
+        """The core inside a slice (its hooks and traps are running), else None."""
+        return self._running_core
+
     def now(self) -> int:
         """The machine's notion of the present: the clock of the core running, else the least."""
         if self._running_core is not None:

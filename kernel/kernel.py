@@ -28,7 +28,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import Core, Trap, TrapKind
-from emulator.devices.xcu import MSK_PTI, PTI_ACK, PTI_VAL, WTI_REG
+from emulator.devices.xcu import (
+    MSK_PTI,
+    PRIO,
+    PRIO_INDEX,
+    PRIO_PTI_SHIFT,
+    PRIO_T,
+    PRIO_W,
+    PRIO_WTI_SHIFT,
+    PTI_ACK,
+    PTI_PER,
+    PTI_VAL,
+    WTI_REG,
+    reg_offset,
+)
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.costs import KernelCosts
@@ -242,7 +255,7 @@ class Kernel:
         s = self.sched[th.gid]
         s.runq.append(th)
         core = self.machine.core(th.gid)
-        running = self.machine._running_core
+        running = self.machine.running_core
         self.ktime.work(self.costs.wakeup)
         if s.current is None and (running is None or running.gid != core.gid):
             self._timer(s, True)
@@ -269,8 +282,8 @@ class Kernel:
         core = self.machine.core(s.gid)
         xcu = self.machine.cluster(core.cxy).xcu
         if on:
-            xcu.set_timer(core.lid, TICK)
-        xcu.write((MSK_PTI << 5 | core.lid) << 2, (1 << core.lid) if on else 0)
+            xcu.write(reg_offset(PTI_PER, core.lid), TICK)
+        xcu.write(reg_offset(MSK_PTI, core.lid), (1 << core.lid) if on else 0)
 
     def timer_at(self, core: Core, when: int) -> None:
         """Make the core's timer fire at cycle `when` if that is before its next tick."""
@@ -338,7 +351,7 @@ class Kernel:
         reaches (idle time is then a jump or a few for the machine; the sleeper wakes at the
         tick that would have woken it had the core ticked all along)."""
         xcu = self.machine.cluster(core.cxy).xcu
-        reg = (PTI_VAL << 5 | core.lid) << 2
+        reg = reg_offset(PTI_VAL, core.lid)
         tick = core.cycles + xcu.read(reg)
         ticks = min((wake - tick + TICK - 1) // TICK, (core.cycles + PTI_VAL_MAX - tick) // TICK)
         if ticks > 1:
@@ -356,7 +369,7 @@ class Kernel:
     def resched_core(self, gid: int) -> None:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
         s = self.sched[gid]
-        running = self.machine._running_core
+        running = self.machine.running_core
         if running is not None and running.gid == gid:
             s.resched = True
             running.stop()
@@ -418,15 +431,16 @@ class Kernel:
 
     def _interrupt(self, core: Core) -> None:
         xcu = self.machine.cluster(core.cxy).xcu
-        xcu.update_timers()
-        pti = xcu.pti_pending & xcu.msk_pti[core.lid]
-        if pti:
-            for i in range(32):
-                if pti >> i & 1:
-                    xcu.read((PTI_ACK << 5 | i) << 2)
+        prio = reg_offset(PRIO, core.lid)
+        pending = xcu.read(prio)
+        if pending & PRIO_T:
+            while pending & PRIO_T:            # acknowledge each timer raised for this core
+                xcu.read(reg_offset(PTI_ACK, pending >> PRIO_PTI_SHIFT & PRIO_INDEX))
+                pending = xcu.read(prio)
             self._tick(core)
-        if xcu.wti_pending & xcu.msk_wti[core.lid]:
-            xcu.read((WTI_REG << 5 | core.lid) << 2)
+            pending = xcu.read(prio)
+        if pending & PRIO_W:                   # reading the mailbox acknowledges it
+            xcu.read(reg_offset(WTI_REG, pending >> PRIO_WTI_SHIFT & PRIO_INDEX))
             self.schedule(core)
 
     def _tick(self, core: Core) -> None:
@@ -530,8 +544,8 @@ class Kernel:
     def poll_input(self, timeout: float) -> bool:
         tty = self.machine.tty
         got = tty.poll_host(timeout)
-        if got or tty.rx[0] or tty.eof:
-            while self.stdin_waiters and (tty.rx[0] or tty.eof):
+        if got or tty.ready(0):
+            while self.stdin_waiters and tty.ready(0):
                 fn = self.stdin_waiters.popleft()
                 fn()
         return got
@@ -621,14 +635,16 @@ class Kernel:
         self.forget_thread(th)
 
     def _deliver_join(self, joiner: Thread, th: Thread) -> None:
+        """th is reaped; the joiner gets its exit value (EFAULT if its pointer is bad)."""
+        result = (0, 0)
         if joiner.join_out:
             try:
                 joiner.process.vmm.copy_out(joiner.join_out, th.exit_value.to_bytes(4, "little"),
                                             self.machine.core(joiner.gid).cxy)
-            except Exception:
-                pass
+            except SysError as e:
+                result = (-1, e.errno)
         self._reap(th)
-        self.make_runnable(joiner, (0, 0))
+        self.make_runnable(joiner, result)
 
     def end_threads(self, p: Process) -> None:
         """Every thread of p off its core for good, and its synchronisation objects gone
@@ -723,10 +739,8 @@ class Kernel:
         tty = self.machine.tty
         if count:
             th.process.vmm.user_pa(buf, True, core.cxy)
-        if tty.rx[channel] or tty.eof or count == 0:
-            data = tty.take(channel, count)
-            if not data and count:
-                tty.end_of_input_seen()
+        if tty.ready(channel) or count == 0:
+            data = tty.receive(channel, count)
             th.process.vmm.copy_out(buf, data, core.cxy)
             return len(data)
         p = th.process
@@ -734,14 +748,12 @@ class Kernel:
         def resume() -> None:
             if th.state != State.BLOCKED:
                 return
-            data = tty.take(channel, count)
-            if not data and count:
-                tty.end_of_input_seen()
+            data = tty.receive(channel, count)
             try:
                 p.vmm.copy_out(buf, data, self.machine.core(th.gid).cxy)
                 self.make_runnable(th, (len(data), 0))
-            except Exception:
-                self.make_runnable(th, (-1, 14))
+            except SysError as e:
+                self.make_runnable(th, (-1, e.errno))
         resume.process = p  # type: ignore[attr-defined]
         self.stdin_waiters.append(resume)
         th.waiting_on = "tty input"

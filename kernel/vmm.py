@@ -39,6 +39,7 @@ from emulator.mmu import (
     ix2,
 )
 from kernel.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
+from kernel.panic import panic
 from kernel.ppm import PAGE_SIZE
 from kernel.vseg import (
     DEFAULT_THREAD_STACK,
@@ -193,7 +194,8 @@ class Vmm:
         self.brk = base
 
     def sbrk(self, incr: int) -> int:
-        assert self.heap is not None
+        if self.heap is None:
+            panic("sbrk: the process has no heap")
         old = self.brk
         new = old + incr
         if new < self.heap.base or new > MMAP_BASE:
@@ -614,7 +616,8 @@ class Vmm:
             child.holes = list(self.holes)
             for vpn, frame in self.pages.items():
                 v = child.find(vpn << 12)
-                assert v is not None, f"vmm.clone: page {vpn:#x} outside every vseg"
+                if v is None:
+                    panic(f"vmm.clone: page {vpn:#x} outside every vseg")
                 new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, owner_cxy, 1))
                 if new is None:
                     raise SysError(ENOMEM)

@@ -16,8 +16,8 @@ from almos.session import Options
 from emulator.cache import CacheConfig
 from emulator.topology import load_topology
 from kernel.boot import mount
+from kernel.errno import EFAULT
 
-EFAULT = 14
 LINE = CacheConfig().l2.line
 
 
