@@ -137,7 +137,7 @@ def _status_line(opts: Options, machine: Machine, kernel: Kernel) -> Iterator[No
         return
     status = progress.StatusLine(kernel)
     console = machine.tty.console
-    streams = [(kernel, "stderr")]
+    streams: list[tuple[object, str]] = [(kernel, "stderr")]
     if console is not None and progress.same_terminal(console.out, sys.stderr):
         streams.append((console, "out"))
     saved = [getattr(obj, name) for obj, name in streams]
@@ -156,8 +156,9 @@ def _serve_gdb(opts: Options, kernel: Kernel, process: Process | None) -> None:
     from emulator.gdbstub import LOCALHOST, GdbServer
     from kernel.debug import KernelTarget
     target = KernelTarget(kernel, process)
+    port = opts.gdb_port or 0                  # (run_machine comes here with a port)
     try:
-        server = GdbServer(target, opts.gdb_port)
+        server = GdbServer(target, port)
     except OSError as e:
         raise GdbError(f"gdb stub: cannot listen on {LOCALHOST}:{opts.gdb_port}: "
                        f"{e.strerror or e}") from None

@@ -11,12 +11,13 @@ the core: system calls and page faults synchronously, other exceptions when the 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 import unicorn
-from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, UcError
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
 
@@ -24,7 +25,7 @@ from emulator import mmu, ucfix
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
-from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags
+from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, Uc, UcContext, locate_hflags
 
 if TYPE_CHECKING:
     from emulator.bus import Bus
@@ -178,9 +179,9 @@ class Core:
         self._mmu_on = False
         self.inst_paddr_ext = cxy
         self._halted = False
-        self.on_halt_change = None        # callable(): the machine follows halted cores
+        self.on_halt_change: Callable[[], None] | None = None   # the machine follows halted cores
         self.trap: Trap | None = None     # set when the last slice ended on a trap
-        self.on_code_frame = None         # callable(pa_page): a frame was fetched from
+        self.on_code_frame: Callable[[int], None] | None = None  # (pa): code fetched there
         self._pending_fault: WalkFault | None = None
         self._exception: Trap | None = None
 
@@ -290,11 +291,11 @@ class Core:
         the thread."""
         return self.uc
 
-    def save_context(self) -> object:
+    def save_context(self) -> UcContext:
         """The whole CPU state (GPRs, HI/LO, PC, FPU, CP0 incl. UserLocal); movable to any core."""
         return self.uc.context_save()
 
-    def restore_context(self, ctx: object) -> None:
+    def restore_context(self, ctx: UcContext) -> None:
         self.uc.context_restore(ctx)
 
     # ---- MMU (TSAR CP2) -------------------------------------------------------------------

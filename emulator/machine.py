@@ -368,7 +368,7 @@ class Machine:
             if nt is not None and (best is None or (nt, c.gid) < best):
                 best = (nt, c.gid)
         if best is not None:
-            self.wake(self._cores[best[1]], best[0])
+            self.wake(self.core(best[1]), best[0])
             return True
         if self.on_idle is not None:
             return self.on_idle()

@@ -32,9 +32,14 @@ import functools
 import struct
 
 import unicorn
-from unicorn import Uc, UcError
+from unicorn import UcError
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
+
+# unicorn.Uc and its contexts themselves, named where mypy finds them (it cannot follow the
+# Python 2 or 3 switch of unicorn/unicorn.py)
+from unicorn.unicorn_py3.unicorn import Uc as Uc
+from unicorn.unicorn_py3.unicorn import UcContext as UcContext
 
 UNICORN_VERSION = "2.1.4"            # the one version whose internals this module knows
 MIPS_HFLAG_BMASK = 0x87F800          # QEMU: MIPS_HFLAG_BMASK_BASE | MIPS_HFLAG_BMASK_EXT
@@ -131,7 +136,7 @@ def _binding():
 
 def handle(uc: Uc) -> int:
     """The engine's C handle (uc_engine *)."""
-    return uc._uch.value  # type: ignore[attr-defined]
+    return uc._uch.value or 0
 
 
 def emu_stop_address() -> int:

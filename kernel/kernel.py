@@ -48,6 +48,7 @@ from kernel.costs import KernelCosts
 from kernel.dqdt import USAGE_FULL, Dqdt
 from kernel.errno import SysError
 from kernel.ktime import KernelTime
+from kernel.panic import panic
 from kernel.placement import POLICIES
 from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
@@ -66,6 +67,13 @@ _TRAP_SIGNAL = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGBUS,
                 TrapKind.COPROCESSOR_UNUSABLE: SIGILL, TrapKind.BREAK: SIGTRAP,
                 TrapKind.TRAP: SIGTRAP, TrapKind.OVERFLOW: SIGFPE, TrapKind.FPE: SIGFPE,
                 TrapKind.UNKNOWN: SIGILL}
+
+
+def _wake_at(th: Thread) -> int:
+    """A sleeper's wake-up cycle (every thread in Kernel.sleepers has one)."""
+    if th.wake_at is None:
+        panic(f"thread {th.tid:#x} sleeps with no wake-up time")
+    return th.wake_at
 
 
 @dataclass
@@ -262,7 +270,7 @@ class Kernel:
             now = self.machine.now()
             waker = self.ktime.executing
             ipi = waker is not None and waker.gid != core.gid
-            if ipi:                            # an IPI wakes the core, a mesh trip away
+            if waker is not None and ipi:      # an IPI wakes the core, a mesh trip away
                 self.ktime.work(self.costs.ipi_send)
                 now += self.machine.timing.one_way(self.topo.distance(waker.cxy, core.cxy))
             self.machine.wake(core, now)       # its clock catches up (idle time)
@@ -339,7 +347,7 @@ class Kernel:
                 core.halted = False
                 return
         core.halted = True
-        wake = min((t.wake_at for t in self.sleepers if t.gid == core.gid), default=None)
+        wake = min((_wake_at(t) for t in self.sleepers if t.gid == core.gid), default=None)
         if wake is None:
             self._timer(s, False)
         else:
@@ -448,7 +456,7 @@ class Kernel:
         s = self.sched[core.gid]
         s.skipped_tick = None                  # the ticks it skipped end with this one
         now = core.cycles
-        for th in [t for t in self.sleepers if t.gid == core.gid and t.wake_at <= now]:
+        for th in [t for t in self.sleepers if t.gid == core.gid and _wake_at(t) <= now]:
             self.sleepers.remove(th)
             th.wake_at = None
             self.make_runnable(th, (0, 0))
@@ -523,8 +531,8 @@ class Kernel:
                     break
             return True
         if self.sleepers:
-            th = min(self.sleepers, key=lambda t: t.wake_at)
-            self.machine.wake(self.machine.core(th.gid), th.wake_at)
+            th = min(self.sleepers, key=_wake_at)
+            self.machine.wake(self.machine.core(th.gid), _wake_at(th))
             return True
         self._deadlock()
         return False

@@ -15,6 +15,7 @@ from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
 from emulator.topology import xy_of
 from kernel import errno as E
 from kernel.errno import SysError
+from kernel.panic import panic
 from kernel.process import State, Thread
 from kernel.sync import Barrier, Cond, Mutex, RwLock, Semaphore
 from kernel.vseg import DEFAULT_THREAD_STACK
@@ -87,7 +88,9 @@ def dispatch(k: Kernel, core: Core) -> None:
         core.stop()
         k.sched[core.gid].resched = True
         return
-    core.set_syscall_result(int(result))
+    if not isinstance(result, int):
+        panic(f"system call {nr} returned {result!r}")
+    core.set_syscall_result(result)
 
 
 def _enosys(nr: int) -> int:
@@ -463,8 +466,8 @@ def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
         th.waiting_on = f"cond {va:#x}"
         return BLOCK
     if op in (2, 3):
-        n = 1 if op == 2 else len(c.waiters)
-        for _ in range(min(n, len(c.waiters))):
+        woken = 1 if op == 2 else len(c.waiters)
+        for _woken in range(min(woken, len(c.waiters))):
             w, wm = c.waiters.popleft()
             if w.state == State.BLOCKED:
                 _requeue_on_mutex(k, w, wm)

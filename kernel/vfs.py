@@ -107,7 +107,7 @@ class OpenFile:
     def read(self, k: Kernel, th: Thread, core: Core, buf: int, count: int) -> object:
         raise SysError(E.EBADF)
 
-    def write(self, k: Kernel, th: Thread, core: Core, data: bytes) -> int:
+    def write(self, k: Kernel, th: Thread, core: Core, data: bytes) -> object:
         raise SysError(E.EBADF)
 
     def lseek(self, offset: int, whence: int) -> int:
@@ -122,7 +122,7 @@ class OpenFile:
     def close(self) -> None:
         self.refs -= 1
         if self.refs < 0:
-            raise AssertionError(f"vfs: {type(self).__name__} closed more often than opened")
+            panic(f"vfs: {type(self).__name__} closed more often than opened")
         if self.refs == 0:
             self.release()
 

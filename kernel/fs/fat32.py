@@ -101,7 +101,7 @@ from kernel.errno import (
     ENOTEMPTY,
     errno_name,
 )
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError
+from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError, BytesLike
 from kernel.panic import panic
 
 # Boot sector / BPB field offsets.
@@ -717,7 +717,7 @@ class Fat32:
             out.append(data[skip:skip + length] if skip or length != len(data) else data)
         return b"".join(out)
 
-    def _write_chain(self, chain: list[int], offset: int, data: bytes | memoryview) -> None:
+    def _write_chain(self, chain: list[int], offset: int, data: BytesLike) -> None:
         view = memoryview(data)
         pos = 0
         for lba, skip, length in self._pieces(chain, offset, len(data)):
