@@ -49,6 +49,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2 tests
 
 bench: setup
@@ -56,6 +57,7 @@ bench: setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	-$(MAKE) -C libc_stubs clean

@@ -37,6 +37,7 @@ from emulator.memory import MemoryError_
 from emulator.timing import TimingParams
 from emulator.topology import TopologyError
 from kernel.costs import KernelCosts
+from kernel.exec import LoadError
 from kernel.kernel import Kernel
 from kernel.placement import POLICIES
 from kernel.stats import collect
@@ -93,11 +94,12 @@ def _run_program(opts: Options, program: str, args: Sequence[str],
             machine, kernel, vfs = mount(opts, disk)
         except BootError as e:
             raise AlmosError(str(e)) from None
-    p = kernel.spawn(elf, [program, *args], PROGRAM_ENV)
     started = time.perf_counter()
     try:
+        p = kernel.spawn(elf, [program, *args], PROGRAM_ENV)
+        started = time.perf_counter()
         run_machine(opts, machine, kernel, p)
-    except GdbError as e:
+    except (GdbError, LoadError) as e:
         raise AlmosError(str(e)) from None
     except MemoryError_ as e:
         raise AlmosRunError(str(e)) from None
@@ -166,13 +168,13 @@ class Stats(Record):
 
     def to_csv(self) -> str:
         from almos import report
-        return report.to_csv(self._data)
+        return report.to_csv(dict(self._data))
 
     def tables(self) -> str:
         """The tables `--stats -` prints (plain text)."""
         from almos import report
         out = io.StringIO()
-        report.print_stats(self._data, out)
+        report.print_stats(dict(self._data), out)
         return out.getvalue()
 
 
@@ -220,7 +222,8 @@ class Machine:
         self.config = configure(topology, memory, l1, l2, settings)
         self._opts = Options(self.config.topology, placement, cache,
                              max_instructions=max_instructions, timing=self.config.timing,
-                             costs=self.config.params["kernel"], balance=balance, quiet=True,
+                             costs=self.config.params["kernel"],  # type: ignore[arg-type]
+                             balance=balance, quiet=True,
                              trace=categories)
 
     @property

@@ -6,6 +6,7 @@ exit status 2; never a traceback.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -27,7 +28,10 @@ from emulator.config import (
 )
 from emulator.timing import TimingParams
 from emulator.topology import DEFAULT_RAM, shorten, xy_of
+from emulator.ucfix import UnicornMismatch
 from kernel.placement import POLICIES
+
+MAX_TIMEOUT = 1e9                # seconds (--timeout): 31 years, and no float overflow
 
 
 class UserError(click.ClickException):
@@ -176,6 +180,12 @@ def _common(fn):
         click.option("--max-instructions", type=click.IntRange(min=1), default=None,
                      metavar="N", show_default="no limit",
                      help="kill every process after this many instructions in all"),
+        click.option("--max-cycles", type=click.IntRange(min=1), default=None,
+                     metavar="N", show_default="no limit",
+                     help="kill every process once a core's clock reaches N cycles"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT),
+                     default=None, metavar="SECONDS", show_default="no limit",
+                     help="kill every process after this much host (wall-clock) time"),
         click.option("--gdb", "gdb", type=click.IntRange(0, 65535), default=None,
                      metavar="PORT", show_default="no stub",
                      help="serve gdb (gdb-multiarch: target remote :PORT) on "
@@ -189,8 +199,8 @@ def _common(fn):
 
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
-             max_instructions, gdb=None, gdb_wait=False, balance="off", stats_csv=None,
-             quiet=False, trace=None, trace_file=None):
+             max_instructions, max_cycles=None, timeout=None, gdb=None, gdb_wait=False,
+             balance="off", stats_csv=None, quiet=False, trace=None, trace_file=None):
     from almos.session import Options
     from almos.trace import TraceError, parse_categories
     config = _config(topology, memory, l1, l2, settings, quantum)
@@ -202,6 +212,8 @@ def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stat
         raise UserError("--trace-file needs --trace LIST")
     if gdb_wait and gdb is None:
         raise UserError("--gdb-wait needs --gdb PORT")
+    if timeout is not None and math.isnan(timeout):
+        raise UserError("bad --timeout 'nan': expected a number of seconds")
     for path, what in ((stats, "statistics"), (stats_csv, "statistics"),
                        (trace_file, "trace")):
         if path is not None and path != "-":
@@ -209,7 +221,8 @@ def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stat
                 check_writable(path, what)
             except ConfigError as e:
                 raise UserError(str(e)) from None
-    return Options(config.topology, placement, cache, stats, max_instructions, gdb, gdb_wait,
+    return Options(config.topology, placement, cache, stats, max_instructions,
+                   max_cycles=max_cycles, timeout=timeout, gdb_port=gdb, gdb_wait=gdb_wait,
                    timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
                    stats_csv=stats_csv, quiet=quiet, trace=categories, trace_file=trace_file)
 
@@ -342,6 +355,9 @@ def run_main() -> None:
         click.echo("almos: " + ("terminated" if signum == signal.SIGTERM else "interrupted"),
                    err=True)
         sys.exit(128 + signum)
+    except UnicornMismatch as e:                # the start-up self-test (emulator/ucfix.py)
+        click.echo(f"almos: {e}", err=True)
+        sys.exit(1)
     except BrokenPipeError:                     # e.g. almos info | head: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)

@@ -36,6 +36,8 @@ class Options:
     cache: str = "timing"
     stats: str | None = None
     max_instructions: int | None = None
+    max_cycles: int | None = None       # --max-cycles: kill everything at this clock
+    timeout: float | None = None        # --timeout: ... after these seconds of host time
     gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
@@ -61,6 +63,8 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
     kernel = Kernel(machine, opts.placement, stderr=opts.stderr, costs=opts.costs,
                     balance=opts.balance)
     kernel.max_instructions = opts.max_instructions
+    kernel.max_cycles = opts.max_cycles
+    kernel.timeout = opts.timeout
     _observe(opts, kernel)
     if opts.on_kernel is not None:
         opts.on_kernel(kernel)
@@ -109,6 +113,8 @@ def run_machine(opts: Options, machine: Machine, kernel: Kernel,
     statistics of the run so far are written, then Interrupted goes on up (a second signal
     interrupts at once)."""
     started = time.perf_counter()
+    if opts.timeout is not None:
+        kernel.deadline = time.monotonic() + opts.timeout
     try:
         with _status_line(opts, machine, kernel):
             if opts.gdb_port is not None:
@@ -167,7 +173,7 @@ def _status_line(opts: Options, machine: Machine, kernel: Kernel) -> Iterator[No
         return
     status = progress.StatusLine(kernel)
     console = machine.tty.console
-    streams = [(kernel, "stderr")]
+    streams: list[tuple[object, str]] = [(kernel, "stderr")]
     if console is not None and progress.same_terminal(console.out, sys.stderr):
         streams.append((console, "out"))
     saved = [getattr(obj, name) for obj, name in streams]
@@ -186,8 +192,9 @@ def _serve_gdb(opts: Options, kernel: Kernel, process: Process | None) -> None:
     from emulator.gdbstub import LOCALHOST, GdbServer
     from kernel.debug import KernelTarget
     target = KernelTarget(kernel, process)
+    port = opts.gdb_port or 0                  # (run_machine comes here with a port)
     try:
-        server = GdbServer(target, opts.gdb_port)
+        server = GdbServer(target, port)
     except OSError as e:
         raise GdbError(f"gdb stub: cannot listen on {LOCALHOST}:{opts.gdb_port}: "
                        f"{e.strerror or e}") from None

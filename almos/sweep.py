@@ -37,7 +37,7 @@ import os
 import signal
 import socket
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ def load_spec(path: str) -> Spec:
     return spec
 
 
-def _check_keys(table: dict, known: dict[str, type], path: str, at: str) -> None:
+def _check_keys(table: dict, known: Mapping[str, type], path: str, at: str) -> None:
     for key, value in table.items():
         if key not in known:
             raise SweepError(f"{path}: {at}unknown key '{key}' (known: {', '.join(known)})")

@@ -45,7 +45,8 @@ class Symbols:
             self._elf = ELFFile(io.BytesIO(data))
             symtab = self._elf.get_section_by_name(".symtab")
             funcs = sorted((s["st_value"], s["st_size"], s.name)
-                           for s in (symtab.iter_symbols() if symtab is not None else ())
+                           for s in (symtab.iter_symbols()  # type: ignore[attr-defined]
+                                     if symtab is not None else ())
                            if s["st_info"]["type"] == "STT_FUNC" and s["st_value"])
             self._dwarf = self._elf.get_dwarf_info() if self._elf.has_dwarf_info() else None
         except (ELFError, ValueError, KeyError):
@@ -79,9 +80,10 @@ class Symbols:
         if self._lines is not None:
             return self._lines
         rows: list[tuple[int, str | None, int]] = []
+        dwarf = self._dwarf
         try:
-            for cu in self._dwarf.iter_CUs() if self._dwarf is not None else ():
-                prog = self._dwarf.line_program_for_CU(cu)
+            for cu in dwarf.iter_CUs() if dwarf is not None else ():
+                prog = dwarf.line_program_for_CU(cu)  # type: ignore[union-attr]
                 if prog is None:
                     continue
                 files = prog["file_entry"]

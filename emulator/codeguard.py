@@ -80,7 +80,7 @@ def long_runs(base: int, code: bytes) -> list[tuple[int, int]]:
     return out
 
 
-def segment_ranges(base: int, end: int, file_base: int, data: bytes,
+def segment_ranges(base: int, end: int, file_base: int, data: bytes | memoryview,
                    writable: bool) -> list[tuple[int, int]]:
     """What to guard in executable memory [base, end) (page aligned) that holds `data` at
     file_base and zeros elsewhere (zero words are nops: a page of them is one long run)."""

@@ -36,8 +36,10 @@ PRESET_DIR = _REPO_PRESETS if _REPO_PRESETS.is_dir() else Path(__file__).resolve
 PRESET_SUFFIX = ".toml"
 MAX_PRESET_BYTES = 64 << 10         # a preset is a few lines; anything bigger is a mistake
 _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-MACHINE_KEYS = {"x": int, "y": int, "cores": int, "memory": (str, int), "default": bool}
-CACHE_KEYS = {"l1": str, "l2": str}
+KeyKind = type | tuple[type, ...]
+MACHINE_KEYS: dict[str, KeyKind] = {"x": int, "y": int, "cores": int, "memory": (str, int),
+                                    "default": bool}
+CACHE_KEYS: dict[str, KeyKind] = {"l1": str, "l2": str}
 PARAM_TABLES = ("timing", "kernel")  # tables of parameters, in the order `almos info` lists
 _SPEC = re.compile(r"^(\d{1,3})x(\d{1,3})x(\d{1,3})$")
 _SETTING = re.compile(r"^([a-z_]+)\.([a-z0-9_]+)=(.*)$", re.DOTALL)

@@ -11,21 +11,28 @@ the core: system calls and page faults synchronously, other exceptions when the 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 import unicorn
-from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, UcError
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
-from unicorn.unicorn_py3 import unicorn as _ucmod
 
-from emulator import mmu
+from emulator import mmu, ucfix
 from emulator.memory import MMIO_BASE, WINDOW_SIZE
 from emulator.mmu import Access, FaultKind, Translation, WalkFault
 from emulator.native._almos_native import ffi, lib
-from emulator.ucfix import HFLAGS_OFFSET, MIPS_HFLAG_BMASK, locate_hflags, locate_skip_sync
+from emulator.ucfix import (
+    HFLAGS_OFFSET,
+    MIPS_HFLAG_BMASK,
+    Uc,
+    UcContext,
+    locate_hflags,
+    locate_skip_sync,
+)
 
 if TYPE_CHECKING:
     from emulator.bus import Bus
@@ -60,8 +67,6 @@ REG_A = tuple(_GPR[4:8])
 _UC_ACCESS = {UCC.UC_MEM_READ: Access.READ, UCC.UC_MEM_WRITE: Access.WRITE,
               UCC.UC_MEM_FETCH: Access.FETCH}
 _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
-_EMU_STOP = ffi.cast("void (*)(void *)",
-                     ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
 DEFAULT_TB_SIZE = 32 << 20
 # Major opcodes of the I-format loads and stores (base + offset): lb..lwr, sb..swr, cache, ll,
 # lwc1, pref, ldc1, sc, swc1, sdc1.
@@ -171,6 +176,7 @@ class Core:
 
     def __init__(self, bus: Bus, gid: int, cxy: int, lid: int,
                  tb_size: int = DEFAULT_TB_SIZE) -> None:
+        ucfix.check()                          # this Unicorn's internals, once per process
         self.bus = bus
         self.mem = bus.memory
         self.gid, self.cxy, self.lid = gid, cxy, lid
@@ -180,15 +186,15 @@ class Core:
         self._mmu_on = False
         self.inst_paddr_ext = cxy
         self._halted = False
-        self.on_halt_change = None        # callable(): the machine follows halted cores
+        self.on_halt_change: Callable[[], None] | None = None   # the machine follows halted cores
         self.trap: Trap | None = None     # set when the last slice ended on a trap
-        self.on_code_frame = None         # callable(pa_page): a frame was fetched from
+        self.on_code_frame: Callable[[int], None] | None = None  # (pa): code fetched there
         self._pending_fault: WalkFault | None = None
         self._exception: Trap | None = None
 
         self.state = ffi.new("almos_core_t *")
         self.state.core_id = gid
-        self.state.emu_stop = _EMU_STOP
+        self.state.emu_stop = ffi.cast("void (*)(void *)", ucfix.emu_stop_address())
         self.state.window_pa = self.mem.window_pa
         # the MMU state the native TLB fill walks with; the Python slow path via the handle
         self.state.mem = self.mem.cmem
@@ -206,10 +212,10 @@ class Core:
         uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
         uc.mem_map_ptr(0, WINDOW_SIZE, UC_PROT_ALL, self.mem.host_address)
         uc.mmio_map(MMIO_BASE, bus.mmio_size(), self._mmio_read, None, self._mmio_write, None)
-        self.state.uc = ffi.cast("void *", uc._uch.value)
+        self.state.uc = ffi.cast("void *", ucfix.handle(uc))
         hflags = locate_hflags(uc)
-        if hflags is None:
-            raise RuntimeError("cannot locate Unicorn's MIPS hflags: is this unicorn 2.1.4?")
+        if hflags is None:                     # (ucfix.check found it on its scratch engine)
+            raise ucfix.UnicornMismatch("Unicorn's MIPS CPU state (hflags) cannot be found")
         self._hflags = ctypes.c_uint32.from_address(hflags)
         # env->active_tc.gpr[32] opens the CPU state: the system call path reads and writes
         # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
@@ -229,13 +235,8 @@ class Core:
     # ---- native hooks -------------------------------------------------------------------
     def _native_hook(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> int:
         """A hook in C over [begin, end] (inclusive; begin > end: every address)."""
-        h = _ucmod.uc_hook_h()
-        ud = ctypes.c_void_p(int(ffi.cast("uintptr_t", self.state)))
-        err = _ucmod.uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), kind, ctypes.c_void_p(fn),
-                                       ud, ctypes.c_uint64(begin), ctypes.c_uint64(end))
-        if err != UCC.UC_ERR_OK:
-            raise UcError(err)
-        return h.value
+        return ucfix.native_hook(self.uc, kind, fn, int(ffi.cast("uintptr_t", self.state)),
+                                 begin, end)
 
     def attach_cache(self, cachesys_ptr, mode: int) -> None:
         """Connect the native cache model (mode 1 statistics, 2 timing; 0 detaches)."""
@@ -300,11 +301,18 @@ class Core:
         g[2] = value & 0xFFFF_FFFF
         g[3] = errno
 
-    def save_context(self) -> object:
+    @property
+    def registers(self) -> Uc:
+        """The live register file (reg_read/reg_write with Unicorn's register ids, as on a
+        context from save_context): what a debugger reads and writes while the core holds
+        the thread."""
+        return self.uc
+
+    def save_context(self) -> UcContext:
         """The whole CPU state (GPRs, HI/LO, PC, FPU, CP0 incl. UserLocal); movable to any core."""
         return self.uc.context_save()
 
-    def restore_context(self, ctx: object) -> None:
+    def restore_context(self, ctx: UcContext) -> None:
         self.uc.context_restore(ctx)
 
     # ---- MMU (TSAR CP2) -------------------------------------------------------------------
@@ -352,7 +360,7 @@ class Core:
             self.flush_tlb()
 
     def flush_tlb(self) -> None:
-        self.uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)
+        ucfix.flush_tlb(self.uc)
         lib.core_pmap_flush(self.state)
 
     def flush_code(self) -> None:
@@ -406,9 +414,13 @@ class Core:
         if intno == EXCP_SYSCALL:
             kind = TrapKind.UNKNOWN
         pc = self._exception_pc(intno)
-        vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR else None
+        vaddr = self._access_address(pc) if kind == TrapKind.ADDRESS_ERROR and pc is not None \
+            else None
         access = (Access.WRITE if intno == EXCP_ADES else Access.READ) if vaddr is not None \
             else None
+        if pc is None and intno == EXCP_ADEL:
+            pc = vaddr = self._jump_target()   # the fetch after a jump to an unaligned address
+            access = Access.FETCH if pc is not None else None
         if pc is not None:
             uc.reg_write(REG_PC, pc)            # the faulting instruction, for the handler
         self._exception = Trap(kind, pc if pc is not None else uc.reg_read(REG_PC), vaddr,
@@ -437,6 +449,18 @@ class Core:
             if _may_raise(intno, insn, self.gpr):
                 return va
         return None
+
+    def _jump_target(self) -> int | None:
+        """The unaligned address the last block entered jumped to, if it ended with a jump
+        through a register (jr, jalr: the only jumps that can reach one; QEMU raises the
+        address error when it fetches there, before a block hook could see it)."""
+        va = self.state.block_pc + self.state.block_size - 8     # the jump, then its slot
+        t = self.translate(va, Access.FETCH)
+        if self.state.block_size < 8 or isinstance(t, WalkFault) or not self.mem.is_ram(t.pa):
+            return None
+        insn = self.mem.read32(t.pa | (va & 0xFFF))
+        target = self.gpr((insn >> 21) & 31)
+        return target if insn >> 26 == 0 and insn & 0x3F in (8, 9) and target & 3 else None
 
     def _fault_address(self, f: WalkFault, pc: int) -> int:
         """The exact address of a failed translation. Unicorn's TLB fill reports only the page:

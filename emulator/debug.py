@@ -34,6 +34,7 @@ from unicorn import unicorn_const as UCC
 from emulator.core import Core
 from emulator.machine import Machine
 from emulator.memory import PAGE_SIZE
+from emulator.ucfix import UcContext
 
 MAX_ACCESS = 8                    # widest MIPS32 load/store (ldc1/sdc1)
 INSN_SIZE = 4
@@ -103,7 +104,7 @@ class _Watch:
 @dataclass
 class _Undo:
     pc: int
-    context: object
+    context: UcContext
     window_addr: int
     old: bytes | None
 

@@ -79,7 +79,7 @@ class Machine:
             idx = topology.cluster_index(cxy)
             xcu = Xcu(cxy, topology.cores_per_cluster, self._clock_fn(idx),
                       self._raise_fn(idx))
-            mmc = Mmc(cxy, self._memc_counters)
+            mmc = Mmc(cxy, self._memc_counters, self._memc_inval)
             self.clusters.append(Cluster(cxy, idx, xcu, mmc,
                                          [None] * topology.cores_per_cluster))
             xcu.on_timer_change = self._timers_moved
@@ -174,6 +174,10 @@ class Machine:
     def _memc_counters(self, cxy: int) -> dict:
         return self.cache.memc(cxy) if self.cache is not None else {}
 
+    def _memc_inval(self, pa: int, length: int) -> None:
+        if self.cache is not None:
+            self.cache.l2_inval(pa, length)
+
     # ---- translated code --------------------------------------------------------------------
     def request_tb_flush(self, then: Callable[[], None] | None = None) -> None:
         """Flush every core's translated code at the next slice boundary, then call `then`."""
@@ -204,6 +208,11 @@ class Machine:
         r = self._running_core
         if r is not None and r is not core:     # a long solo slice ends within a quantum
             r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
+
+    @property
+    def running_core(self) -> Core | None:
+        """The core inside a slice (its hooks and traps are running), else None."""
+        return self._running_core
 
     def now(self) -> int:
         """The machine's notion of the present: the clock of the core running, else the least."""
@@ -359,7 +368,7 @@ class Machine:
             if nt is not None and (best is None or (nt, c.gid) < best):
                 best = (nt, c.gid)
         if best is not None:
-            self.wake(self._cores[best[1]], best[0])
+            self.wake(self.core(best[1]), best[0])
             return True
         if self.on_idle is not None:
             return self.on_idle()

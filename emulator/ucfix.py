@@ -1,4 +1,15 @@
-"""Work-around for a Unicorn 2.1.4 MIPS bug: stale delay-slot flags after a hook.
+"""Everything that reaches into Unicorn's private parts, in one place, checked at start-up.
+
+The emulator needs four things the unicorn 2.1.4 Python binding does not offer: the engine's
+C handle and its `uc_emu_stop` (for the native hooks of emulator/native/core.c), hooks whose
+callback is a C function (`uc_hook_add` through the binding's ctypes library), a TLB flush
+(`UC_CTL_TLB_FLUSH`, reached through the binding's name-mangled `__ctl_w`), and QEMU's
+`env->hflags` word of the MIPS CPU state (for the work-around below; the GPRs open that state,
+and the system call path reads them there). These depend on one Unicorn version: `check()`
+exercises every one of them on a scratch engine once, before the first core is made, and
+raises UnicornMismatch (the CLI's one `almos:` line) if any is missing or misbehaves.
+
+The work-around (a Unicorn 2.1.4 MIPS bug): stale delay-slot flags after a hook.
 
 When a TLB fill or a memory hook runs for an instruction in a branch delay slot, Unicorn
 restores the CPU state so the hook sees an exact PC; that sets the delay-slot bits of QEMU's
@@ -17,11 +28,20 @@ offset of the context Unicorn saves), so nothing depends on header layouts we ca
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 
-from unicorn import Uc
+import unicorn
+from unicorn import UcError
 from unicorn import mips_const as M
+from unicorn import unicorn_const as UCC
 
+# unicorn.Uc and its contexts themselves, named where mypy finds them (it cannot follow the
+# Python 2 or 3 switch of unicorn/unicorn.py)
+from unicorn.unicorn_py3.unicorn import Uc as Uc
+from unicorn.unicorn_py3.unicorn import UcContext as UcContext
+
+UNICORN_VERSION = "2.1.4"            # the one version whose internals this module knows
 MIPS_HFLAG_BMASK = 0x87F800          # QEMU: MIPS_HFLAG_BMASK_BASE | MIPS_HFLAG_BMASK_EXT
 MIPS_HFLAG_KSU = 0x3
 HFLAGS_OFFSET = 11156                # offsetof(CPUMIPSState, hflags) in unicorn 2.1.4 (mipsel)
@@ -68,7 +88,7 @@ def locate_hflags(uc: Uc) -> int | None:
         for i in range(1, 32):
             uc.reg_write(M.UC_MIPS_REG_0 + i, _PATTERN_BASE + i)
         pattern = struct.pack("<4I", 0, _PATTERN_BASE + 1, _PATTERN_BASE + 2, _PATTERN_BASE + 3)
-        base = uc._uch.value
+        base = handle(uc)
         if _layout is not None:                      # where the last scan found it
             struct_off, env_off = _layout
             ptr = ctypes.c_uint64.from_address(base + struct_off).value
@@ -124,7 +144,7 @@ def locate_skip_sync(uc: Uc) -> int | None:
     libc = ctypes.CDLL(None)
     libc.malloc_usable_size.restype = ctypes.c_size_t
     libc.malloc_usable_size.argtypes = [ctypes.c_void_p]
-    base = uc._uch.value
+    base = handle(uc)
     pc = uc.reg_read(M.UC_MIPS_REG_PC)           # the engine initialises on first use
     size = libc.malloc_usable_size(ctypes.c_void_p(base))
     if not base or size < _SKIP_SYNC_TAIL:
@@ -139,3 +159,77 @@ def locate_skip_sync(uc: Uc) -> int | None:
     flag = ctypes.c_uint8.from_address(base + changed[-1])
     flag.value = 0                 # uc_emu_start clears it too; leave it as it was
     return base + changed[-1]
+
+
+# ---- the binding's private parts ----------------------------------------------------------
+def _binding():
+    """The binding's ctypes module (uc_hook_h, uclib), private in unicorn 2.1.4."""
+    from unicorn.unicorn_py3 import unicorn as ucmod
+    return ucmod
+
+
+def handle(uc: Uc) -> int:
+    """The engine's C handle (uc_engine *)."""
+    return uc._uch.value or 0
+
+
+def emu_stop_address() -> int:
+    """The address of the C function uc_emu_stop (the native hooks end a slice with it)."""
+    return ctypes.cast(_binding().uclib.uc_emu_stop, ctypes.c_void_p).value or 0
+
+
+def native_hook(uc: Uc, kind: int, fn: int, userdata: int, begin: int, end: int) -> int:
+    """Hook the C function at address fn (UC_HOOK_* kind) over [begin, end] (inclusive;
+    begin > end: every address), called with userdata; returns the hook's handle."""
+    ucmod = _binding()
+    h = ucmod.uc_hook_h()
+    err = ucmod.uclib.uc_hook_add(handle(uc), ctypes.byref(h), kind, ctypes.c_void_p(fn),
+                                  ctypes.c_void_p(userdata), ctypes.c_uint64(begin),
+                                  ctypes.c_uint64(end))
+    if err != UCC.UC_ERR_OK:
+        raise UcError(err)
+    return h.value
+
+
+def flush_tlb(uc: Uc) -> None:
+    """Empty Unicorn's soft TLB (the next access to every page goes through the TLB fill)."""
+    uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)  # type: ignore[attr-defined]
+
+
+# ---- the start-up self-test -------------------------------------------------------------------
+class UnicornMismatch(RuntimeError):
+    """The installed Unicorn is not the one whose internals this module knows."""
+
+
+_SCRATCH_PAGE = 0x1000
+
+
+@functools.cache
+def check() -> None:
+    """Exercise every private part above on a scratch MIPS engine (once per process)."""
+    found = getattr(unicorn, "__version__", "?")
+    if found != UNICORN_VERSION:
+        raise UnicornMismatch(f"unicorn {found} is installed, almos needs unicorn "
+                              f"{UNICORN_VERSION} (pip install unicorn=={UNICORN_VERSION})")
+    where = f"this unicorn {found} is not the build almos knows"
+    step = "its engine"
+    try:
+        uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+        uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)
+        step = "its C handle"
+        if not handle(uc) or not emu_stop_address():
+            raise UnicornMismatch(step)
+        step = "uc_hook_add"
+        native_hook(uc, UCC.UC_HOOK_BLOCK, emu_stop_address(), 0, 1, 0)
+        step = "the TLB flush control"
+        flush_tlb(uc)
+        step = "the MIPS CPU state (hflags)"
+        if locate_hflags(uc) is None:
+            raise UnicornMismatch(step)
+        step = "the skip_sync_pc_on_exit flag"
+        if locate_skip_sync(uc) is None:
+            raise UnicornMismatch(step)
+    except (AttributeError, ImportError, TypeError, ValueError, UcError) as e:
+        raise UnicornMismatch(f"{where}: {step} is not where it should be ({e})") from None
+    except UnicornMismatch:
+        raise UnicornMismatch(f"{where}: {step} is not where it should be") from None

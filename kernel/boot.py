@@ -17,6 +17,7 @@ from emulator.devices.ioc import ImageLockedError
 from emulator.elf import ElfError, parse_elf
 from kernel import errno as E
 from kernel.errno import SysError
+from kernel.exec import LoadError
 from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError
 from kernel.fs.fat32 import Fat32, FsError
 from kernel.iodev import IocBlockDevice
@@ -96,7 +97,10 @@ def boot(opts: Options, image: str) -> int:
             elf = parse_elf(data, INIT)
         except ElfError as e:
             raise BootError(f"{image}: {INIT}: {e}") from None
-        p = kernel.spawn(elf, [INIT], INIT_ENV)
+        try:
+            p = kernel.spawn(elf, [INIT], INIT_ENV)
+        except LoadError as e:
+            raise BootError(f"{image}: {e}") from None
         kernel.init_process = p  # type: ignore[attr-defined]   # Ctrl-C spares it
         for f in p.fds.values():
             f.close()

@@ -82,7 +82,7 @@ class KernelTarget:
             return None
         core = self.machine.core(th.gid)
         if self.kernel.sched[th.gid].current is th:
-            return core.uc
+            return core.registers
         if th.ctx is None:
             th.ctx = self._first_context(core, th)
         return th.ctx

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.topology import Topology, cxy_of, xy_of
+from kernel.panic import panic
 
 USAGE_FULL = 1000          # a core's usage is in thousandths of its cycles spent running threads
 LOAD_UNIT = 1000           # a node's load: threads per core, in thousandths
@@ -167,6 +168,8 @@ class Dqdt:
         return node.usage * USAGE_STEPS // (node.cores * USAGE_FULL)
 
     def _base(self, leaf: Node) -> int:
+        if leaf.cxy is None:
+            panic("dqdt: the cores of a node that is not a leaf")
         return self.topo.cluster_index(leaf.cxy) * self.per_cluster
 
     def _distance(self, node: Node, cxy: int) -> int:

@@ -19,6 +19,7 @@ ENOTDIR = 20
 EISDIR = 21
 EINVAL = 22
 EMFILE = 24
+EFBIG = 27
 ENOSPC = 28
 ESPIPE = 29
 EPIPE = 32
@@ -27,6 +28,14 @@ EDEADLK = 35
 ENAMETOOLONG = 36
 ENOSYS = 38
 ENOTEMPTY = 39
+
+
+NAMES = {v: k for k, v in dict(globals()).items() if k[:1] == "E" and isinstance(v, int)}
+
+
+def errno_name(errno: int) -> str:
+    """'ENOENT' for 2; the number itself for one this kernel does not name."""
+    return NAMES.get(errno, str(errno))
 
 
 class SysError(Exception):

@@ -11,17 +11,38 @@ from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
 from emulator.elf import Elf
-from kernel.errno import E2BIG, SysError
+from kernel.errno import E2BIG, ENOEXEC, SysError
 from kernel.process import Process, Thread
 from kernel.trace import EXEC
 from kernel.vmm import Vmm
-from kernel.vseg import USTACK_TOP, Vseg, VsegType
+from kernel.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 ARG_MAX = 64 << 10
 PAGE = 0x1000
+
+
+class LoadError(SysError):
+    """The program does not fit this kernel's address space layout (ENOEXEC for EXEC; the
+    message is one line for the user)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ENOEXEC)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def check_layout(elf: Elf, name: str) -> None:
+    """The main stack's area (docs/ABI.md, "Process start") must be free of segments."""
+    low = USTACK_TOP - USTACK_MAX
+    for seg in elf.segments:
+        if seg.vaddr < USTACK_TOP and seg.vaddr + seg.memsz > low:
+            raise LoadError(f"{name}: segment at {seg.vaddr:#x} overlaps the main stack "
+                            f"({low:#x}..{USTACK_TOP:#x})")
 
 
 def build_image(vmm: Vmm, elf: Elf) -> None:
@@ -62,6 +83,7 @@ def stack_image(argv: list[str], envp: list[str]) -> tuple[bytes, int, int]:
 
 def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid: int) -> Thread:
     """Give process p this program and a main thread on core gid (p.vmm is fresh)."""
+    check_layout(elf, argv[0] if argv else p.name)
     build_image(p.vmm, elf)
     cxy = k.topo.core_cxy(gid)
     p.vmm.add_stack(cxy, main=True)

@@ -3,16 +3,22 @@
 The IOC sits in the I/O cluster (docs/TSAR.md, "IOC"). A transfer is programmed through its
 registers (BUFFER, BUFFER_EXT, LBA, COUNT, then OP) with the machine's physical bus, exactly as
 ALMOS's driver does; the data moves by DMA between the disk and a bounce buffer of frames the
-kernel owns in the I/O cluster, and the driver copies it to or from the caller. The model
-completes a transfer at once and raises its completion interrupt; reading STATUS tells the
-outcome and acknowledges the interrupt, so the driver polls STATUS right after starting.
+kernel owns in the I/O cluster, and the driver copies it to or from the caller (a copy the
+cache model sees). The model completes a transfer at once and raises its completion interrupt;
+reading STATUS tells the outcome and acknowledges the interrupt, so the driver polls STATUS
+right after starting.
+
+The DMA goes behind the caches: before the device reads the buffer, the I/O cluster's memory
+cache is told to write it back (MMC SYNC); after the device wrote it, to drop its lines
+(MMC INVAL), so the driver's copy misses and fetches what the disk sent (docs/TSAR.md, "MMC").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.bus import SEG_IOC
+from emulator.bus import SEG_IOC, SEG_MMC
+from emulator.cache import Kind
 from emulator.devices.ioc import (
     IOC_BLOCK_SIZE,
     IOC_BUFFER,
@@ -27,6 +33,14 @@ from emulator.devices.ioc import (
     OP_WRITE,
     STATUS_READ_SUCCESS,
     STATUS_WRITE_SUCCESS,
+)
+from emulator.devices.mmc import (
+    CMD_INVAL,
+    CMD_SYNC,
+    MMC_ADDR_HI,
+    MMC_ADDR_LO,
+    MMC_BUF_LENGTH,
+    MMC_CMD_TYPE,
 )
 from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError, check_range
 from kernel.ppm import PAGE_SIZE
@@ -54,6 +68,7 @@ class IocBlockDevice:
         self.mem = k.machine.memory
         self.io_cxy = k.topo.io_cxy
         self.base = (self.io_cxy << 32) | SEG_IOC
+        self.mmc = (self.io_cxy << 32) | SEG_MMC      # the bounce buffer's memory cache
         self.block_size = self._reg_read(IOC_BLOCK_SIZE)
         self.nblocks = self._reg_read(IOC_SIZE)
         if self.block_size != BLOCK_SIZE:
@@ -71,8 +86,16 @@ class IocBlockDevice:
     def _reg_write(self, reg: int, value: int) -> None:
         self.bus.write32(self.base + reg * REG_BYTES, value)
 
+    def _mmc(self, cmd: int, length: int) -> None:
+        """A memory-cache command on the first `length` bytes of the bounce buffer."""
+        for reg, value in ((MMC_ADDR_LO, self.bounce & LOW32), (MMC_ADDR_HI, self.bounce >> 32),
+                           (MMC_BUF_LENGTH, length), (MMC_CMD_TYPE, cmd)):
+            self.bus.write32(self.mmc + reg * REG_BYTES, value)
+
     def _transfer(self, op: int, lba: int, count: int) -> None:
         """One DMA transfer of count blocks between the disk and the bounce buffer."""
+        if op == OP_WRITE:
+            self._mmc(CMD_SYNC, count * BLOCK_SIZE)
         self._reg_write(IOC_BUFFER, self.bounce & LOW32)
         self._reg_write(IOC_BUFFER_EXT, self.bounce >> 32)
         self._reg_write(IOC_LBA, lba)
@@ -80,6 +103,8 @@ class IocBlockDevice:
         self._reg_write(IOC_OP, op)
         status = self._reg_read(IOC_STATUS)           # the outcome; acknowledges the IRQ
         self.transfers += 1
+        if op == OP_READ:
+            self._mmc(CMD_INVAL, count * BLOCK_SIZE)
         want = STATUS_READ_SUCCESS if op == OP_READ else STATUS_WRITE_SUCCESS
         if status != want:
             kind = "read" if op == OP_READ else "write"
@@ -93,6 +118,7 @@ class IocBlockDevice:
             n = min(count, BOUNCE_BLOCKS)
             self._transfer(OP_READ, lba, n)
             out += self.mem.read(self.bounce, n * BLOCK_SIZE)
+            self.k.ktime.copy(self.bounce, n * BLOCK_SIZE, Kind.READ)
             lba += n
             count -= n
         return bytes(out)
@@ -105,6 +131,7 @@ class IocBlockDevice:
         while view:
             chunk = view[:BOUNCE_BYTES]
             self.mem.write(self.bounce, chunk)
+            self.k.ktime.copy(self.bounce, len(chunk), Kind.WRITE)
             self._transfer(OP_WRITE, lba, len(chunk) // BLOCK_SIZE)
             lba += len(chunk) // BLOCK_SIZE
             view = view[BOUNCE_BYTES:]

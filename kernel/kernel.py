@@ -4,29 +4,51 @@ handlers: system calls and page faults inside the trap, faults and scheduling be
 
 Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
-masked, so it costs no host time) until a thread is made runnable on it. The DQDT
+masked, so it costs no host time) until a thread is made runnable on it. A core whose threads
+all sleep skips the ticks that would find nothing to do (tickless idle): its next one is the
+first on the tick grid after the earliest wake-up (or as far as the 32-bit timer reaches), so
+a sleep is a jump of the clock or a few. The DQDT
 (kernel/dqdt.py) places new threads; at each tick the cores' usage is refreshed in it (at
 most once a USAGE_PERIOD), and with the load balancer on (`--balance on`) a core with a
 thread waiting for it hands that thread to a less loaded core the DQDT finds nearby. A
 thread also moves when it asks to (MIGRATE); a move is charged as an RPC to the target
 cluster that rebuilds the thread there, plus the scheduler's work (`migrate`).
+
+A run ends with its first process (the program of `almos run`, or init): whatever still runs
+then is killed, and so is everything once --max-instructions, --max-cycles or --timeout is
+reached, in one line each time.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import Core, Trap, TrapKind
-from emulator.devices.xcu import MSK_PTI, PTI_ACK, WTI_REG
+from emulator.devices.xcu import (
+    MSK_PTI,
+    PRIO,
+    PRIO_INDEX,
+    PRIO_PTI_SHIFT,
+    PRIO_T,
+    PRIO_W,
+    PRIO_WTI_SHIFT,
+    PTI_ACK,
+    PTI_PER,
+    PTI_VAL,
+    WTI_REG,
+    reg_offset,
+)
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
 from kernel.costs import KernelCosts
 from kernel.dqdt import USAGE_FULL, Dqdt
 from kernel.errno import SysError
 from kernel.ktime import KernelTime
+from kernel.panic import panic
 from kernel.placement import POLICIES
 from kernel.ppm import Ppm
 from kernel.process import Process, State, Thread
@@ -36,6 +58,7 @@ from kernel.trace import EXEC, FAULTS, SCHED, Observer
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
 USAGE_PERIOD = TICK                # cycles between refreshes of the cores' usage in the DQDT
+PTI_VAL_MAX = 0xFFFF_FFFF          # the XCU's timer value register is 32 bits
 CLOCK_HZ = 100_000_000             # the emulated cores' clock: 100 MHz
 SIGILL, SIGBUS, SIGKILL, SIGSEGV, SIGTRAP, SIGFPE = 4, 10, 9, 11, 5, 8
 SIGNAMES = {2: "SIGINT", SIGILL: "SIGILL", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
@@ -45,6 +68,13 @@ _TRAP_SIGNAL = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.BUS_ERROR: SIGBUS,
                 TrapKind.COPROCESSOR_UNUSABLE: SIGILL, TrapKind.BREAK: SIGTRAP,
                 TrapKind.TRAP: SIGTRAP, TrapKind.OVERFLOW: SIGFPE, TrapKind.FPE: SIGFPE,
                 TrapKind.UNKNOWN: SIGILL}
+
+
+def _wake_at(th: Thread) -> int:
+    """A sleeper's wake-up cycle (every thread in Kernel.sleepers has one)."""
+    if th.wake_at is None:
+        panic(f"thread {th.tid:#x} sleeps with no wake-up time")
+    return th.wake_at
 
 
 @dataclass
@@ -58,6 +88,7 @@ class CoreSched:
     timer_on: bool = False
     busy: int = 0                      # cycles it ran threads, up to its current one's switch-in
     usage_mark: tuple[int, int] = (0, 0)   # (its cycles, busy) at the last usage refresh
+    skipped_tick: int | None = None    # tickless idle: the first tick it skips
 
 
 @dataclass
@@ -90,6 +121,7 @@ class Kernel:
         self.dqdt = Dqdt(self.topo, {c: k.ppm.free_pages for c, k in self.clusters.items()})
         self.balance = balance                    # the load balancer moves waiting threads
         self.migrations = 0
+        self.ticks = 0                            # scheduler ticks handled (idle skips most)
         self._usage_due = USAGE_PERIOD
         self.processes: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
@@ -99,11 +131,15 @@ class Kernel:
         self.sleepers: list[Thread] = []
         self.stdin_waiters: deque = deque()
         self.current_cxy = self.clusters_list[0]
-        self.oom = False
+        self.oom = False                  # the fault being handled found no frame (Vmm.fault)
+        self._oom_cores: set[int] = set()  # cores whose last failed fault was out of memory
         self.syscall_count = 0
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
+        self.max_cycles: int | None = None        # --max-cycles: on any core's clock
+        self.timeout: float | None = None         # --timeout: seconds of host time, and
+        self.deadline: float | None = None        # when they end (time.monotonic())
         self._instr_seen = [0] * self.topo.ncores
         self.instructions_total = 0
         self._blank = machine.core(0).save_context()
@@ -230,14 +266,14 @@ class Kernel:
         s = self.sched[th.gid]
         s.runq.append(th)
         core = self.machine.core(th.gid)
-        running = self.machine._running_core
+        running = self.machine.running_core
         self.ktime.work(self.costs.wakeup)
         if s.current is None and (running is None or running.gid != core.gid):
             self._timer(s, True)
             now = self.machine.now()
             waker = self.ktime.executing
             ipi = waker is not None and waker.gid != core.gid
-            if ipi:                            # an IPI wakes the core, a mesh trip away
+            if waker is not None and ipi:      # an IPI wakes the core, a mesh trip away
                 self.ktime.work(self.costs.ipi_send)
                 now += self.machine.timing.one_way(self.topo.distance(waker.cxy, core.cxy))
             self.machine.wake(core, now)       # its clock catches up (idle time)
@@ -253,11 +289,12 @@ class Kernel:
         if s.timer_on == on:
             return
         s.timer_on = on
+        s.skipped_tick = None                  # (turned on again, it starts a new grid)
         core = self.machine.core(s.gid)
         xcu = self.machine.cluster(core.cxy).xcu
         if on:
-            xcu.set_timer(core.lid, TICK)
-        xcu.write((MSK_PTI << 5 | core.lid) << 2, (1 << core.lid) if on else 0)
+            xcu.write(reg_offset(PTI_PER, core.lid), TICK)
+        xcu.write(reg_offset(MSK_PTI, core.lid), (1 << core.lid) if on else 0)
 
     def timer_at(self, core: Core, when: int) -> None:
         """Make the core's timer fire at cycle `when` if that is before its next tick."""
@@ -308,17 +345,44 @@ class Kernel:
         while s.runq:
             th = s.runq.popleft()
             if th.state == State.RUNNABLE:
+                if s.skipped_tick is not None:
+                    self._ticks_resume(core, s.skipped_tick)
+                    s.skipped_tick = None
                 self._switch_in(core, s, th, prev)
                 core.halted = False
                 return
         core.halted = True
-        if not any(t.gid == core.gid for t in self.sleepers):
+        wake = min((_wake_at(t) for t in self.sleepers if t.gid == core.gid), default=None)
+        if wake is None:
             self._timer(s, False)
+        else:
+            self._tickless(core, s, self.limit_cycles(wake))
+
+    def _tickless(self, core: Core, s: CoreSched, wake: int) -> None:
+        """Idle until a sleeper's wake-up: the ticks between do nothing, so the next one is
+        the first of the tick grid at or after it, or the last the 32-bit PTI_VAL register
+        reaches (idle time is then a jump or a few for the machine; the sleeper wakes at the
+        tick that would have woken it had the core ticked all along)."""
+        xcu = self.machine.cluster(core.cxy).xcu
+        reg = reg_offset(PTI_VAL, core.lid)
+        tick = core.cycles + xcu.read(reg)
+        ticks = min((wake - tick + TICK - 1) // TICK, (core.cycles + PTI_VAL_MAX - tick) // TICK)
+        if ticks > 1:
+            xcu.write(reg, tick + ticks * TICK - core.cycles)
+            if s.skipped_tick is None:
+                s.skipped_tick = tick
+
+    def _ticks_resume(self, core: Core, first: int) -> None:
+        """A thread runs on a core that was idle with its ticks postponed: they come back
+        as if they had never stopped, the last one that would have passed by now pending
+        (it interrupts the thread at once, as it would have), the grid unchanged."""
+        passed = max(0, core.cycles - first) // TICK * TICK
+        self.machine.cluster(core.cxy).xcu.fire_at(core.lid, first + passed)
 
     def resched_core(self, gid: int) -> None:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
         s = self.sched[gid]
-        running = self.machine._running_core
+        running = self.machine.running_core
         if running is not None and running.gid == gid:
             s.resched = True
             running.stop()
@@ -335,13 +399,7 @@ class Kernel:
         s = self.sched[core.gid]
         self.instructions_total += core.instructions - self._instr_seen[core.gid]
         self._instr_seen[core.gid] = core.instructions
-        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
-            self.max_instructions = None
-            for p in list(self.processes.values()):
-                if p.exit_status is None:
-                    self.log(f"pid {p.pid:#x} ({p.name}) killed by SIGKILL: instruction limit "
-                             f"reached ({self.instructions_total} instructions)")
-                    self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+        if self._limit_reached(core):
             return
         if s.resched or s.current is None or s.current.state != State.RUNNING:
             self.schedule(core)
@@ -352,30 +410,64 @@ class Kernel:
         with self.ktime.running(core, "interrupt"):
             self._interrupt(core)
             self.ktime.work(self.costs.irq_entry)
+        self._limit_reached(core)              # (an idle core's clock moves by its timer)
+
+    # ---- limits and the end of a run ----------------------------------------------------
+    def _limit_reached(self, core: Core | None) -> bool:
+        """--max-instructions, --max-cycles (on this core's clock), --timeout: once one is
+        reached, every process is killed (one line says which limit)."""
+        if self.max_instructions is not None and self.instructions_total >= self.max_instructions:
+            why = f"instruction limit reached ({self.instructions_total} instructions)"
+        elif self.max_cycles is not None and core is not None and core.cycles >= self.max_cycles:
+            why = f"cycle limit reached ({core.cycles} cycles on core {core.gid})"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            why = f"time limit reached ({self.timeout:g} s of host time)"
+        else:
+            return False
+        self.max_instructions = self.max_cycles = self.deadline = None
+        self.kill_all(why)
+        return True
+
+    def kill_all(self, why: str) -> None:
+        """Kill every process still running with SIGKILL, in one line that says why."""
+        alive = [p for p in self.processes.values() if p.exit_status is None]
+        if not alive:
+            return
+        names = ", ".join(f"{p.pid:#x} ({p.name})" for p in alive)
+        self.log(f"{why}: killed by SIGKILL: pid{'s' if len(alive) > 1 else ''} {names}")
+        for p in alive:
+            self.exit_process(p, 128 + SIGKILL, signal=SIGKILL)
+
+    def limit_cycles(self, when: int) -> int:
+        """An idle wait until `when`, cut at --max-cycles (the limit must be seen)."""
+        return when if self.max_cycles is None else min(when, self.max_cycles)
 
     def _interrupt(self, core: Core) -> None:
         xcu = self.machine.cluster(core.cxy).xcu
-        xcu.update_timers()
-        pti = xcu.pti_pending & xcu.msk_pti[core.lid]
-        if pti:
-            for i in range(32):
-                if pti >> i & 1:
-                    xcu.read((PTI_ACK << 5 | i) << 2)
+        prio = reg_offset(PRIO, core.lid)
+        pending = xcu.read(prio)
+        if pending & PRIO_T:
+            while pending & PRIO_T:            # acknowledge each timer raised for this core
+                xcu.read(reg_offset(PTI_ACK, pending >> PRIO_PTI_SHIFT & PRIO_INDEX))
+                pending = xcu.read(prio)
             self._tick(core)
-        if xcu.wti_pending & xcu.msk_wti[core.lid]:
-            xcu.read((WTI_REG << 5 | core.lid) << 2)
+            pending = xcu.read(prio)
+        if pending & PRIO_W:                   # reading the mailbox acknowledges it
+            xcu.read(reg_offset(WTI_REG, pending >> PRIO_WTI_SHIFT & PRIO_INDEX))
             self.schedule(core)
 
     def _tick(self, core: Core) -> None:
+        self.ticks += 1
+        s = self.sched[core.gid]
+        s.skipped_tick = None                  # the ticks it skipped end with this one
         now = core.cycles
-        for th in [t for t in self.sleepers if t.gid == core.gid and t.wake_at <= now]:
+        for th in [t for t in self.sleepers if t.gid == core.gid and _wake_at(t) <= now]:
             self.sleepers.remove(th)
             th.wake_at = None
             self.make_runnable(th, (0, 0))
         if now >= self._usage_due:
             self._usage_due = now + USAGE_PERIOD
             self._refresh_usage()
-        s = self.sched[core.gid]
         if self.balance and s.current is not None:
             self._balance(core, s)
         if s.current is None or s.runq:
@@ -440,10 +532,12 @@ class Kernel:
             while not self.poll_input(0.5):
                 if self.machine.stop_requested:
                     break                      # a debugger stops the machine (Machine.pause)
+                if self._limit_reached(None):
+                    break
             return True
         if self.sleepers:
-            th = min(self.sleepers, key=lambda t: t.wake_at)
-            self.machine.wake(self.machine.core(th.gid), th.wake_at)
+            th = min(self.sleepers, key=_wake_at)
+            self.machine.wake(self.machine.core(th.gid), _wake_at(th))
             return True
         self._deadlock()
         return False
@@ -466,8 +560,8 @@ class Kernel:
         if tty.console is not None and (tty.console.interrupts or tty.console.quit):
             from kernel.console import console_keys
             console_keys(self, tty.console)    # Ctrl-C, Ctrl-A x
-        if got or tty.rx[0] or tty.eof:
-            while self.stdin_waiters and (tty.rx[0] or tty.eof):
+        if got or tty.ready(0):
+            while self.stdin_waiters and tty.ready(0):
                 fn = self.stdin_waiters.popleft()
                 fn()
         return got
@@ -483,28 +577,39 @@ class Kernel:
         if th is None or kind != FaultKind.UNMAPPED:
             return False
         self.current_cxy = core.cxy
+        self.oom = False                  # set by Vmm.fault when no frame is left
         try:
             with self.ktime.running(core, "page_fault"):
-                handled = th.process.vmm.fault(vaddr, access, core.cxy)
+                mapped = th.process.vmm.fault(vaddr, access, core.cxy)
         except SysError:                  # out of memory for its page tables: killed
-            self.oom = True
-            handled = False
+            self.oom, mapped = True, False
+        if self.oom:                      # the trap that follows is this fault's
+            self._oom_cores.add(core.gid)
+        self.oom = False
         if self.tracer is not None and FAULTS in self.tracer.categories:
             self.tracer.event("fault", core=core, thread=th, vaddr=vaddr,
-                              access=access.name.lower(), handled=handled)
-        return handled
+                              access=access.name.lower(), handled=mapped)
+        return mapped
 
     def on_trap(self, core: Core, trap: Trap) -> None:
+        # Out of memory only if this core's last failed fault found no frame: Vmm.fault also
+        # runs for the kernel's copies to user memory, which fail with EFAULT instead.
+        oom = core.gid in self._oom_cores and trap.kind == TrapKind.PAGE_FAULT
+        self._oom_cores.discard(core.gid)
         th = self.sched[core.gid].current
         if th is None:
             self.log(f"core {core.gid}: {trap.describe()} with no thread")
             core.halted = True
             return
-        if self.debugger is not None and self.debugger.trap(core, th, trap):
-            return                             # reported to gdb: the thread waits at the fault
+        self.oom = oom                         # (what the debugger asks)
+        try:
+            if self.debugger is not None and self.debugger.trap(core, th, trap):
+                return                         # reported to gdb: the thread waits at the fault
+        finally:
+            self.oom = False
         sig = _TRAP_SIGNAL.get(trap.kind, SIGSEGV)
-        if trap.kind == TrapKind.PAGE_FAULT and self.oom:
-            sig, self.oom = SIGKILL, False
+        if oom:
+            sig = SIGKILL
             reason = f"out of memory at pc {trap.pc:#010x}"
         else:
             reason = trap.describe()
@@ -552,14 +657,16 @@ class Kernel:
         self.forget_thread(th)
 
     def _deliver_join(self, joiner: Thread, th: Thread) -> None:
+        """th is reaped; the joiner gets its exit value (EFAULT if its pointer is bad)."""
+        result = (0, 0)
         if joiner.join_out:
             try:
                 joiner.process.vmm.copy_out(joiner.join_out, th.exit_value.to_bytes(4, "little"),
                                             self.machine.core(joiner.gid).cxy)
-            except Exception:
-                pass
+            except SysError as e:
+                result = (-1, e.errno)
         self._reap(th)
-        self.make_runnable(joiner, (0, 0))
+        self.make_runnable(joiner, result)
 
     def end_threads(self, p: Process) -> None:
         """Every thread of p off its core for good, and its synchronisation objects gone
@@ -594,6 +701,8 @@ class Kernel:
         self.on_process_exit(p)
         if p.parent is None:                      # nobody will wait for it
             self.forget_process(p)
+        if p is self.first_process:               # the run's program (almos run) or init
+            self.kill_all(f"pid {p.pid:#x} ({p.name}) ended, so does the run")
         if not self.processes_alive():
             self.machine.power_off()
 
@@ -654,10 +763,8 @@ class Kernel:
         tty = self.machine.tty
         if count:
             th.process.vmm.user_pa(buf, True, core.cxy)
-        if tty.rx[channel] or tty.eof or count == 0:
-            data = tty.take(channel, count)
-            if not data and count:
-                tty.end_of_input_seen()
+        if tty.ready(channel) or count == 0:
+            data = tty.receive(channel, count)
             th.process.vmm.copy_out(buf, data, core.cxy)
             return len(data)
         p = th.process
@@ -665,14 +772,12 @@ class Kernel:
         def resume() -> None:
             if th.state != State.BLOCKED:
                 return
-            data = tty.take(channel, count)
-            if not data and count:
-                tty.end_of_input_seen()
+            data = tty.receive(channel, count)
             try:
                 p.vmm.copy_out(buf, data, self.machine.core(th.gid).cxy)
                 self.make_runnable(th, (len(data), 0))
-            except Exception:
-                self.make_runnable(th, (-1, 14))
+            except SysError as e:
+                self.make_runnable(th, (-1, e.errno))
         resume.process = p  # type: ignore[attr-defined]
         self.stdin_waiters.append(resume)
         th.waiting_on = "tty input"

@@ -73,7 +73,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
-                    "migrations": k.migrations,
+                    "migrations": k.migrations, "ticks": k.ticks,
                     "slices": m.slices, "spin_parks": m.parks,
                     "busy_yields": sum(c.busy_yields for c in m.started_cores())},
         "kernel": {"costs": k.costs.as_dict(),

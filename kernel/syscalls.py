@@ -15,6 +15,7 @@ from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
 from emulator.topology import xy_of
 from kernel import errno as E
 from kernel.errno import SysError
+from kernel.panic import panic
 from kernel.process import State, Thread
 from kernel.sync import Barrier, Cond, Mutex, RwLock, Semaphore
 from kernel.trace import SYSCALLS
@@ -83,7 +84,7 @@ def dispatch(k: Kernel, core: Core) -> None:
         return
     if tracer is not None:
         tracer.event("syscall", core=core, thread=th, nr=nr, args=(a0, a1, a2, a3),
-                     result=None if result in (YIELD, BLOCK, NORETURN) else int(result),
+                     result=None if result in (YIELD, BLOCK, NORETURN) else int(result),  # type: ignore[call-overload]
                      errno=0)
     if result is YIELD:
         th.result = (0, 0)
@@ -96,7 +97,9 @@ def dispatch(k: Kernel, core: Core) -> None:
         core.stop()
         k.sched[core.gid].resched = True
         return
-    core.set_syscall_result(int(result))
+    if not isinstance(result, int):
+        panic(f"system call {nr} returned {result!r}")
+    core.set_syscall_result(result)
 
 
 def _enosys(nr: int) -> int:
@@ -472,8 +475,8 @@ def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
         th.waiting_on = f"cond {va:#x}"
         return BLOCK
     if op in (2, 3):
-        n = 1 if op == 2 else len(c.waiters)
-        for _ in range(min(n, len(c.waiters))):
+        woken = 1 if op == 2 else len(c.waiters)
+        for _woken in range(min(woken, len(c.waiters))):
             w, wm = c.waiters.popleft()
             if w.state == State.BLOCKED:
                 _requeue_on_mutex(k, w, wm)
@@ -488,7 +491,8 @@ def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
 @syscall(SYS_SEMAPHORE)
 def sys_semaphore(k: Kernel, th, core, va, op, arg, *_):
     if op == 0:
-        s = k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
+        _obj(k, th, va, Semaphore)             # EINVAL, EFAULT: as every other object
+        k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
         return 0
     s = _obj(k, th, va, Semaphore)
     if op in (1, 5):
@@ -521,6 +525,7 @@ def sys_barrier(k: Kernel, th, core, va, op, count, *_):
     if op == 0:
         if count == 0:
             raise SysError(E.EINVAL)
+        _obj(k, th, va, Barrier)
         k.sync[(th.process.pid, va)] = Barrier(count=count)
         return 0
     b = _obj(k, th, va, Barrier)

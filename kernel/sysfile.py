@@ -107,7 +107,7 @@ def sys_close(k: Kernel, th: Thread, core: Core, fd: int, *_):
 def sys_closedir(k: Kernel, th: Thread, core: Core, fd: int, *_):
     if not isinstance(_fd(th.process, fd), DirFile):
         raise SysError(E.ENOTDIR)
-    return sys_close(k, th, core, fd)
+    return sys_close(k, th, core, fd, 0, 0, 0)
 
 
 @syscall(SYS_UNLINK)

@@ -19,6 +19,7 @@ from emulator.elf import ElfError, parse_elf
 from kernel import errno as E
 from kernel.errno import SysError
 from kernel.exec import load
+from kernel.panic import panic
 from kernel.process import Process, State, Thread
 from kernel.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
 from kernel.sysfile import vfs_of
@@ -207,6 +208,9 @@ def process_exited(k: Kernel, p: Process) -> None:
     parent = p.parent
     if parent is None or parent.exit_status is not None:
         return
+    code = p.exit_status
+    if code is None:
+        panic(f"pid {p.pid:#x} ended with no exit status")
     for entry in list(parent.wait_queue):
         w, pid, status_va = entry
         if w.state != State.BLOCKED:
@@ -220,7 +224,7 @@ def process_exited(k: Kernel, p: Process) -> None:
         result = (p.pid, 0)
         if status_va:
             try:
-                parent.vmm.copy_out(status_va, p.exit_status.to_bytes(4, "little"),
+                parent.vmm.copy_out(status_va, code.to_bytes(4, "little"),
                                     k.topo.core_cxy(w.gid))
             except SysError as e:
                 result = (-1, e.errno)

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from stat import S_IFCHR, S_IFDIR, S_IFIFO
 from typing import TYPE_CHECKING
 
 from kernel import errno as E
@@ -32,6 +33,7 @@ from kernel.console import Console
 from kernel.errno import SysError
 from kernel.fs.blockdev import BlockDeviceError
 from kernel.fs.fat32 import Fat32, FsError, Inode
+from kernel.panic import panic
 from kernel.process import State
 
 if TYPE_CHECKING:
@@ -47,7 +49,6 @@ SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 
 # struct almos_stat / almos_dirent (docs/ABI.md)
 SIGPIPE = 13
-S_IFIFO, S_IFCHR, S_IFDIR, S_IFREG = 0o010000, 0o020000, 0o040000, 0o100000
 DT_CHR, DT_DIR, DT_REG = 2, 4, 8
 STAT_FORMAT = "<8I"
 DIRENT_NAME = 255                        # bytes of d_name, its NUL included
@@ -106,7 +107,7 @@ class OpenFile:
     def read(self, k: Kernel, th: Thread, core: Core, buf: int, count: int) -> object:
         raise SysError(E.EBADF)
 
-    def write(self, k: Kernel, th: Thread, core: Core, data: bytes) -> int:
+    def write(self, k: Kernel, th: Thread, core: Core, data: bytes) -> object:
         raise SysError(E.EBADF)
 
     def lseek(self, offset: int, whence: int) -> int:
@@ -121,7 +122,7 @@ class OpenFile:
     def close(self) -> None:
         self.refs -= 1
         if self.refs < 0:
-            raise AssertionError(f"vfs: {type(self).__name__} closed more often than opened")
+            panic(f"vfs: {type(self).__name__} closed more often than opened")
         if self.refs == 0:
             self.release()
 
@@ -538,10 +539,12 @@ class Vfs:
                 raise SysError(E.EISDIR)
             return self.opendir_node(parts, node)
         if isinstance(node, DevNode):
-            assert node.channel is not None
+            if node.channel is None:
+                panic("vfs: a device node without a channel")
             mode = {O_RDONLY: "stdin", O_WRONLY: "stdout"}.get(acc, "rw")
             return TtyFile(node.channel, mode, self.k.machine.tty.interactive(node.channel))
-        assert isinstance(node, Inode)
+        if not isinstance(node, Inode):
+            panic(f"vfs: open of a {type(node).__name__}")
         if flags & O_TRUNC and acc != O_RDONLY and node.size:
             with fs_errors():
                 self.fs_().truncate(node, 0)

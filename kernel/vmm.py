@@ -39,6 +39,7 @@ from emulator.mmu import (
     ix2,
 )
 from kernel.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
+from kernel.panic import panic
 from kernel.ppm import PAGE_SIZE
 from kernel.vseg import (
     DEFAULT_THREAD_STACK,
@@ -193,7 +194,8 @@ class Vmm:
         self.brk = base
 
     def sbrk(self, incr: int) -> int:
-        assert self.heap is not None
+        if self.heap is None:
+            panic("sbrk: the process has no heap")
         old = self.brk
         new = old + incr
         if new < self.heap.base or new > MMAP_BASE:
@@ -348,15 +350,15 @@ class Vmm:
             self._move(vpn, toucher)
             self._remap(vpn, v, self._reference_and(copy))
             return True
-        frame = self.pages.get(vpn)
-        if frame is not None:
+        present = self.pages.get(vpn)
+        if present is not None:
             if vpn in self.mapped[copy]:
                 return False
             if vpn not in self.mapped[self.owner]:
-                raise AssertionError(f"vmm: page {vpn:#x} is not in the reference page table")
+                panic(f"vmm: page {vpn:#x} is not in the reference page table")
             with self.kt.rpc(self.owner, "pte_get"):   # the entry read in the reference copy
                 self._walk(vpn << 12, self.owner)
-            self._map(vpn, frame, v, [copy])
+            self._map(vpn, present, v, [copy])
             return True
         cxy = self.k.policy.cluster_for(v, vpn, toucher, self._threads())
         frame = self._new_page(v, vpn, cxy)
@@ -613,16 +615,17 @@ class Vmm:
             child.mmap_next, child.stack_next = self.mmap_next, self.stack_next
             child.holes = list(self.holes)
             for vpn, frame in self.pages.items():
-                v = child.find(vpn << 12)
-                assert v is not None, f"vmm.clone: page {vpn:#x} outside every vseg"
-                new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, owner_cxy, 1))
+                cv = child.find(vpn << 12)
+                if cv is None:
+                    panic(f"vmm.clone: page {vpn:#x} outside every vseg")
+                new = self.k.alloc_frames(self.k.policy.cluster_for(cv, vpn, owner_cxy, 1))
                 if new is None:
                     raise SysError(ENOMEM)
                 self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
                 self.kt.copy_page(frame, new, PAGE_SIZE)
                 child.pages[vpn] = new
                 child.resident += 1
-                child._map(vpn, new, v, [owner_cxy])
+                child._map(vpn, new, cv, [owner_cxy])
         except SysError:
             child.destroy()
             raise

@@ -34,7 +34,7 @@ class Vseg:
     writable: bool
     executable: bool
     home: int | None = None        # STACK: its thread's cluster; ANON: the mmap caller's
-    file_data: bytes = b""         # initial contents (ELF bytes), file_base..+len
+    file_data: bytes | memoryview = b""   # initial contents (ELF bytes), file_base..+len
     file_base: int = 0
     readable: bool = True          # False: PROT_NONE, every access faults
 

@@ -17,7 +17,7 @@ import fcntl
 import os
 from collections.abc import Callable
 
-from emulator.memory import PhysicalMemory
+from emulator.memory import MemoryError_, PhysicalMemory
 
 IOC_BUFFER = 0
 IOC_LBA = 1
@@ -113,13 +113,13 @@ class Ioc:
             try:
                 self.memory.write(pa, data)
                 self.blocks_read += count
-            except Exception:          # DMA to a bad address: a device error, not a crash
+            except MemoryError_:       # DMA to a bad address: a device error, not a crash
                 ok = False
         elif ok:
             try:
                 os.pwrite(self.fd, self.memory.read(pa, n), lba * BLOCK_SIZE)
                 self.blocks_written += count
-            except Exception:
+            except (MemoryError_, OSError):    # ... and so is a failed write of the image
                 ok = False
         self.transfers += 1
         if op == OP_READ:

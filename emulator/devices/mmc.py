@@ -3,6 +3,9 @@
 Facts (docs/TSAR.md, "MMC"): a configuration block (ADDR_LO, ADDR_HI, BUF_LENGTH, CMD_TYPE
 NOP/INVAL/SYNC) and a block of instrumentation counters. The counters come from the cache
 model (emulator/cache.py) through the `counters` callable; without a model they read 0.
+INVAL drops the lines of [ADDR_HI:ADDR_LO, + BUF_LENGTH) that this memory cache is the home
+of (its cluster's RAM), and their L1 copies, through the `inval` callable (a DMA wrote
+memory behind the caches); SYNC has nothing to write back (the caches never hold data).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ MMC_CMD_TYPE = 3
 CMD_NOP = 0
 CMD_INVAL = 1
 CMD_SYNC = 2
+ADDR_HI_MASK = 0xFF            # ADDR_HI holds bits 39..32 of the buffer's address
 
 INSTRM_BASE = 0x100 >> 2       # word index of the first instrumentation counter
 INSTRM_NAMES = ("local_reads", "remote_reads", "local_writes", "remote_writes",
@@ -25,9 +29,11 @@ INSTRM_NAMES = ("local_reads", "remote_reads", "local_writes", "remote_writes",
 class Mmc:
     name = "mmc"
 
-    def __init__(self, cxy: int, counters: Callable[[int], dict] | None = None) -> None:
+    def __init__(self, cxy: int, counters: Callable[[int], dict] | None = None,
+                 inval: Callable[[int, int], None] | None = None) -> None:
         self.cxy = cxy
         self.counters = counters
+        self.inval = inval               # inval(pa, length): the cache model's L2 INVAL
         self.config = [0, 0, 0, 0]
 
     def read(self, offset: int) -> int:
@@ -51,4 +57,12 @@ class Mmc:
         if word < len(self.config):
             self.config[word] = value
             if word == MMC_CMD_TYPE:
-                self.config[MMC_CMD_TYPE] = CMD_NOP      # a write-through L2 model: done at once
+                if value == CMD_INVAL:
+                    self._invalidate()
+                self.config[MMC_CMD_TYPE] = CMD_NOP      # the model completes it at once
+
+    def _invalidate(self) -> None:
+        pa = (self.config[MMC_ADDR_HI] & ADDR_HI_MASK) << 32 | self.config[MMC_ADDR_LO]
+        length = self.config[MMC_BUF_LENGTH]
+        if self.inval is not None and length and pa >> 32 == self.cxy:
+            self.inval(pa, min(length, ((self.cxy + 1) << 32) - pa))

@@ -225,10 +225,18 @@ class Tty:
             self.feed(0, data)
         return bool(data) or (self.eof and not was_eof) or c.interrupts > 0 or c.quit
 
-    def take(self, ch: int, n: int) -> bytes:
+    def ready(self, ch: int) -> bool:
+        """A read of channel ch would not wait: input is there, or the host's has ended."""
+        return bool(self.rx[ch]) or self.eof
+
+    def receive(self, ch: int, n: int) -> bytes:
+        """Up to n bytes of channel ch's input; b"" at the end of input (a terminal's Ctrl-D
+        ends it for this read only)."""
         q = self.rx[ch]
         out = bytes(q.popleft() for _ in range(min(n, len(q))))
         self._update_irq(ch)
+        if not out and n:
+            self.end_of_input_seen()
         return out
 
     def _update_irq(self, ch: int) -> None:

@@ -31,6 +31,15 @@ NB_IRQ = 32
 PRIO_T = 1 << 0
 PRIO_H = 1 << 1
 PRIO_W = 1 << 2
+PRIO_PTI_SHIFT = 8               # ... and the index of the lowest pending timer,
+PRIO_HWI_SHIFT = 16              # hardware line,
+PRIO_WTI_SHIFT = 24              # and mailbox, 5 bits each
+PRIO_INDEX = 0x1F
+
+
+def reg_offset(func: int, idx: int) -> int:
+    """Byte offset of register func of index idx (an output, a timer or a mailbox)."""
+    return (func << 5 | idx) << 2
 
 
 def _lowest(bits: int) -> int:
@@ -78,6 +87,8 @@ class Xcu:
         if func == PTI_ACK:
             self.pti_pending &= ~(1 << idx)
             return 0
+        if func in (PTI_ACTIVE, PRIO):
+            self.update_timers()               # the timers count all the time
         if func == PTI_ACTIVE:
             return self.pti_pending & self.msk_pti[idx] if idx < self.nouts else 0
         if func == HWI_ACTIVE:
@@ -172,11 +183,11 @@ class Xcu:
         wti = self.wti_pending & self.msk_wti[out]
         v = 0
         if pti:
-            v |= PRIO_T | (_lowest(pti) << 8)
+            v |= PRIO_T | (_lowest(pti) << PRIO_PTI_SHIFT)
         if hwi:
-            v |= PRIO_H | (_lowest(hwi) << 16)
+            v |= PRIO_H | (_lowest(hwi) << PRIO_HWI_SHIFT)
         if wti:
-            v |= PRIO_W | (_lowest(wti) << 24)
+            v |= PRIO_W | (_lowest(wti) << PRIO_WTI_SHIFT)
         return v
 
     def next_event(self, out: int) -> int | None:

@@ -23,6 +23,7 @@ from typing import Protocol, runtime_checkable
 from emulator.devices.ioc import lock_image
 
 BLOCK_SIZE = 512  # bytes per block (one disk sector), the only size ALMOS uses
+BytesLike = bytes | bytearray | memoryview   # what a cache write takes
 
 
 class BlockDeviceError(Exception):
@@ -183,7 +184,7 @@ class BlockCache:
             i = j
         return bytes(out)
 
-    def write(self, lba: int, data: bytes) -> None:
+    def write(self, lba: int, data: BytesLike) -> None:
         """Write whole blocks from `lba`: kept dirty in the cache, or written through if big."""
         bs = self.block_size
         if len(data) % bs:

@@ -84,26 +84,25 @@ import weakref
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from stat import S_IFDIR, S_IFREG
 from time import gmtime
 
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError
-
-# Errno values (Linux numbering, docs/ABI.md).
-EIO = 5
-ENOENT = 2
-EBUSY = 16
-EEXIST = 17
-ENOTDIR = 20
-EISDIR = 21
-EINVAL = 22
-EFBIG = 27
-ENOSPC = 28
-ENAMETOOLONG = 36
-ENOTEMPTY = 39
-
-_ERRNO_NAMES = {EIO: "EIO", ENOENT: "ENOENT", EBUSY: "EBUSY", EEXIST: "EEXIST",
-                ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", EFBIG: "EFBIG",
-                ENOSPC: "ENOSPC", ENAMETOOLONG: "ENAMETOOLONG", ENOTEMPTY: "ENOTEMPTY"}
+from kernel.errno import (
+    EBUSY,
+    EEXIST,
+    EFBIG,
+    EINVAL,
+    EIO,
+    EISDIR,
+    ENAMETOOLONG,
+    ENOENT,
+    ENOSPC,
+    ENOTDIR,
+    ENOTEMPTY,
+    errno_name,
+)
+from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError, BytesLike
+from kernel.panic import panic
 
 # Boot sector / BPB field offsets.
 BS_SIGNATURE = 510  # 0x55 0xAA
@@ -203,8 +202,6 @@ ORPHAN_DIGITS = 4
 
 # Stat.
 ROOT_INO = 1
-S_IFDIR = 0o040000
-S_IFREG = 0o100000
 DIR_PERM = 0o755
 FILE_PERM = 0o644
 READ_ONLY_PERM = 0o444
@@ -237,7 +234,7 @@ class FsError(Exception):
     """A failed file system operation; `errno` is the Linux errno to give the caller."""
 
     def __init__(self, errno: int, message: str) -> None:
-        super().__init__(f"{_ERRNO_NAMES.get(errno, errno)}: {message}")
+        super().__init__(f"{errno_name(errno)}: {message}")
         self.errno = errno
 
 
@@ -720,7 +717,7 @@ class Fat32:
             out.append(data[skip:skip + length] if skip or length != len(data) else data)
         return b"".join(out)
 
-    def _write_chain(self, chain: list[int], offset: int, data: bytes | memoryview) -> None:
+    def _write_chain(self, chain: list[int], offset: int, data: BytesLike) -> None:
         view = memoryview(data)
         pos = 0
         for lba, skip, length in self._pieces(chain, offset, len(data)):
@@ -953,7 +950,8 @@ class Fat32:
         if touch:
             node.wdate, node.wtime = dos_datetime(self.clock())
         parent = node.parent
-        assert parent is not None and parent.first_cluster == node.slot[0], "stale slot"
+        if parent is None or parent.first_cluster != node.slot[0]:
+            panic("fat32: a stale directory slot")
         fields = struct.pack("<HHHHI", node.first_cluster >> 16, node.wtime, node.wdate,
                              node.first_cluster & 0xFFFF, 0 if node.is_dir else node.size)
         self._write_chain(self._chain(parent), node.slot[1] * DIRENT_SIZE + DIR_FST_CLUS_HI,
@@ -983,7 +981,8 @@ class Fat32:
     def _drop(self, node: Inode) -> None:
         """Remove node's entry and free its clusters; the node is dead afterwards."""
         parent = node.parent
-        assert parent is not None and node.slot is not None, "dropping the root"
+        if parent is None or node.slot is None:
+            panic("fat32: dropping the root")
         self._mark_free(parent, node.slot[2], node.slot[1])
         self._free(self._chain(node))
         self._nodes.pop(node.ino, None)
@@ -1116,7 +1115,8 @@ class Fat32:
             self._drop(node)
             return
         parent, slot = node.parent, node.slot
-        assert parent is not None and slot is not None, "unlinking the root"
+        if parent is None or slot is None:
+            panic("fat32: unlinking the root")
         # The entry stays, as an orphan: its long name goes, its short name becomes a hidden
         # one (its clusters stay owned on the disk, see "Orphans").
         taken = {r.short for r in self._scan(parent, orphans=True)}
@@ -1137,7 +1137,8 @@ class Fat32:
     def release(self, node: Inode) -> None:
         """Remove the orphan entry of a file unlinked while it was open and free its clusters
         (its last close)."""
-        assert node.detached, "releasing a linked file"
+        if not node.detached:
+            panic("fat32: releasing a linked file")
         chain = self._chain(node)
         if node.parent is not None and node.slot is not None:
             self._mark_free(node.parent, node.slot[1], node.slot[1])
@@ -1186,7 +1187,8 @@ class Fat32:
             self._drop(dst)
         # The new entry first, then the old one goes: ENOSPC leaves the old name in place.
         old_slot = src.slot
-        assert old_slot is not None, "renaming the root"
+        if old_slot is None:
+            panic("fat32: renaming the root")
         own = self._entry_short(od, old_slot[1]) if dst is src else None
         short, need_lfn = self._alias(nd, nname, own)
         entries = self._dir_entries(nname, short, need_lfn, src.attr, src.first_cluster,

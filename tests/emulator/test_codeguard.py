@@ -53,9 +53,9 @@ def _reference_runs(base: int, words: list[int]) -> list[tuple[int, int]]:
 def test_branches_are_the_disassemblers() -> None:
     """Every word of real programs' code: a branch for us exactly when objdump names a branch
     or a jump."""
+    subprocess.run(["make", "-C", str(ROOT / "userland")], check=True, capture_output=True)
     for name in ("sh", "fft", "mathprint"):
         exe = ROOT / "userland" / "build" / name
-        subprocess.run(["make", "-C", str(ROOT / "userland")], check=True, capture_output=True)
         text = subprocess.run(["mipsel-linux-gnu-objdump", "-d", "-j", ".text", str(exe)],
                               capture_output=True, text=True, check=True).stdout
         insns = re.findall(r"^\s+([0-9a-f]+):\s+([0-9a-f]{8})\s+(\S+)", text, re.M)

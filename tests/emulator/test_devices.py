@@ -15,7 +15,16 @@ from emulator.bus import SEG_IOC, SEG_TTY, SEG_XCU
 from emulator.devices import ioc as I
 from emulator.devices.pic import IRQ_IOC, PIC_ADDRESS, PIC_EXTEND, PIC_SPAN
 from emulator.devices.tty import HostConsole
-from emulator.devices.xcu import MSK_PTI, MSK_WTI, PRIO, PTI_ACK, PTI_PER, PTI_VAL, WTI_REG
+from emulator.devices.xcu import (
+    MSK_PTI,
+    MSK_WTI,
+    PRIO,
+    PTI_ACK,
+    PTI_ACTIVE,
+    PTI_PER,
+    PTI_VAL,
+    WTI_REG,
+)
 from emulator.machine import Machine
 from emulator.topology import load_topology
 
@@ -234,3 +243,18 @@ def test_ipi_wakes_within_a_quantum_of_a_solo_core(bare, page_tables):
     assert bm.run() == {0: 1, 1: 2}
     woke_at, sender_at, _ = seen[0]
     assert 0 < woke_at <= sender_at <= woke_at + 1000 + 16
+
+
+def test_prio_sees_a_timer_due_since_the_last_look():
+    """PRIO (and PTI_ACTIVE) read the timers as they stand on their core's clock, not as the
+    machine last updated them: the kernel's only view of a tick."""
+    m = Machine(load_topology("1x1x2"))
+    core = m.core(1)
+    m.bus.write32(xcu_reg(0, PTI_PER, 1), PERIOD)
+    m.bus.write32(xcu_reg(0, MSK_PTI, 1), 1 << 1)
+    assert m.bus.read32(xcu_reg(0, PRIO, 1)) == 0
+    core.cycles += PERIOD                       # its clock reaches the timer: nothing else ran
+    assert m.bus.read32(xcu_reg(0, PRIO, 1)) == 1 | 1 << 8          # T, timer 1
+    assert m.bus.read32(xcu_reg(0, PTI_ACTIVE, 1)) == 1 << 1
+    m.bus.read32(xcu_reg(0, PTI_ACK, 1))
+    assert m.bus.read32(xcu_reg(0, PRIO, 1)) == 0

@@ -14,11 +14,11 @@ import shutil
 import struct
 import subprocess
 from pathlib import Path
+from stat import S_IFDIR, S_IFREG
 
 import pytest
 
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
-from kernel.fs.fat32 import (
+from kernel.errno import (
     EEXIST,
     EINVAL,
     EISDIR,
@@ -27,12 +27,9 @@ from kernel.fs.fat32 import (
     ENOSPC,
     ENOTDIR,
     ENOTEMPTY,
-    S_IFDIR,
-    S_IFREG,
-    Fat32,
-    FsError,
-    NotFat32Error,
 )
+from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
+from kernel.fs.fat32 import Fat32, FsError, NotFat32Error
 
 BIG_KIB = 266240  # 260 MiB: 66425 clusters, enough for mtools to call it FAT32
 SMALL_KIB = 4096  # a FAT32 of ~1000 clusters, for ENOSPC (fsck.fat accepts it, mtools not)

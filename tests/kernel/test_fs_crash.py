@@ -37,8 +37,9 @@ from emulator.devices.ioc import IOC_COUNT, IOC_LBA, OP_WRITE
 from emulator.elf import parse_elf
 from emulator.topology import load_topology
 from kernel.boot import mount
+from kernel.errno import EBUSY
 from kernel.fs.blockdev import BLOCK_SIZE, FileBlockDevice
-from kernel.fs.fat32 import EBUSY, FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
+from kernel.fs.fat32 import FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
 
 # What fsck.fat -n may say about an image cut inside a sync (all of it repaired by our next
 # mount): clusters no entry owns, a chain longer than its file, long-name entries without

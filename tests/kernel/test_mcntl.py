@@ -12,8 +12,8 @@ import pytest
 from test_run import almos, almos_gcc, userland
 
 from kernel.costs import KernelCosts
+from kernel.errno import EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS
 
-EFAULT, ENOENT, ENOMEM, EINVAL, ENOSYS = 14, 2, 12, 22, 38
 PAGE = 4096
 FIRST, LAST = 0x00, 0x11           # on 2x2x4: cluster (0,0) and cluster (1,1), 2 hops apart
 

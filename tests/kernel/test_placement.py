@@ -17,8 +17,8 @@ from test_run import almos, almos_gcc
 from emulator.topology import cxy_of, load_topology
 from kernel.costs import KernelCosts
 from kernel.dqdt import USAGE_FULL, Dqdt
+from kernel.errno import EINVAL
 
-EINVAL = 22
 PAGES = 1000                     # free pages per cluster of the trees below
 SUM = 3 * 4096 * 4095 // 2       # what placement.c's "sum" is: 3 * (0 + ... + 4095)
 
