@@ -8,8 +8,9 @@ where each of the process's objects lives (as ALMOS-MKH's reference process list
 operation on an object from another cluster is an RPC to its owner (kernel/ktime.py).
 
 `Owned` shows one kind of table of every cluster as one mapping (the kernel's `threads`,
-`processes` and `sync`), finding an entry's owner from its key: the kernel's code uses
-the accessors of kernel/kernel.py, the views are for readers that want a mapping.
+`processes` and `sync`), finding an entry's owner from its key, and storing a new entry in
+its owner's table; lookups and iteration go through the kernel's accessors (`k.thread`,
+`k.process`, `k.sync_object`, `k.all_threads`, `k.all_processes`, kernel/kernel.py).
 """
 
 from __future__ import annotations
