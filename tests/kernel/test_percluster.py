@@ -129,6 +129,13 @@ def test_the_tables_are_per_cluster_behind_the_kernel_s_accessors() -> None:
     assert list(kernel.threads) == [th.tid] and len(kernel.processes) == 1
     assert kernel.process(0x7F0001) is None and kernel.thread(-1) is None
     assert kernel.owner(0x7F0001) is None and 0x7F0001 not in kernel.processes
+    # another personality's object, stored through the view: made where the kernel runs
+    # now, found from its key, gone with its process
+    key, obj = (p.pid, "futex", 0x1000), object()
+    kernel.current_cxy = 0
+    kernel.sync[key] = obj
+    assert kernel.sync.get(key) is obj and kernel.sync_owner(key) == 0
+    assert kernel.clusters[0].sync == {key: obj} and list(kernel.sync) == [key]
     machine.run()
     assert p.exit_status == 0
     assert kernel.threads == {} and kernel.processes == {} and kernel.sync == {}
