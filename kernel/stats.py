@@ -19,7 +19,8 @@ def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:
     """What --stats says of one thread (kept when the thread itself is gone)."""
     topo = k.topo
     return {"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
-            "cluster": list(xy_of(topo.core_cxy(t.gid))), "owner": list(xy_of(k.owner(t.tid))),  # type: ignore[arg-type]
+            "cluster": list(xy_of(topo.core_cxy(t.gid))),
+            "owner": list(xy_of(k.owner(t.tid))),      # type: ignore[arg-type]
             "core": t.gid % topo.cores_per_cluster, "gid": t.gid,
             "instructions": t.instructions, "cycles": t.cycles,
             "kernel_cycles": t.kernel_cycles, "syscalls": t.syscalls,
