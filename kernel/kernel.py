@@ -1,6 +1,9 @@
-"""ALMOS's kernel: one instance per cluster (its page manager, its cores' schedulers, its thread
-and process tables), cooperating through counted RPCs. Its code runs as the cores' trap
-handlers: system calls and page faults inside the trap, faults and scheduling between slices.
+"""ALMOS's kernel: one instance per cluster (its page manager, its cores' schedulers, the
+processes, threads and synchronisation objects it created: kernel/cluster.py), cooperating
+through counted and timed RPCs: an operation on an object from another cluster (a join, a
+kill, a wake-up, a synchronisation operation) is a request to the object's owner. Its code
+runs as the cores' trap handlers: system calls and page faults inside the trap, faults and
+scheduling between slices.
 
 Scheduling: a run queue per core, round robin, preemption by the core's XCU timer every
 TICK cycles; a blocked thread frees its core; a core with nothing to run halts (its timer
@@ -24,6 +27,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +48,7 @@ from emulator.devices.xcu import (
 )
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
+from kernel.cluster import ClusterKernel, Owned, SyncKey, id_cluster
 from kernel.costs import KernelCosts
 from kernel.dqdt import USAGE_FULL, Dqdt
 from kernel.errno import SysError
@@ -91,16 +96,6 @@ class CoreSched:
     skipped_tick: int | None = None    # tickless idle: the first tick it skips
 
 
-@dataclass
-class ClusterKernel:
-    """The kernel instance of one cluster."""
-
-    cxy: int
-    ppm: Ppm
-    next_pid: int = 1
-    next_tid: int = 1
-
-
 class Kernel:
     tracer: Observer | None = None      # --trace (kernel/trace.py): told what the kernel does
 
@@ -123,11 +118,13 @@ class Kernel:
         self.migrations = 0
         self.ticks = 0                            # scheduler ticks handled (idle skips most)
         self._usage_due = USAGE_PERIOD
-        self.processes: dict[int, Process] = {}
-        self.threads: dict[int, Thread] = {}
+        # every cluster's tables as one mapping each, an entry stored at its owner
+        self.processes: Owned = Owned(self.clusters, "processes", id_cluster)
+        self.threads: Owned = Owned(self.clusters, "threads", id_cluster)
+        self.sync: Owned = Owned(self.clusters, "sync", self.sync_owner,
+                                 self.add_sync, self.drop_sync)
         self.thread_log: list[Thread] = []        # dead threads, for --stats
         self.process_log: list[dict] = []
-        self.sync: dict[tuple[int, int], object] = {}
         self.sleepers: list[Thread] = []
         self.stdin_waiters: deque = deque()
         self.current_cxy = self.clusters_list[0]
@@ -213,10 +210,10 @@ class Kernel:
 
     # ---- threads and scheduling ---------------------------------------------------------
     def new_tid(self, cxy: int) -> int:
-        return self._new_id(cxy, "next_tid", self.threads)
+        return self._new_id(cxy, "next_tid", self.clusters[cxy].threads)
 
     def new_pid(self, cxy: int) -> int:
-        return self._new_id(cxy, "next_pid", self.processes)
+        return self._new_id(cxy, "next_pid", self.clusters[cxy].processes)
 
     def _new_id(self, cxy: int, counter: str, in_use: dict) -> int:
         """cxy << 16 | index, the index in 1..0xFFFF going round and skipping the ids still
@@ -230,10 +227,68 @@ class Kernel:
         from kernel.errno import EAGAIN
         raise SysError(EAGAIN)
 
+    # ---- the clusters' tables: each object is its owner's (kernel/cluster.py) -----------
+    def owner(self, ident: int) -> int | None:
+        """The cluster owning process or thread id `ident` (None: there is no such cluster)."""
+        cxy = id_cluster(ident)
+        return cxy if cxy in self.clusters else None
+
+    def thread(self, tid: int) -> Thread | None:
+        """Thread tid, from its owner's table (None: no such thread)."""
+        ck = self.clusters.get(id_cluster(tid))
+        return ck.threads.get(tid) if ck is not None else None
+
+    def process(self, pid: int) -> Process | None:
+        """Process pid, from its owner's table (None: no such process)."""
+        ck = self.clusters.get(id_cluster(pid))
+        return ck.processes.get(pid) if ck is not None else None
+
+    def all_processes(self) -> list[Process]:
+        """Every process of every cluster (a list: the caller may end some)."""
+        return [p for ck in self.clusters.values() for p in ck.processes.values()]
+
+    def all_threads(self) -> Iterator[Thread]:
+        for ck in self.clusters.values():
+            yield from ck.threads.values()
+
+    def sync_owner(self, key: SyncKey) -> int | None:
+        """The cluster holding synchronisation object `key`, (pid, ...), as the process's
+        owner cluster records it (None: there is no such object)."""
+        ck = self.clusters.get(id_cluster(key[0]))
+        homes = ck.sync_homes.get(key[0]) if ck is not None else None
+        return homes.get(key) if homes else None
+
+    def sync_object(self, key: SyncKey) -> Any:
+        cxy = self.sync_owner(key)
+        return None if cxy is None else self.clusters[cxy].sync.get(key)
+
+    def add_sync(self, key: SyncKey, obj: Any) -> int:
+        """Store obj as `key`: in place of the object there was (at its owner), or as a new
+        object of the cluster running the kernel now, its owner. Returns the owner."""
+        cxy = self.sync_owner(key)
+        if cxy is None:
+            cxy = self.current_cxy
+            self.clusters[id_cluster(key[0])].sync_homes.setdefault(key[0], {})[key] = cxy
+        ck = self.clusters[cxy]
+        ck.sync[key] = obj
+        ck.created["sync"] += 1
+        return cxy
+
+    def drop_sync(self, key: SyncKey) -> None:
+        homes = self.clusters[id_cluster(key[0])].sync_homes.get(key[0], {})
+        cxy = homes.pop(key, None)
+        if cxy is not None:
+            self.clusters[cxy].sync.pop(key, None)
+
+    def drop_process_sync(self, pid: int) -> None:
+        """Every synchronisation object of process pid gone, wherever it lives."""
+        for key, cxy in self.clusters[id_cluster(pid)].sync_homes.pop(pid, {}).items():
+            self.clusters[cxy].sync.pop(key, None)
+
     def forget_thread(self, th: Thread) -> None:
         """A dead thread leaves the tables (its id may be given again); --stats keeps a line."""
         th.state = State.DEAD
-        if self.threads.pop(th.tid, None) is th:
+        if self.clusters[id_cluster(th.tid)].threads.pop(th.tid, None) is th:
             # kept as is (small once its context is gone): its numbers are read at the end,
             # after its last stretch on a core was counted when it left the core
             self.thread_log.append(th)
@@ -243,15 +298,16 @@ class Kernel:
     def forget_process(self, p: Process) -> None:
         """A reaped process (or one nobody will wait for) leaves the tables; --stats keeps a
         line. The Process object lives on for whoever holds it (almos run's exit status)."""
-        if self.processes.get(p.pid) is p:
-            del self.processes[p.pid]
+        table = self.clusters[id_cluster(p.pid)].processes
+        if table.get(p.pid) is p:
+            del table[p.pid]
             self.process_log.append({"pid": p.pid, "name": p.name,
                                      "exit_status": p.exit_status, "killed_by": p.killed_by,
                                      "peak_threads": p.peak_threads})
         p.elf = None
 
     def add_thread(self, th: Thread) -> None:
-        self.threads[th.tid] = th
+        self.threads[th.tid] = th                   # in its owner's table
         th.process.threads[th.tid] = th
         th.process.peak_threads = max(th.process.peak_threads, len(th.process.live_threads))
         th.created_at = self.machine.now()
@@ -430,7 +486,7 @@ class Kernel:
 
     def kill_all(self, why: str) -> None:
         """Kill every process still running with SIGKILL, in one line that says why."""
-        alive = [p for p in self.processes.values() if p.exit_status is None]
+        alive = [p for p in self.all_processes() if p.exit_status is None]
         if not alive:
             return
         names = ", ".join(f"{p.pid:#x} ({p.name})" for p in alive)
@@ -543,10 +599,10 @@ class Kernel:
         return False
 
     def processes_alive(self) -> bool:
-        return any(p.exit_status is None for p in self.processes.values())
+        return any(p.exit_status is None for p in self.all_processes())
 
     def _deadlock(self) -> None:
-        for p in list(self.processes.values()):
+        for p in self.all_processes():
             if p.exit_status is None:
                 blocked = ", ".join(f"{t.tid:#x} on {t.waiting_on or t.state.value}"
                                     for t in p.live_threads)
@@ -675,8 +731,7 @@ class Kernel:
             if th.alive:
                 self._retire(th)
             self.forget_thread(th)
-        for key in [k for k in self.sync if k[0] == p.pid]:
-            del self.sync[key]
+        self.drop_process_sync(p.pid)
 
     def exit_process(self, p: Process, status: int, signal: int = 0) -> None:
         """End a process: every thread off its core, memory freed, parent told."""
@@ -728,7 +783,7 @@ class Kernel:
                     Vmm(self, cxy), argv=list(argv), parent=parent)
         p.fds = dict(self.default_fds()) if parent is None else dict(parent.fds)
         th = load(self, p, elf, argv, envp, gid)
-        self.processes[p.pid] = p
+        self.processes[p.pid] = p                   # in its owner's table
         if parent is not None:
             parent.children.append(p)
         if self.first_process is None:

@@ -20,6 +20,7 @@ def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:
     topo = k.topo
     return {"tid": t.tid, "pid": t.process.pid, "process": t.process.name,
             "cluster": list(xy_of(topo.core_cxy(t.gid))),
+            "owner": list(xy_of(k.owner(t.tid))),      # type: ignore[arg-type]
             "core": t.gid % topo.cores_per_cluster, "gid": t.gid,
             "instructions": t.instructions, "cycles": t.cycles,
             "kernel_cycles": t.kernel_cycles, "syscalls": t.syscalls,
@@ -30,7 +31,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
     m = k.machine
     topo = k.topo
     cache = m.cache.stats() if m.cache is not None else None
-    threads = [thread_summary(k, t) for t in (*k.thread_log, *k.threads.values())]
+    threads = [thread_summary(k, t) for t in (*k.thread_log, *k.all_threads())]
     busy: dict[int, int] = {}
     for t in threads:
         busy[t["gid"]] = busy.get(t["gid"], 0) + t["cycles"]
@@ -56,7 +57,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
     clusters = []
     for i, cxy in enumerate(topo.clusters()):
         entry = {"cluster": list(xy_of(cxy)), "cxy": cxy,
-                 "free_pages": k.clusters[cxy].ppm.free_pages}
+                 "free_pages": k.clusters[cxy].ppm.free_pages, "owned": k.clusters[cxy].owned()}
         if cache is not None:
             entry.update(cache["clusters"][i])
         clusters.append(entry)
@@ -84,7 +85,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
         "processes": k.process_log + [{"pid": p.pid, "name": p.name,
                                        "exit_status": p.exit_status, "killed_by": p.killed_by,
                                        "peak_threads": p.peak_threads}
-                                      for p in k.processes.values()],
+                                      for p in k.all_processes()],
         "rpc": {"by_kind": dict(k.rpc.by_kind),
                 "by_pair": [[list(xy_of(a)), list(xy_of(b)), n]
                             for (a, b), n in sorted(k.rpc.by_pair.items())],

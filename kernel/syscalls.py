@@ -1,12 +1,17 @@
 """System calls: ALMOS's numbers and ABI (docs/ABI.md). `dispatch` runs in the `syscall` trap;
 each service returns a result, raises SysError(errno), or returns BLOCK after queueing the
 caller, which then gets its result when it is woken.
+
+A service acting on a thread, a process or a synchronisation object that another cluster owns
+(kernel/cluster.py) runs its body at the owner: an RPC of the kind named below (`RPC_...`),
+counted and timed (kernel/ktime.py); on the caller's own cluster it is a local operation.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 from emulator.bus import SEG_MMC
@@ -47,6 +52,13 @@ SYS_SIGNAL = 32
 MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 ATTR_DETACHED = 1
+# RPC kinds of the operations on another cluster's objects (ALMOS-MK's names where it has one:
+# __signal_rise for kill, __ps_func for ps; the others after the services)
+RPC_JOIN, RPC_DETACH, RPC_WAKEUP, RPC_THREAD_INFO = ("thread_join", "thread_detach",
+                                                     "thread_wakeup", "thread_info")
+RPC_KILL, RPC_PS = "signal_rise", "ps"
+SYNC_RPC = {Mutex: "sync_mutex", Cond: "sync_cond_var", Semaphore: "sync_semaphore",
+            Barrier: "sync_barrier", RwLock: "sync_rwlock"}
 
 Handler = Callable[["Kernel", Thread, Core, int, int, int, int], object]
 TABLE: dict[int, Handler] = {}
@@ -171,8 +183,17 @@ def sys_create(k: Kernel, th: Thread, core: Core, tid_out, attr_va, start, arg):
     return 0
 
 
+def at_owner(k: Kernel, ident: int, kind: str) -> AbstractContextManager[None]:
+    """What follows runs at the owner of thread or process id `ident`: an RPC `kind` when
+    that is another cluster (ESRCH when the id names no cluster)."""
+    cxy = k.owner(ident)
+    if cxy is None:
+        raise SysError(E.ESRCH)
+    return k.ktime.rpc(cxy, kind)
+
+
 def _thread_of(k: Kernel, th: Thread, tid: int) -> Thread:
-    t = k.threads.get(tid)
+    t = k.thread(tid)
     if t is None or t.process is not th.process or t.state == State.DEAD:
         raise SysError(E.ESRCH)
     return t
@@ -180,32 +201,34 @@ def _thread_of(k: Kernel, th: Thread, tid: int) -> Thread:
 
 @syscall(SYS_JOIN)
 def sys_join(k: Kernel, th: Thread, core, tid, out, *_):
-    t = _thread_of(k, th, tid)
-    if t is th:
-        raise SysError(E.EDEADLK)
-    if t.detached or t.joiner is not None:
-        raise SysError(E.EINVAL)
-    if out:
-        get_u32(th, core, out)
-    th.join_out = out
-    if t.state == State.ZOMBIE:
+    with at_owner(k, tid, RPC_JOIN):
+        t = _thread_of(k, th, tid)
+        if t is th:
+            raise SysError(E.EDEADLK)
+        if t.detached or t.joiner is not None:
+            raise SysError(E.EINVAL)
         if out:
-            put_u32(th, core, out, t.exit_value)
-        k._reap(t)
-        return 0
-    t.joiner = th
+            get_u32(th, core, out)
+        th.join_out = out
+        if t.state == State.ZOMBIE:
+            if out:
+                put_u32(th, core, out, t.exit_value)
+            k._reap(t)
+            return 0
+        t.joiner = th
     th.waiting_on = f"join {tid:#x}"
     return BLOCK
 
 
 @syscall(SYS_DETACH)
 def sys_detach(k: Kernel, th, core, tid, *_):
-    t = _thread_of(k, th, tid)
-    if t.detached:
-        raise SysError(E.EINVAL)
-    t.detached = True
-    if t.state == State.ZOMBIE:
-        k._reap(t)
+    with at_owner(k, tid, RPC_DETACH):
+        t = _thread_of(k, th, tid)
+        if t.detached:
+            raise SysError(E.EINVAL)
+        t.detached = True
+        if t.state == State.ZOMBIE:
+            k._reap(t)
     return 0
 
 
@@ -229,11 +252,12 @@ def sys_sleep(k: Kernel, th, core, usec, *_):
 
 @syscall(SYS_WAKEUP)
 def sys_wakeup(k: Kernel, th, core, tid, *_):
-    t = _thread_of(k, th, tid)
-    if t.state == State.BLOCKED and t.waiting_on == "sleep":
-        if t in k.sleepers:
-            k.sleepers.remove(t)
-        k.make_runnable(t, (0, 0))
+    with at_owner(k, tid, RPC_WAKEUP):
+        t = _thread_of(k, th, tid)
+        if t.state == State.BLOCKED and t.waiting_on == "sleep":
+            if t in k.sleepers:
+                k.sleepers.remove(t)
+            k.make_runnable(t, (0, 0))
     return 0
 
 
@@ -278,7 +302,10 @@ def sys_get_core(k, th, core, cxyp, lidp, *_):
 
 @syscall(SYS_THREAD_INFO)
 def sys_thread_info(k: Kernel, th, core, tid, cxyp, lidp, *_):
-    t = th if tid == 0 else _thread_of(k, th, tid)
+    t = th
+    if tid != 0:
+        with at_owner(k, tid, RPC_THREAD_INFO):
+            t = _thread_of(k, th, tid)
     c = k.machine.core(t.gid)
     if cxyp:
         put_u32(th, core, cxyp, c.cxy)
@@ -291,13 +318,14 @@ def sys_thread_info(k: Kernel, th, core, tid, cxyp, lidp, *_):
 def sys_kill(k: Kernel, th, core, pid, sig, *_):
     if not 0 <= sig <= MAX_SIGNAL:
         raise SysError(E.EINVAL)
-    p = k.processes.get(pid)
-    if p is None or p.exit_status is not None:
-        raise SysError(E.ESRCH)
-    if sig == 0 or sig in SIGNALS_IGNORED or (sig in p.ignored and sig not in UNCATCHABLE):
-        return 0                               # their default action, or SIG_IGN: nothing
-    k.log(f"pid {p.pid:#x} ({p.name}) killed by signal {sig} from pid {th.process.pid:#x}")
-    k.exit_process(p, 128 + sig, signal=sig)
+    with at_owner(k, pid, RPC_KILL):
+        p = k.process(pid)
+        if p is None or p.exit_status is not None:
+            raise SysError(E.ESRCH)
+        if sig == 0 or sig in SIGNALS_IGNORED or (sig in p.ignored and sig not in UNCATCHABLE):
+            return 0                           # their default action, or SIG_IGN: nothing
+        k.log(f"pid {p.pid:#x} ({p.name}) killed by signal {sig} from pid {th.process.pid:#x}")
+        k.exit_process(p, 128 + sig, signal=sig)
     return NORETURN if p is th.process else 0
 
 
@@ -320,9 +348,11 @@ def sys_signal(k: Kernel, th, core, sig, handler, *_):
 @syscall(SYS_PS)
 def sys_ps(k: Kernel, th, core, *_):
     lines = ["  PID       THREADS  STATE    NAME"]
-    for p in k.processes.values():
-        if p.exit_status is None:
-            lines.append(f"  {p.pid:#08x}  {len(p.live_threads):7}  running  {p.name}")
+    for cxy, ck in k.clusters.items():         # each cluster lists its own (an RPC each)
+        with k.ktime.rpc(cxy, RPC_PS):
+            for p in ck.processes.values():
+                if p.exit_status is None:
+                    lines.append(f"  {p.pid:#08x}  {len(p.live_threads):7}  running  {p.name}")
     k.write_fd(th, core, 1, ("\n".join(lines) + "\n").encode())
     return 0
 
@@ -393,130 +423,153 @@ def sys_read(k: Kernel, th, core, fd, buf, count, *_):
     return k.read_fd(th, core, s32(fd), buf, count)
 
 
-# ---- synchronisation -----------------------------------------------------------------------
-def _obj(k: Kernel, th: Thread, va: int, cls):
+# ---- synchronisation ------------------------------------------------------------------------
+@contextmanager
+def _owned(k: Kernel, th: Thread, va: int, cls) -> Iterator:
+    """The object of class cls at va (made in the calling cluster on first use: a
+    zero-filled user object is a valid one); the operation runs at its owner."""
+    _check_object(k, th, va)
+    key = (th.process.pid, va)
+    o = k.sync_object(key)
+    if o is None or not isinstance(o, cls):
+        o = cls()
+        k.add_sync(key, o)
+    with k.ktime.rpc(k.sync_owner(key), SYNC_RPC[cls]):   # type: ignore[arg-type]
+        yield o
+
+
+def _check_object(k: Kernel, th: Thread, va: int) -> None:
+    """A synchronisation object's address: aligned (EINVAL) and the caller's writable memory
+    (EFAULT), as libc's objects are."""
     if va == 0 or va & 3:
         raise SysError(E.EINVAL)
-    # the object must be the caller's writable memory (EFAULT), as libc's objects are
     th.process.vmm.user_pa(va, True, k.machine.core(th.gid).cxy)
+
+
+def _put(k: Kernel, th: Thread, va: int, o) -> None:
+    """A newly initialised object at va: made in the calling cluster, or in place of the
+    one there was, at its owner."""
+    _check_object(k, th, va)
     key = (th.process.pid, va)
-    o = k.sync.get(key)
-    if o is None or not isinstance(o, cls):
-        o = k.sync[key] = cls()
-    return o
+    owner = k.sync_owner(key)
+    with k.ktime.rpc(k.current_cxy if owner is None else owner, SYNC_RPC[type(o)]):
+        k.add_sync(key, o)
 
 
 def _destroy(k: Kernel, th: Thread, va: int) -> int:
-    """The DESTROY operation of every synchronisation object: forget it."""
-    k.sync.pop((th.process.pid, va), None)
+    """The DESTROY operation of every synchronisation object: forget it (at its owner)."""
+    k.drop_sync((th.process.pid, va))
     return 0
 
 
 def mutex_lock(k: Kernel, th: Thread, core: Core, va: int):
-    m = _obj(k, th, va, Mutex)
-    if get_u32(th, core, va) == 0:
-        put_u32(th, core, va, 2 if m.waiters else 1)
-        return 0
-    put_u32(th, core, va, 2)
-    m.waiters.append(th)
+    with _owned(k, th, va, Mutex) as m:
+        if get_u32(th, core, va) == 0:
+            put_u32(th, core, va, 2 if m.waiters else 1)
+            return 0
+        put_u32(th, core, va, 2)
+        m.waiters.append(th)
     th.waiting_on = f"mutex {va:#x}"
     return BLOCK
 
 
 def mutex_unlock(k: Kernel, th: Thread, core: Core, va: int) -> None:
-    m = _obj(k, th, va, Mutex)
-    while m.waiters:
-        w = m.waiters.popleft()
-        if w.state == State.BLOCKED:
-            put_u32(th, core, va, 2 if m.waiters else 1)
-            k.make_runnable(w, (0, 0))
-            return
-    put_u32(th, core, va, 0)
+    with _owned(k, th, va, Mutex) as m:
+        while m.waiters:
+            w = m.waiters.popleft()
+            if w.state == State.BLOCKED:
+                put_u32(th, core, va, 2 if m.waiters else 1)
+                k.make_runnable(w, (0, 0))
+                return
+        put_u32(th, core, va, 0)
 
 
 @syscall(SYS_MUTEX)
 def sys_mutex(k: Kernel, th, core, va, op, *_):
     if op == 0:
-        _obj(k, th, va, Mutex)
-        return 0
+        with _owned(k, th, va, Mutex):
+            return 0
     if op == 1:
         return mutex_lock(k, th, core, va)
     if op == 2:
         mutex_unlock(k, th, core, va)
         return 0
     if op == 3:
-        return _destroy(k, th, va)
+        owner = k.sync_owner((th.process.pid, va))
+        if owner is not None:
+            with k.ktime.rpc(owner, SYNC_RPC[Mutex]):
+                _destroy(k, th, va)
+        return 0
     raise SysError(E.EINVAL)
 
 
 def _requeue_on_mutex(k: Kernel, w: Thread, mva: int) -> None:
     """A woken condition waiter must own the mutex again before it returns."""
     core = k.machine.core(w.gid)
-    m = _obj(k, w, mva, Mutex)
-    if get_u32(w, core, mva) == 0:
-        put_u32(w, core, mva, 2 if m.waiters else 1)
-        k.make_runnable(w, (0, 0))
-    else:
-        put_u32(w, core, mva, 2)
-        m.waiters.append(w)
-        w.waiting_on = f"mutex {mva:#x}"
+    with _owned(k, w, mva, Mutex) as m:
+        if get_u32(w, core, mva) == 0:
+            put_u32(w, core, mva, 2 if m.waiters else 1)
+            k.make_runnable(w, (0, 0))
+        else:
+            put_u32(w, core, mva, 2)
+            m.waiters.append(w)
+            w.waiting_on = f"mutex {mva:#x}"
 
 
 @syscall(SYS_COND_VAR)
 def sys_cond_var(k: Kernel, th, core, va, op, mva, *_):
-    c = _obj(k, th, va, Cond)
-    if op == 0:
-        return 0
-    if op == 1:
-        if mva == 0:
-            raise SysError(E.EINVAL)
-        mutex_unlock(k, th, core, mva)
-        c.waiters.append((th, mva))
-        th.waiting_on = f"cond {va:#x}"
-        return BLOCK
-    if op in (2, 3):
-        woken = 1 if op == 2 else len(c.waiters)
-        for _woken in range(min(woken, len(c.waiters))):
-            w, wm = c.waiters.popleft()
-            if w.state == State.BLOCKED:
-                _requeue_on_mutex(k, w, wm)
-        return 0
-    if op == 4:
-        if c.waiters:
-            raise SysError(E.EBUSY)
-        return _destroy(k, th, va)
+    with _owned(k, th, va, Cond) as c:
+        if op == 0:
+            return 0
+        if op == 1:
+            if mva == 0:
+                raise SysError(E.EINVAL)
+            mutex_unlock(k, th, core, mva)
+            c.waiters.append((th, mva))
+            th.waiting_on = f"cond {va:#x}"
+            return BLOCK
+        if op in (2, 3):
+            woken = 1 if op == 2 else len(c.waiters)
+            for _woken in range(min(woken, len(c.waiters))):
+                w, wm = c.waiters.popleft()
+                if w.state == State.BLOCKED:
+                    _requeue_on_mutex(k, w, wm)
+            return 0
+        if op == 4:
+            if c.waiters:
+                raise SysError(E.EBUSY)
+            return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
 @syscall(SYS_SEMAPHORE)
 def sys_semaphore(k: Kernel, th, core, va, op, arg, *_):
     if op == 0:
-        _obj(k, th, va, Semaphore)             # EINVAL, EFAULT: as every other object
-        k.sync[(th.process.pid, va)] = Semaphore(value=s32(arg))
+        _put(k, th, va, Semaphore(value=s32(arg)))
         return 0
-    s = _obj(k, th, va, Semaphore)
-    if op in (1, 5):
-        if s.value > 0:
-            s.value -= 1
-            return 0
-        if op == 5:
-            raise SysError(E.EAGAIN)
-        s.waiters.append(th)
-        th.waiting_on = f"semaphore {va:#x}"
-        return BLOCK
-    if op == 2:
-        while s.waiters:
-            w = s.waiters.popleft()
-            if w.state == State.BLOCKED:
-                k.make_runnable(w, (0, 0))
+    with _owned(k, th, va, Semaphore) as s:
+        if op in (1, 5):
+            if s.value > 0:
+                s.value -= 1
                 return 0
-        s.value += 1
-        return 0
-    if op == 3:
-        put_u32(th, core, arg, s.value)
-        return 0
-    if op == 4:
-        return _destroy(k, th, va)
+            if op == 5:
+                raise SysError(E.EAGAIN)
+            s.waiters.append(th)
+            th.waiting_on = f"semaphore {va:#x}"
+            return BLOCK
+        if op == 2:
+            while s.waiters:
+                w = s.waiters.popleft()
+                if w.state == State.BLOCKED:
+                    k.make_runnable(w, (0, 0))
+                    return 0
+            s.value += 1
+            return 0
+        if op == 3:
+            put_u32(th, core, arg, s.value)
+            return 0
+        if op == 4:
+            return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -525,23 +578,22 @@ def sys_barrier(k: Kernel, th, core, va, op, count, *_):
     if op == 0:
         if count == 0:
             raise SysError(E.EINVAL)
-        _obj(k, th, va, Barrier)
-        k.sync[(th.process.pid, va)] = Barrier(count=count)
+        _put(k, th, va, Barrier(count=count))
         return 0
-    b = _obj(k, th, va, Barrier)
-    if op == 1:
-        if b.count == 0:
-            raise SysError(E.EINVAL)
-        if len(b.arrived) + 1 >= b.count:
-            for w in b.arrived:
-                k.make_runnable(w, (0, 0))
-            b.arrived = []
-            return -1                    # PTHREAD_BARRIER_SERIAL_THREAD
-        b.arrived.append(th)
-        th.waiting_on = f"barrier {va:#x}"
-        return BLOCK
-    if op == 2:
-        return _destroy(k, th, va)
+    with _owned(k, th, va, Barrier) as b:
+        if op == 1:
+            if b.count == 0:
+                raise SysError(E.EINVAL)
+            if len(b.arrived) + 1 >= b.count:
+                for w in b.arrived:
+                    k.make_runnable(w, (0, 0))
+                b.arrived = []
+                return -1                # PTHREAD_BARRIER_SERIAL_THREAD
+            b.arrived.append(th)
+            th.waiting_on = f"barrier {va:#x}"
+            return BLOCK
+        if op == 2:
+            return _destroy(k, th, va)
     raise SysError(E.EINVAL)
 
 
@@ -562,7 +614,11 @@ def _rw_grant(k: Kernel, rw: RwLock) -> None:
 
 @syscall(SYS_RWLOCK)
 def sys_rwlock(k: Kernel, th, core, va, op, *_):
-    rw = _obj(k, th, va, RwLock)
+    with _owned(k, th, va, RwLock) as rw:
+        return _rwlock_op(k, th, va, op, rw)
+
+
+def _rwlock_op(k: Kernel, th: Thread, va: int, op: int, rw: RwLock):
     if op == 0:
         return 0
     if op in (1, 5):            # read lock: readers go first while no writer holds it, as

@@ -37,6 +37,7 @@ PT_FORK_WILL_EXEC, PT_FORK_TARGET_CPU = 0x1, 0x2            # ALMOS's fork flags
 FORK_FLAGS = PT_FORK_WILL_EXEC | PT_FORK_TARGET_CPU
 WNOHANG = 1
 ANY_CHILD = -1
+RPC_REAP = "process_reap"          # WAIT reaping a child another cluster owns
 ARGS_MAX = 1024                    # argv or envp entries EXEC reads
 CORE_ENV = "ALMOS_CORE="           # `exec -p N` of the shell: run the new image on core N
 
@@ -168,7 +169,8 @@ def sys_wait(k: Kernel, th: Thread, core: Core, pid: int, status_va: int, option
     for c in children:
         if c.exit_status is not None:
             p.children.remove(c)
-            k.forget_process(c)
+            with k.ktime.rpc(k.owner(c.pid), RPC_REAP):    # type: ignore[arg-type]
+                k.forget_process(c)                      # in its owner's table
             if status_va:
                 put_u32(th, core, status_va, c.exit_status)
             return c.pid
