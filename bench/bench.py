@@ -14,6 +14,10 @@ run side by side on
 Guest instructions are counted by the machine; every run executes the same instructions.
 Times are the best of several runs.
 
+Section "matmul": the same matrix multiply at N=300 and N=700 on qemu-mipsel, raw Unicorn
+without hooks, the machine and `almos run --cache off`: at N=700 the column walk needs a soft
+TLB larger than Unicorn's initial 256 entries (docs/UNICORN.md, "Soft TLB size").
+
 Section "kernel": the ALMOS kernel's costs: a null system call round trip (getpid in a loop,
 bench/syscall.c) and a pthread create + join (bench/threads.c, built with almos-gcc).
 
@@ -59,6 +63,7 @@ QEMU = "qemu-mipsel"
 BARE_CFLAGS = ["-O2", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls", "-Wl,-e,_start"]
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 0.6            # machine / raw Unicorn
+TARGET_QEMU_FACTOR = 4        # N=700 matmul: at most this many times qemu-mipsel's wall time
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Row:
     seconds: float
     instructions: int
     note: str = ""
+    ref: float | None = None       # seconds the speed ratio compares with (default: row 2)
 
     @property
     def mips(self) -> float:
@@ -118,6 +124,31 @@ def run_raw_unicorn(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
         uc_.emu_stop()
 
     uc.hook_add(UCC.UC_HOOK_TLB_FILL, tlb_fill)
+    uc.hook_add(UCC.UC_HOOK_INTR, intr)
+    uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
+    t = time.perf_counter()
+    uc.emu_start(elf.entry, 0)
+    dt = time.perf_counter() - t
+    del uc
+    buf.close()
+    return dt, status[0]
+
+
+def run_raw_unicorn_nohook(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
+    """(seconds, exit status): the ELF on a bare Unicorn in its default TLB mode (identity
+    mapping, no TLB fill hook, nothing but the exit hook): Unicorn's own speed."""
+    buf = mmap.mmap(-1, ram)
+    host = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    uc = unicorn.Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+    uc.mem_map_ptr(0, ram, unicorn.UC_PROT_ALL, host)
+    for seg in elf.segments:
+        buf[seg.vaddr:seg.vaddr + seg.filesz] = elf.segment_bytes(seg)
+    status = [-1]
+
+    def intr(uc_, intno, _ud) -> None:
+        status[0] = uc_.reg_read(M.UC_MIPS_REG_A0) & 0xFF
+        uc_.emu_stop()
+
     uc.hook_add(UCC.UC_HOOK_INTR, intr)
     uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
     t = time.perf_counter()
@@ -230,6 +261,38 @@ def section_kernel(args: argparse.Namespace, work: Path) -> tuple[str, list[Row]
     return "kernel: system calls and threads", rows, notes
 
 
+def section_matmul(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """The integer matmul at N=300 (fits Unicorn's initial soft TLB) and N=700 (its column
+    walk covers ~480 pages: the soft TLB must grow, emulator/core.py's tlb_policy)."""
+    sizes = (300,) if args.quick else (300, 700)
+    rows: list[Row] = []
+    notes: list[str] = []
+    for n in sizes:
+        binary = build(HERE / "mm.c", work, {"N": n})
+        elf = parse_elf(binary.read_bytes(), binary.name)
+        kelf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
+        t_q, st_q = run_qemu(binary) if shutil.which(QEMU) else (0.0, -1)
+        t_raw, st_raw = run_raw_unicorn_nohook(elf)
+        t_m, insns, st_m, m = run_machine(elf)
+        t_k, _, st_k = run_kernel(kelf)
+        ref = t_q or t_raw
+        core = m.core(0)
+        rows += [Row(f"N={n} qemu-mipsel", t_q, insns, ref=ref),
+                 Row(f"N={n} raw Unicorn (no hooks, never flushed)", t_raw, insns, ref=ref),
+                 Row(f"N={n} machine (BareMetal, 1 core)", t_m, insns,
+                     f"{core.tlb_resizes} TLB resizes, "
+                     f"{core.state.fast_fills + core.state.slow_fills} fills", ref=ref),
+                 Row(f"N={n} almos run --cache off", t_k, insns, ref=ref)]
+        if len({st_q, st_raw, st_m, st_k} - {-1}) > 1:
+            notes.append(f"N={n}: exit statuses differ: qemu {st_q}, raw {st_raw}, "
+                         f"machine {st_m}, almos {st_k}")
+        if t_q:
+            notes.append(f"N={n}: machine / qemu-mipsel = {t_m / t_q:.1f}x, almos run / "
+                         f"qemu-mipsel = {t_k / t_q:.1f}x (target <= {TARGET_QEMU_FACTOR}x)")
+    notes.append("speed ratio: relative to qemu-mipsel at the same N; one run each, wall clock")
+    return "matmul: memory-heavy code and the soft TLB", rows, notes
+
+
 def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
     n = 120 if args.quick else 240
     elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
@@ -243,7 +306,8 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
     return "cache: the cache and mesh model's cost", rows, notes
 
 
-SECTIONS = {"cpu": section_cpu, "kernel": section_kernel, "cache": section_cache}
+SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kernel,
+            "cache": section_cache}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 
 
@@ -264,7 +328,8 @@ def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
     ref = rows[1].seconds if len(rows) > 1 else rows[0].seconds
     print(f"{'run':46} {'seconds':>8} {'guest MIPS':>11} {'speed ratio':>15}  note")
     for r in rows:
-        print(f"{r.name:46} {r.seconds:8.3f} {r.mips:11.0f} {ref / r.seconds:14.2f}x  {r.note}")
+        ratio = (r.ref or ref) / r.seconds
+        print(f"{r.name:46} {r.seconds:8.3f} {r.mips:11.0f} {ratio:14.2f}x  {r.note}")
     for n in notes:
         print(f"  {n}")
 

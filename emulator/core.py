@@ -63,6 +63,15 @@ _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
 _EMU_STOP = ffi.cast("void (*)(void *)",
                      ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
 DEFAULT_TB_SIZE = 32 << 20
+# Soft TLB sizing (docs/UNICORN.md, "Soft TLB size"): QEMU resizes a core's soft TLB only when
+# it is flushed, from its use since the previous flush. A slice that refilled it at least
+# TLB_GROW_FILLS times, and once per TLB_GROW_RATE instructions or more often, ends with a
+# flush, which lets it grow to the working set. A flush that did not halve the refills makes
+# the core wait twice as many such slices before the next one (up to TLB_MAX_BACKOFF): a
+# working set QEMU will not grow for (conflicts in a half-empty table) costs little.
+TLB_GROW_FILLS = 256
+TLB_GROW_RATE = 64
+TLB_MAX_BACKOFF = 64
 # Major opcodes of the I-format loads and stores (base + offset): lb..lwr, sb..swr, cache, ll,
 # lwc1, pref, ldc1, sc, swc1, sdc1.
 _MEMORY_OPCODES = frozenset([*range(0x20, 0x27), *range(0x28, 0x2F), 0x2F, 0x30, 0x31, 0x33,
@@ -220,6 +229,13 @@ class Core:
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
         self._mem_hook: int | None = None
         self.guarded: list[tuple[int, int]] = []     # ranges with the guard hook (guard_code)
+        self.tlb_flushes = 0              # every flush of the soft TLB: stale translations,
+        self.tlb_resizes = 0              # ... and those of the sizing policy (tlb_policy)
+        self._fills_mark = 0              # fills and instructions at the last policy check
+        self._instr_mark = 0
+        self._tlb_last = 0                # refills in the slice that ended with a resize
+        self._tlb_backoff = 0             # high-refill slices to wait between resizes
+        self._tlb_wait = 0
 
     # ---- native hooks -------------------------------------------------------------------
     def _native_hook(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> int:
@@ -344,6 +360,29 @@ class Core:
     def flush_tlb(self) -> None:
         self.uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)
         lib.core_pmap_flush(self.state)
+        self.tlb_flushes += 1
+
+    def tlb_policy(self) -> None:
+        """End of a slice: flush the soft TLB, which lets QEMU grow it, when the slice kept
+        refilling it (see TLB_GROW_FILLS). Translations stay valid: only Unicorn's cache of
+        them goes, not the VA->PA map of the cache model."""
+        st = self.state
+        fills = st.fast_fills + st.slow_fills
+        n = st.instructions
+        d, ran = fills - self._fills_mark, n - self._instr_mark
+        self._fills_mark, self._instr_mark = fills, n
+        if d < TLB_GROW_FILLS or d * TLB_GROW_RATE < ran:
+            return
+        if self._tlb_wait:
+            self._tlb_wait -= 1
+            return
+        if self._tlb_last and 2 * d > self._tlb_last:     # the last one did not help
+            self._tlb_backoff = min(2 * self._tlb_backoff or 1, TLB_MAX_BACKOFF)
+        else:
+            self._tlb_backoff = 0
+        self._tlb_wait, self._tlb_last = self._tlb_backoff, d
+        self.uc._Uc__ctl_w(UCC.UC_CTL_TLB_FLUSH)
+        self.tlb_resizes += 1
 
     def flush_code(self) -> None:
         """Forget translated code (after code memory was rewritten)."""
@@ -505,6 +544,7 @@ class Core:
                 self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
             else:
                 self.trap = Trap(TrapKind.UNKNOWN, pc)
+        self.tlb_policy()
         if self._callback_error is not None:
             err, self._callback_error = self._callback_error, None
             raise err
