@@ -21,6 +21,10 @@ TLB larger than Unicorn's initial 256 entries (docs/UNICORN.md, "Soft TLB size")
 Section "kernel": the ALMOS kernel's costs: a null system call round trip (getpid in a loop,
 bench/syscall.c) and a pthread create + join (bench/threads.c, built with almos-gcc).
 
+Section "slices": the host time a slice costs outside the guest code (kernel, scheduler,
+machine) with 1 and with 256 started cores, one of them running: it must not grow with idle
+cores.
+
 Section "cache": the matrix multiply under the kernel (`almos run`) with the cache model off,
 counting statistics, and counting stalls (timing): what the model costs in guest MIPS.
 
@@ -293,6 +297,49 @@ def section_matmul(args: argparse.Namespace, work: Path) -> tuple[str, list[Row]
     return "matmul: memory-heavy code and the soft TLB", rows, notes
 
 
+def slice_cost(elf: Elf, started: int, topology: str = "8x8x4") -> tuple[float, int, int]:
+    """(host CPU seconds outside the guest per slice, slices, instructions) of `almos run`
+    of elf on core 0 after `started` cores were started (the others idle, halted)."""
+    from almos.session import Options
+    from almos.session import build as build_session
+    machine, kernel = build_session(Options(load_topology(topology), cache="off"))
+    for gid in range(started):
+        machine.core(gid)
+    kernel.spawn(elf, [elf_name(elf)], [])
+    guest = [0.0]
+    for core in machine.started_cores():
+        start = core.uc.emu_start
+
+        def timed(*a, _start=start, **kw):
+            t = time.thread_time()
+            try:
+                return _start(*a, **kw)
+            finally:
+                guest[0] += time.thread_time() - t
+        core.uc.emu_start = timed
+    t0 = time.thread_time()
+    machine.run()
+    host = time.thread_time() - t0 - guest[0]
+    insns = sum(c.instructions for c in machine.started_cores())
+    return host / max(machine.slices, 1), machine.slices, insns
+
+
+def section_slices(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """What a slice costs the host outside the guest code, with 1 or 256 started cores."""
+    n = 150 if args.quick else 300
+    elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
+    rows = []
+    for started in (1, 256):
+        per, slices, insns = min(slice_cost(elf, started) for _ in range(1 if args.quick else 3))
+        rows.append(Row(f"{started} started core{'s' if started > 1 else ''}, 1 running",
+                        per * slices, 0, f"{per * 1e6:.0f} us per slice, {slices} slices, "
+                        f"{insns / 1e6:.0f} M instructions"))
+    notes = [f"matrix {n}x{n} under the kernel on core 0 of 8x8x4, --cache off; seconds: host "
+             "CPU time outside emu_start (kernel, scheduler, machine), best of runs",
+             "speed ratio: relative to 256 started cores (the second row); target ~1"]
+    return "slices: per-slice host cost against idle started cores", rows, notes
+
+
 def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
     n = 120 if args.quick else 240
     elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
@@ -307,7 +354,7 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
 
 
 SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kernel,
-            "cache": section_cache}
+            "slices": section_slices, "cache": section_cache}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 
 

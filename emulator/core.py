@@ -63,6 +63,11 @@ _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
 _EMU_STOP = ffi.cast("void (*)(void *)",
                      ctypes.cast(_ucmod.uclib.uc_emu_stop, ctypes.c_void_p).value)
 DEFAULT_TB_SIZE = 32 << 20
+# Translated-code buffer of a core on a machine of more than LARGE_MACHINE cores: 1 MiB, less
+# than a transparent huge page, so that a core Unicorn started costs ~0.9 MiB of host memory
+# (2 MiB and more are madvised huge pages: ~3 MiB each; docs/UNICORN.md, "Several cores").
+SMALL_TB_SIZE = 1 << 20
+LARGE_MACHINE = 64
 # Soft TLB sizing (docs/UNICORN.md, "Soft TLB size"): QEMU resizes a core's soft TLB only when
 # it is flushed, from its use since the previous flush. A slice that refilled it at least
 # TLB_GROW_FILLS times, and once per TLB_GROW_RATE instructions or more often, ends with a
@@ -192,6 +197,7 @@ class Core:
         self.on_halt_change = None        # callable(): the machine follows halted cores
         self.trap: Trap | None = None     # set when the last slice ended on a trap
         self.on_code_frame = None         # callable(pa_page): a frame was fetched from
+        self.on_ptpr_change = None        # callable(core, old, new held_ptpr): machine's index
         self._pending_fault: WalkFault | None = None
         self._exception: Trap | None = None
 
@@ -321,8 +327,19 @@ class Core:
     @ptpr.setter
     def ptpr(self, value: int) -> None:
         if value != self._ptpr:
+            old = self.held_ptpr
             self._ptpr = self.state.ptpr = value
             self.flush_tlb()
+            self._held_moved(old)
+
+    @property
+    def held_ptpr(self) -> int | None:
+        """The page-table base this core's TLB may hold translations of (None: MMU off)."""
+        return self._ptpr if self._mmu_on else None
+
+    def _held_moved(self, old: int | None) -> None:
+        if self.on_ptpr_change is not None and old != self.held_ptpr:
+            self.on_ptpr_change(self, old, self.held_ptpr)
 
     @property
     def mmu_on(self) -> bool:
@@ -331,9 +348,11 @@ class Core:
     @mmu_on.setter
     def mmu_on(self, on: bool) -> None:
         if on != self._mmu_on:
+            old = self.held_ptpr
             self._mmu_on = on
             self.state.mmu_on = int(on)
             self.flush_tlb()
+            self._held_moved(old)
 
     @property
     def user_mode(self) -> bool:
