@@ -25,6 +25,10 @@ Section "slices": the host time a slice costs outside the guest code (kernel, sc
 machine) with 1 and with 256 started cores, one of them running: it must not grow with idle
 cores.
 
+Section "scale": bench/spread.c (one thread per core, all alive at once) on 16-core clusters,
+up to 16x16x16 (4096 cores), each machine in its own process: cores started, peak host RSS
+and wall time.
+
 Section "cache": the matrix multiply under the kernel (`almos run`) with the cache model off,
 counting statistics, and counting stalls (timing): what the model costs in guest MIPS.
 
@@ -340,6 +344,49 @@ def section_slices(args: argparse.Namespace, work: Path) -> tuple[str, list[Row]
     return "slices: per-slice host cost against idle started cores", rows, notes
 
 
+SCALE_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from almos.session import Options, build
+from emulator.elf import parse_elf
+from emulator.topology import load_topology
+t = time.perf_counter()
+machine, kernel = build(Options(load_topology(sys.argv[2]), cache="off"))
+n = machine.topology.ncores
+p = kernel.spawn(parse_elf(Path(sys.argv[3]).read_bytes(), "spread"), ["spread", str(n)], [])
+machine.run()
+wall = time.perf_counter() - t
+insns = sum(c.instructions for c in machine.started_cores())
+status = open("/proc/self/status").read()
+hwm = int(status.split("VmHWM:")[1].split()[0]) << 10
+print(len(machine.started_cores()), hwm, wall, insns, p.exit_status, p.peak_threads)
+"""
+
+
+def section_scale(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """One thread per core (bench/spread.c) on machines of 16 cores per cluster, each in its
+    own process: cores started, the process's peak host RSS, wall time."""
+    spread = build_almos(HERE / "spread.c", work, {})
+    topologies = ("2x2x16",) if args.quick else ("4x4x16", "8x8x16", "16x16x16")
+    rows: list[Row] = []
+    notes: list[str] = []
+    for topo in topologies:
+        r = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(ROOT), topo, str(spread)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            notes.append(f"{topo}: failed: {r.stderr.strip().splitlines()[-1:]}")
+            continue
+        started, hwm, wall, insns, status, threads = r.stdout.split()
+        rows.append(Row(f"{topo}: {started} cores started", float(wall), int(insns),
+                        f"peak RSS {int(hwm) >> 20} MiB, {int(hwm) / int(started) / 2**20:.2f} "
+                        f"MiB per core, {threads} threads, exit {status}"))
+    notes += ["one thread per core, all alive at once (a barrier), --cache off; RSS: the "
+              "whole process (VmHWM: Python, kernel, Unicorn instances, guest RAM)",
+              "speed ratio: relative to the second row"]
+    return "scale: one thread per core on 16-core clusters", rows, notes
+
+
 def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
     n = 120 if args.quick else 240
     elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
@@ -354,7 +401,7 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
 
 
 SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kernel,
-            "slices": section_slices, "cache": section_cache}
+            "slices": section_slices, "cache": section_cache, "scale": section_scale}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 
 
