@@ -14,8 +14,20 @@ run side by side on
 Guest instructions are counted by the machine; every run executes the same instructions.
 Times are the best of several runs.
 
+Section "matmul": the same matrix multiply at N=300 and N=700 on qemu-mipsel, raw Unicorn
+without hooks, the machine and `almos run --cache off`: at N=700 the column walk needs a soft
+TLB larger than Unicorn's initial 256 entries (docs/UNICORN.md, "Soft TLB size").
+
 Section "kernel": the ALMOS kernel's costs: a null system call round trip (getpid in a loop,
 bench/syscall.c) and a pthread create + join (bench/threads.c, built with almos-gcc).
+
+Section "slices": the host time a slice costs outside the guest code (kernel, scheduler,
+machine) with 1 and with 256 started cores, one of them running: it must not grow with idle
+cores.
+
+Section "scale": bench/spread.c (one thread per core, all alive at once) on 16-core clusters,
+up to 16x16x16 (4096 cores), each machine in its own process: cores started, peak host RSS
+and wall time.
 
 Section "cache": the matrix multiply under the kernel (`almos run`) with the cache model off,
 counting statistics, and counting stalls (timing): what the model costs in guest MIPS.
@@ -63,6 +75,7 @@ QEMU = "qemu-mipsel"
 BARE_CFLAGS = ["-O2", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls", "-Wl,-e,_start"]
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 0.6            # machine / raw Unicorn
+TARGET_QEMU_FACTOR = 4        # N=700 matmul: at most this many times qemu-mipsel's wall time
 
 
 @dataclass
@@ -71,6 +84,7 @@ class Row:
     seconds: float
     instructions: int
     note: str = ""
+    ref: float | None = None       # seconds the speed ratio compares with (default: row 2)
 
     @property
     def mips(self) -> float:
@@ -122,6 +136,31 @@ def run_raw_unicorn(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
         uc_.emu_stop()
 
     uc.hook_add(UCC.UC_HOOK_TLB_FILL, tlb_fill)
+    uc.hook_add(UCC.UC_HOOK_INTR, intr)
+    uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
+    t = time.perf_counter()
+    uc.emu_start(elf.entry, 0)
+    dt = time.perf_counter() - t
+    del uc
+    buf.close()
+    return dt, status[0]
+
+
+def run_raw_unicorn_nohook(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
+    """(seconds, exit status): the ELF on a bare Unicorn in its default TLB mode (identity
+    mapping, no TLB fill hook, nothing but the exit hook): Unicorn's own speed."""
+    buf = mmap.mmap(-1, ram)
+    host = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    uc = unicorn.Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+    uc.mem_map_ptr(0, ram, unicorn.UC_PROT_ALL, host)
+    for seg in elf.segments:
+        buf[seg.vaddr:seg.vaddr + seg.filesz] = elf.segment_bytes(seg)
+    status = [-1]
+
+    def intr(uc_, intno, _ud) -> None:
+        status[0] = uc_.reg_read(M.UC_MIPS_REG_A0) & 0xFF
+        uc_.emu_stop()
+
     uc.hook_add(UCC.UC_HOOK_INTR, intr)
     uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
     t = time.perf_counter()
@@ -234,6 +273,124 @@ def section_kernel(args: argparse.Namespace, work: Path) -> tuple[str, list[Row]
     return "kernel: system calls and threads", rows, notes
 
 
+def section_matmul(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """The integer matmul at N=300 (fits Unicorn's initial soft TLB) and N=700 (its column
+    walk covers ~480 pages: the soft TLB must grow, emulator/core.py's tlb_policy)."""
+    sizes = (300,) if args.quick else (300, 700)
+    rows: list[Row] = []
+    notes: list[str] = []
+    for n in sizes:
+        binary = build(HERE / "mm.c", work, {"N": n})
+        elf = parse_elf(binary.read_bytes(), binary.name)
+        kelf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
+        t_q, st_q = run_qemu(binary) if shutil.which(QEMU) else (0.0, -1)
+        t_raw, st_raw = run_raw_unicorn_nohook(elf)
+        t_m, insns, st_m, m = run_machine(elf)
+        t_k, _, st_k = run_kernel(kelf)
+        ref = t_q or t_raw
+        core = m.core(0)
+        rows += [Row(f"N={n} qemu-mipsel", t_q, insns, ref=ref),
+                 Row(f"N={n} raw Unicorn (no hooks, never flushed)", t_raw, insns, ref=ref),
+                 Row(f"N={n} machine (BareMetal, 1 core)", t_m, insns,
+                     f"{core.tlb_resizes} TLB resizes, "
+                     f"{core.state.fast_fills + core.state.slow_fills} fills", ref=ref),
+                 Row(f"N={n} almos run --cache off", t_k, insns, ref=ref)]
+        if len({st_q, st_raw, st_m, st_k} - {-1}) > 1:
+            notes.append(f"N={n}: exit statuses differ: qemu {st_q}, raw {st_raw}, "
+                         f"machine {st_m}, almos {st_k}")
+        if t_q:
+            notes.append(f"N={n}: machine / qemu-mipsel = {t_m / t_q:.1f}x, almos run / "
+                         f"qemu-mipsel = {t_k / t_q:.1f}x (target <= {TARGET_QEMU_FACTOR}x)")
+    notes.append("speed ratio: relative to qemu-mipsel at the same N; one run each, wall clock")
+    return "matmul: memory-heavy code and the soft TLB", rows, notes
+
+
+def slice_cost(elf: Elf, started: int, topology: str = "8x8x4") -> tuple[float, int, int]:
+    """(host CPU seconds outside the guest per slice, slices, instructions) of `almos run`
+    of elf on core 0 after `started` cores were started (the others idle, halted)."""
+    from almos.session import Options
+    from almos.session import build as build_session
+    machine, kernel = build_session(Options(load_topology(topology), cache="off"))
+    for gid in range(started):
+        machine.core(gid)
+    kernel.spawn(elf, [elf_name(elf)], [])
+    guest = [0.0]
+    for core in machine.started_cores():
+        start = core.uc.emu_start
+
+        def timed(*a, _start=start, **kw):
+            t = time.thread_time()
+            try:
+                return _start(*a, **kw)
+            finally:
+                guest[0] += time.thread_time() - t
+        core.uc.emu_start = timed
+    t0 = time.thread_time()
+    machine.run()
+    host = time.thread_time() - t0 - guest[0]
+    insns = sum(c.instructions for c in machine.started_cores())
+    return host / max(machine.slices, 1), machine.slices, insns
+
+
+def section_slices(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """What a slice costs the host outside the guest code, with 1 or 256 started cores."""
+    n = 150 if args.quick else 300
+    elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
+    rows = []
+    for started in (1, 256):
+        per, slices, insns = min(slice_cost(elf, started) for _ in range(1 if args.quick else 3))
+        rows.append(Row(f"{started} started core{'s' if started > 1 else ''}, 1 running",
+                        per * slices, 0, f"{per * 1e6:.0f} us per slice, {slices} slices, "
+                        f"{insns / 1e6:.0f} M instructions"))
+    notes = [f"matrix {n}x{n} under the kernel on core 0 of 8x8x4, --cache off; seconds: host "
+             "CPU time outside emu_start (kernel, scheduler, machine), best of runs",
+             "speed ratio: relative to 256 started cores (the second row); target ~1"]
+    return "slices: per-slice host cost against idle started cores", rows, notes
+
+
+SCALE_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from almos.session import Options, build
+from emulator.elf import parse_elf
+from emulator.topology import load_topology
+t = time.perf_counter()
+machine, kernel = build(Options(load_topology(sys.argv[2]), cache="off"))
+n = machine.topology.ncores
+p = kernel.spawn(parse_elf(Path(sys.argv[3]).read_bytes(), "spread"), ["spread", str(n)], [])
+machine.run()
+wall = time.perf_counter() - t
+insns = sum(c.instructions for c in machine.started_cores())
+status = open("/proc/self/status").read()
+hwm = int(status.split("VmHWM:")[1].split()[0]) << 10
+print(len(machine.started_cores()), hwm, wall, insns, p.exit_status, p.peak_threads)
+"""
+
+
+def section_scale(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """One thread per core (bench/spread.c) on machines of 16 cores per cluster, each in its
+    own process: cores started, the process's peak host RSS, wall time."""
+    spread = build_almos(HERE / "spread.c", work, {})
+    topologies = ("2x2x16",) if args.quick else ("4x4x16", "8x8x16", "16x16x16")
+    rows: list[Row] = []
+    notes: list[str] = []
+    for topo in topologies:
+        r = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(ROOT), topo, str(spread)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            notes.append(f"{topo}: failed: {r.stderr.strip().splitlines()[-1:]}")
+            continue
+        started, hwm, wall, insns, status, threads = r.stdout.split()
+        rows.append(Row(f"{topo}: {started} cores started", float(wall), int(insns),
+                        f"peak RSS {int(hwm) >> 20} MiB, {int(hwm) / int(started) / 2**20:.2f} "
+                        f"MiB per core, {threads} threads, exit {status}"))
+    notes += ["one thread per core, all alive at once (a barrier), --cache off; RSS: the "
+              "whole process (VmHWM: Python, kernel, Unicorn instances, guest RAM)",
+              "speed ratio: relative to the second row"]
+    return "scale: one thread per core on 16-core clusters", rows, notes
+
+
 def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
     n = 120 if args.quick else 240
     elf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
@@ -247,7 +404,8 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
     return "cache: the cache and mesh model's cost", rows, notes
 
 
-SECTIONS = {"cpu": section_cpu, "kernel": section_kernel, "cache": section_cache}
+SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kernel,
+            "slices": section_slices, "cache": section_cache, "scale": section_scale}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 PLACEMENT = "placement"         # printed by bench/placement.py itself
 
@@ -281,7 +439,8 @@ def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
     ref = rows[1].seconds if len(rows) > 1 else rows[0].seconds
     print(f"{'run':46} {'seconds':>8} {'guest MIPS':>11} {'speed ratio':>15}  note")
     for r in rows:
-        print(f"{r.name:46} {r.seconds:8.3f} {r.mips:11.0f} {ref / r.seconds:14.2f}x  {r.note}")
+        ratio = (r.ref or ref) / r.seconds
+        print(f"{r.name:46} {r.seconds:8.3f} {r.mips:11.0f} {ratio:14.2f}x  {r.note}")
     for n in notes:
         print(f"  {n}")
 

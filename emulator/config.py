@@ -27,7 +27,14 @@ from typing import Any, Protocol
 
 from emulator.cache import CacheConfig
 from emulator.timing import TimingParams
-from emulator.topology import MAX_SHOWN_PATH, Topology, TopologyError, parse_size, shorten
+from emulator.topology import (
+    MAX_CORES_PER_CLUSTER,
+    MAX_SHOWN_PATH,
+    Topology,
+    TopologyError,
+    parse_size,
+    shorten,
+)
 
 _REPO_PRESETS = Path(__file__).resolve().parent.parent / "images" / "machines"
 # a repository checkout's presets, else those an installed package carries (setup.py)
@@ -194,7 +201,7 @@ def parse_spec(spec: str) -> dict[str, int]:
     m = _SPEC.match(spec.strip().lower())
     if not m:
         raise TopologyError(f"bad topology '{shorten(spec)}': expected XxYxP (X, Y 1..16, "
-                            f"P 1..4) or a preset ({', '.join(presets())})")
+                            f"P 1..{MAX_CORES_PER_CLUSTER}) or a preset ({', '.join(presets())})")
     return dict(x_size=int(m.group(1)), y_size=int(m.group(2)),
                 cores_per_cluster=int(m.group(3)))
 

@@ -68,6 +68,20 @@ _UC_ACCESS = {UCC.UC_MEM_READ: Access.READ, UCC.UC_MEM_WRITE: Access.WRITE,
               UCC.UC_MEM_FETCH: Access.FETCH}
 _UC_ERR_STOPPED = {UCC.UC_ERR_OK}
 DEFAULT_TB_SIZE = 32 << 20
+# Translated-code buffer of a core on a machine of more than LARGE_MACHINE cores: 1 MiB, less
+# than a transparent huge page, so that a core Unicorn started costs ~0.9 MiB of host memory
+# (2 MiB and more are madvised huge pages: ~3 MiB each; docs/UNICORN.md, "Several cores").
+SMALL_TB_SIZE = 1 << 20
+LARGE_MACHINE = 64
+# Soft TLB sizing (docs/UNICORN.md, "Soft TLB size"): QEMU resizes a core's soft TLB only when
+# it is flushed, from its use since the previous flush. A slice that refilled it at least
+# TLB_GROW_FILLS times, and once per TLB_GROW_RATE instructions or more often, ends with a
+# flush, which lets it grow to the working set. A flush that did not halve the refills makes
+# the core wait twice as many such slices before the next one (up to TLB_MAX_BACKOFF): a
+# working set QEMU will not grow for (conflicts in a half-empty table) costs little.
+TLB_GROW_FILLS = 256
+TLB_GROW_RATE = 64
+TLB_MAX_BACKOFF = 64
 # Major opcodes of the I-format loads and stores (base + offset): lb..lwr, sb..swr, cache, ll,
 # lwc1, pref, ldc1, sc, swc1, sdc1.
 _MEMORY_OPCODES = frozenset([*range(0x20, 0x27), *range(0x28, 0x2F), 0x2F, 0x30, 0x31, 0x33,
@@ -189,6 +203,8 @@ class Core:
         self.on_halt_change: Callable[[], None] | None = None   # the machine follows halted cores
         self.trap: Trap | None = None     # set when the last slice ended on a trap
         self.on_code_frame: Callable[[int], None] | None = None  # (pa): code fetched there
+        # (core, old, new held_ptpr): the machine's index of who holds which address space
+        self.on_ptpr_change: Callable[[Core, int | None, int | None], None] | None = None
         self._pending_fault: WalkFault | None = None
         self._exception: Trap | None = None
 
@@ -231,6 +247,13 @@ class Core:
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
         self._mem_hook: int | None = None
         self.guarded: list[tuple[int, int]] = []     # ranges with the guard hook (guard_code)
+        self.tlb_flushes = 0              # every flush of the soft TLB: stale translations,
+        self.tlb_resizes = 0              # ... and those of the sizing policy (tlb_policy)
+        self._fills_mark = 0              # fills and instructions at the last policy check
+        self._instr_mark = 0
+        self._tlb_last = 0                # refills in the slice that ended with a resize
+        self._tlb_backoff = 0             # high-refill slices to wait between resizes
+        self._tlb_wait = 0
 
     # ---- native hooks -------------------------------------------------------------------
     def _native_hook(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> int:
@@ -323,8 +346,19 @@ class Core:
     @ptpr.setter
     def ptpr(self, value: int) -> None:
         if value != self._ptpr:
+            old = self.held_ptpr
             self._ptpr = self.state.ptpr = value
             self.flush_tlb()
+            self._held_moved(old)
+
+    @property
+    def held_ptpr(self) -> int | None:
+        """The page-table base this core's TLB may hold translations of (None: MMU off)."""
+        return self._ptpr if self._mmu_on else None
+
+    def _held_moved(self, old: int | None) -> None:
+        if self.on_ptpr_change is not None and old != self.held_ptpr:
+            self.on_ptpr_change(self, old, self.held_ptpr)
 
     @property
     def mmu_on(self) -> bool:
@@ -333,9 +367,11 @@ class Core:
     @mmu_on.setter
     def mmu_on(self, on: bool) -> None:
         if on != self._mmu_on:
+            old = self.held_ptpr
             self._mmu_on = on
             self.state.mmu_on = int(on)
             self.flush_tlb()
+            self._held_moved(old)
 
     @property
     def user_mode(self) -> bool:
@@ -362,6 +398,29 @@ class Core:
     def flush_tlb(self) -> None:
         ucfix.flush_tlb(self.uc)
         lib.core_pmap_flush(self.state)
+        self.tlb_flushes += 1
+
+    def tlb_policy(self) -> None:
+        """End of a slice: flush the soft TLB, which lets QEMU grow it, when the slice kept
+        refilling it (see TLB_GROW_FILLS). Translations stay valid: only Unicorn's cache of
+        them goes, not the VA->PA map of the cache model."""
+        st = self.state
+        fills = st.fast_fills + st.slow_fills
+        n = st.instructions
+        d, ran = fills - self._fills_mark, n - self._instr_mark
+        self._fills_mark, self._instr_mark = fills, n
+        if d < TLB_GROW_FILLS or d * TLB_GROW_RATE < ran:
+            return
+        if self._tlb_wait:
+            self._tlb_wait -= 1
+            return
+        if self._tlb_last and 2 * d > self._tlb_last:     # the last one did not help
+            self._tlb_backoff = min(2 * self._tlb_backoff or 1, TLB_MAX_BACKOFF)
+        else:
+            self._tlb_backoff = 0
+        self._tlb_wait, self._tlb_last = self._tlb_backoff, d
+        ucfix.flush_tlb(self.uc)
+        self.tlb_resizes += 1
 
     def flush_code(self) -> None:
         """Forget translated code (after code memory was rewritten)."""
@@ -554,6 +613,7 @@ class Core:
                 self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
             else:
                 self.trap = Trap(TrapKind.UNKNOWN, pc)
+        self.tlb_policy()
         if self._callback_error is not None:
             err, self._callback_error = self._callback_error, None
             raise err

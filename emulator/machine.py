@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
 from emulator.codeguard import CodeGuard
-from emulator.core import DEFAULT_TB_SIZE, Core, TrapHandler
+from emulator.core import DEFAULT_TB_SIZE, LARGE_MACHINE, SMALL_TB_SIZE, Core, TrapHandler
 from emulator.devices.ioc import Ioc
 from emulator.devices.mmc import Mmc
 from emulator.devices.pic import IRQ_IOC, IRQ_TTY_BASE, Pic
@@ -60,7 +60,8 @@ class Machine:
         self.topology = topology
         self.timing = timing or TimingParams()   # the hardware's costs (emulator/timing.py)
         self.quantum = quantum if quantum is not None else self.timing.quantum
-        self.tb_size = tb_size or (DEFAULT_TB_SIZE if topology.ncores <= 64 else 8 << 20)
+        self.tb_size = tb_size or (DEFAULT_TB_SIZE if topology.ncores <= LARGE_MACHINE
+                                   else SMALL_TB_SIZE)
         self.memory = PhysicalMemory(topology.ram_per_cluster, topology.clusters())
         self.bus = Bus(self.memory)
         self.handler: TrapHandler | None = None
@@ -68,12 +69,14 @@ class Machine:
         self.on_idle: Callable[[], bool] | None = None
         self.on_slice_end: Callable[[Core], None] | None = None
         self.on_new_core: Callable[[Core], None] | None = None   # e.g. a debugger's hooks
+        self.on_wake: Callable[[Core], None] | None = None       # a core was made runnable
         self.stop_requested = False            # pause(): run() returns at a slice boundary
         self.cache = None                      # emulator.cache.CacheSystem when a model is on
         self.cache_mode = 0
         self.clusters: list[Cluster] = []
         self._cores: list[Core | None] = [None] * topology.ncores
         self._started: list[Core] = []                  # the created ones, by core id
+        self._by_ptpr: dict[int, set[int]] = {}         # page-table base -> gids, MMU on
         self._frozen_cycles = [0] * topology.ncores     # clock of a core not created yet
         for cxy in topology.clusters():
             idx = topology.cluster_index(cxy)
@@ -82,7 +85,7 @@ class Machine:
             mmc = Mmc(cxy, self._memc_counters, self._memc_inval)
             self.clusters.append(Cluster(cxy, idx, xcu, mmc,
                                          [None] * topology.cores_per_cluster))
-            xcu.on_timer_change = self._timers_moved
+            xcu.on_timer_change = self._cluster_timers_fn(idx)
             self.bus.attach(cxy, SEG_XCU, xcu)
             self.bus.attach(cxy, SEG_MMC, mmc)
         io = self.cluster(topology.io_cxy)
@@ -104,8 +107,12 @@ class Machine:
         self._parked: dict[int, Core] = {}     # spinning cores, by gid, waiting for a write
         self._spin_quiet_until = 0             # no parking before this slice (a livelock)
         self._slice_start = 0                  # clock of the running core when its slice began
-        self._wait_timer: int | None = None    # earliest timer of a halted or parked core,
-        self._wait_timer_stale = True          # recomputed when a core or a timer changes
+        # the timers of halted and parked cores: a heap of (fire time, gid), an entry valid
+        # while it matches _timer_of[gid]; cores whose timer or state changed are in
+        # _timer_dirty until the next look (so a slice costs what changed, not every core)
+        self._timer_heap: list[tuple[int, int]] = []
+        self._timer_of: dict[int, int | None] = {}
+        self._timer_dirty: set[int] = set()
         self.running = False
         self.slices = 0
         self.parks = 0                         # times a spinning core was parked
@@ -141,8 +148,9 @@ class Machine:
             c.cycles = self._frozen_cycles[gid]
             c.handler = self.handler
             c.on_code_frame = self.code_frames.add
+            c.on_ptpr_change = self._ptpr_moved
             c.halted = True
-            c.on_halt_change = self._timers_moved
+            c.on_halt_change = self._core_timer_fn(gid)
             c.state.spin_reads = self.timing.spin_reads
             self.code_guard.install(c)
             if self.cache is not None:
@@ -152,6 +160,22 @@ class Machine:
             if self.on_new_core is not None:
                 self.on_new_core(c)
         return c
+
+    def _ptpr_moved(self, core: Core, old: int | None, new: int | None) -> None:
+        held = self._by_ptpr.get(old) if old is not None else None
+        if held is not None:
+            held.discard(core.gid)
+            if not held and old is not None:
+                del self._by_ptpr[old]
+        if new is not None:
+            self._by_ptpr.setdefault(new, set()).add(core.gid)
+
+    def cores_with_ptpr(self, ptprs: set[int] | frozenset[int]) -> list[Core]:
+        """The started cores with the MMU on whose page-table base is one of `ptprs` (they
+        may hold translations of that address space), by core id; costs what they are, not
+        the machine's size."""
+        gids = sorted(g for p in ptprs for g in self._by_ptpr.get(p, ()))
+        return [self.core(g) for g in gids]
 
     def started_cores(self) -> list[Core]:
         """The cores created so far, by core id (do not modify the list)."""
@@ -200,8 +224,10 @@ class Machine:
         if at_least is not None and core.cycles < at_least:
             core.cycles = at_least
         core.halted = False                     # (a change makes the timer cache stale)
+        if self.on_wake is not None:
+            self.on_wake(core)
         if self._parked.pop(core.gid, None) is not None:
-            self._wait_timer_stale = True
+            self._timer_dirty.add(core.gid)
         if core.gid not in self._in_heap:
             self._in_heap.add(core.gid)
             heapq.heappush(self._heap, (core.cycles, core.gid))
@@ -218,8 +244,9 @@ class Machine:
         """The machine's notion of the present: the clock of the core running, else the least."""
         if self._running_core is not None:
             return self._running_core.cycles
-        return min((c for c, _ in self._heap), default=max(
-            (c.cycles for c in self.started_cores()), default=0))
+        if self._heap:
+            return self._heap[0][0]             # the least clock queued (a heap's first)
+        return max((c.cycles for c in self.started_cores()), default=0)
 
     def power_off(self) -> None:
         self.running = False
@@ -312,38 +339,60 @@ class Machine:
                 self.on_slice_end(core)
             if core.spinning and not core.halted and self.running:
                 self._parked[core.gid] = core
-                self._wait_timer_stale = True
+                self._timer_dirty.add(core.gid)
                 self.parks += 1
             elif not core.halted:
                 self.wake(core)
             else:
-                self._wait_timer_stale = True
+                self._timer_dirty.add(core.gid)
 
-    def _timers_moved(self) -> None:
-        self._wait_timer_stale = True
+    def _core_timer_fn(self, gid: int) -> Callable[[], None]:
+        return lambda: self._timer_dirty.add(gid)
+
+    def _cluster_timers_fn(self, cluster_index: int) -> Callable[[], None]:
+        def moved() -> None:
+            for c in self.clusters[cluster_index].cores:
+                if c is not None:
+                    self._timer_dirty.add(c.gid)
+        return moved
+
+    def _waiting_timer(self, gid: int) -> int | None:
+        c = self._cores[gid]
+        return self._next_timer(c) if c is not None and self._waiting(c) else None
 
     def _next_halted_timer(self) -> int | None:
-        """The earliest timer of a halted or parked core (cached: scanning every started core
-        each slice would make a slice's cost grow with the machine)."""
-        if self._wait_timer_stale:
-            times = [t for c in self.started_cores() if self._waiting(c)
-                     if (t := self._next_timer(c)) is not None]
-            self._wait_timer = min(times, default=None)
-            self._wait_timer_stale = False
-        return self._wait_timer
+        """The earliest timer of a halted or parked core. Only the cores that changed are
+        looked at again, and the heap's first entry is checked against its XCU (a timer
+        moves later without telling when it fires), so it is exact and costs what changed."""
+        if self._timer_dirty:
+            for gid in self._timer_dirty:
+                t = self._timer_of[gid] = self._waiting_timer(gid)
+                if t is not None:
+                    heapq.heappush(self._timer_heap, (t, gid))
+            self._timer_dirty.clear()
+        heap = self._timer_heap
+        while heap:
+            t, gid = heap[0]
+            if self._timer_of.get(gid) != t:
+                heapq.heappop(heap)              # superseded
+                continue
+            actual = self._waiting_timer(gid)
+            if actual == t:
+                return t
+            heapq.heappop(heap)
+            self._timer_of[gid] = actual
+            if actual is not None:
+                heapq.heappush(heap, (actual, gid))
+        return None
 
     def _wake_due_timers(self, now: int) -> None:
         """Halted or parked cores whose timer fires before `now` join the run queue at their
         fire time."""
-        t = self._next_halted_timer()
-        if t is None or t > now:
-            return
-        self._wait_timer_stale = True
-        for c in self.started_cores():
-            if self._waiting(c):
-                nt = self._next_timer(c)
-                if nt is not None and nt <= now:
-                    self.wake(c, nt)
+        while (t := self._next_halted_timer()) is not None and t <= now:
+            gid = heapq.heappop(self._timer_heap)[1]
+            self._timer_of[gid] = None
+            self.wake(self.core(gid), t)
+            self._timer_dirty.add(gid)
 
     def _wake_parked(self) -> None:
         """Parked cores whose word changed run again, no earlier than the start of the slice
@@ -360,15 +409,11 @@ class Machine:
 
     def _advance_idle(self) -> bool:
         """No core runs: jump to the next timer of a halted core, or ask the software."""
-        best: tuple[int, int] | None = None
-        for c in self.started_cores():
-            if not self._waiting(c):
-                continue
-            nt = self._next_timer(c)
-            if nt is not None and (best is None or (nt, c.gid) < best):
-                best = (nt, c.gid)
-        if best is not None:
-            self.wake(self.core(best[1]), best[0])
+        t = self._next_halted_timer()
+        if t is not None:
+            gid = self._timer_heap[0][1]
+            self.wake(self.core(gid), t)
+            self._timer_dirty.add(gid)
             return True
         if self.on_idle is not None:
             return self.on_idle()

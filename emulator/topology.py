@@ -1,8 +1,9 @@
 """Machine topology: the X x Y mesh of TSAR clusters, cores per cluster and RAM per cluster.
 
-Facts (docs/TSAR.md, "Clusters and cores"): X and Y from 1 to 16, up to 4 cores per cluster,
-cxy = (x << 4) | y, one RAM bank per cluster (64 MiB by default), the I/O cluster at
-(X-1, Y-1). A topology is written XxYxP, or named by a preset (TOML files in
+Facts (docs/TSAR.md, "Clusters and cores"): X and Y from 1 to 16, up to 16 cores per cluster
+(16x16x16 = 4096 cores, the architecture's aim), cxy = (x << 4) | y, one RAM bank per cluster
+(64 MiB by default, up to the 3.75 GiB below the device segments, taken lazily), the I/O
+cluster at (X-1, Y-1). A topology is written XxYxP, or named by a preset (TOML files in
 images/machines/, read by emulator/config.py, which also holds the timing parameters).
 """
 
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 MAX_MESH = 16
-MAX_CORES_PER_CLUSTER = 4
+MAX_CORES_PER_CLUSTER = 16
 DEFAULT_RAM = 64 << 20
 MIN_RAM = 1 << 20
-MAX_RAM = 1 << 30            # per cluster: leaves room for the device segments at 0xF0000000
+MAX_RAM = 0xF000_0000        # per cluster: everything below the device segments at 0xF0000000
 MAX_SHOWN = 40               # characters of a user's value quoted back in a message
 MAX_SHOWN_PATH = 160         # ... of a file name
 
@@ -72,7 +73,8 @@ class Topology:
         r = self.ram_per_cluster
         if not MIN_RAM <= r <= MAX_RAM or r % MIN_RAM:
             raise TopologyError(
-                f"bad memory size {r} bytes per cluster: allowed 1M to 1G, a multiple of 1M")
+                f"bad memory size {r} bytes per cluster: allowed 1M to {MAX_RAM >> 20}M, "
+                "a multiple of 1M")
 
     @property
     def name(self) -> str:

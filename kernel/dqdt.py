@@ -107,17 +107,15 @@ class Dqdt:
 
     def set_usage(self, usage: dict[int, int]) -> None:
         """The cores' usage over the last period (gid -> thousandths); the nodes' sums follow."""
-        for gid, u in usage.items():
-            self.core_usage[gid] = min(max(u, 0), USAGE_FULL)
-        self._sum_usage(self.root)
-
-    def _sum_usage(self, node: Node) -> int:
-        if node.children:
-            node.usage = sum(self._sum_usage(c) for c in node.children)
-        else:
-            base = self._base(node)
-            node.usage = sum(self.core_usage[base:base + self.per_cluster])
-        return node.usage
+        for gid, u in usage.items():          # the sums move by the changes: O(depth) each
+            u = min(max(u, 0), USAGE_FULL)
+            delta = u - self.core_usage[gid]
+            if delta:
+                self.core_usage[gid] = u
+                node: Node | None = self.leaves[self.topo.core_cxy(gid)]
+                while node is not None:
+                    node.usage += delta
+                    node = node.parent
 
     # ---- decisions -------------------------------------------------------------------------
     def place_thread(self, near: int) -> int:

@@ -118,6 +118,9 @@ class Kernel:
         self.migrations = 0
         self.ticks = 0                            # scheduler ticks handled (idle skips most)
         self._usage_due = USAGE_PERIOD
+        self._usage_watch: set[int] = set()       # cores whose usage may not be 0
+        self._usage_started = 0
+        machine.on_wake = lambda core: self._usage_watch.add(core.gid)
         # every cluster's tables as one mapping each, an entry stored at its owner
         self.processes: Owned = Owned(self.clusters, "processes", id_cluster)
         self.threads: Owned = Owned(self.clusters, "threads", id_cluster)
@@ -198,15 +201,14 @@ class Kernel:
         blocked, which keep their translations until it runs there again."""
         ptprs = {pa >> PTPR_SHIFT for pa in vmm.pt1.values()}
         here = self.ktime.executing
-        for core in self.machine.started_cores():
-            if core.ptpr in ptprs:
-                core.flush_tlb()
-                if here is not None and core.gid == here.gid:
-                    self.ktime.work(self.costs.tlb_flush)
-                else:                           # an IPI makes that core flush its TLB
-                    self.ktime.work(self.costs.ipi_send)
-                    self.ktime.charge(core, self.costs.irq_entry + self.costs.tlb_flush,
-                                      "interrupt")
+        for core in self.machine.cores_with_ptpr(ptprs):
+            core.flush_tlb()
+            if here is not None and core.gid == here.gid:
+                self.ktime.work(self.costs.tlb_flush)
+            else:                               # an IPI makes that core flush its TLB
+                self.ktime.work(self.costs.ipi_send)
+                self.ktime.charge(core, self.costs.irq_entry + self.costs.tlb_flush,
+                                  "interrupt")
 
     # ---- threads and scheduling ---------------------------------------------------------
     def new_tid(self, cxy: int) -> int:
@@ -532,9 +534,14 @@ class Kernel:
     def _refresh_usage(self) -> None:
         """Each core's usage since the last refresh (its busy share of its own cycles) into
         the DQDT, from the scheduler's accounting (a thread's stretch on a core is busy)."""
+        started = self.machine.started_cores()
+        if len(started) != self._usage_started:     # cores created since: look at them
+            self._usage_started = len(started)
+            self._usage_watch.update(c.gid for c in started)
         usage = {}
-        for core in self.machine.started_cores():
-            s = self.sched[core.gid]
+        for gid in self._usage_watch:
+            core = self.machine.core(gid)
+            s = self.sched[gid]
             busy = s.busy + (core.cycles - s.current._in_cycles if s.current else 0)
             cycles0, busy0 = s.usage_mark
             span = core.cycles - cycles0
@@ -543,6 +550,9 @@ class Kernel:
             else:                              # its clock stood still: halted, or just woken
                 usage[core.gid] = USAGE_FULL if s.current else 0
             s.usage_mark = (core.cycles, busy)
+        # a core with no thread and no use is left alone until woken (Machine.on_wake): its
+        # usage stays 0 and its mark right, as long as its clock stands still
+        self._usage_watch = {g for g, u in usage.items() if u or self.sched[g].current}
         self.dqdt.set_usage(usage)
 
     def _balance(self, core: Core, s: CoreSched) -> None:

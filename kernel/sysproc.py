@@ -151,7 +151,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
     p.argv = list(argv)
     k.add_thread(new)
     old.destroy()
-    forget_translations(k)
+    forget_translations(k, old)
     return NORETURN
 
 
@@ -181,20 +181,21 @@ def sys_wait(k: Kernel, th: Thread, core: Core, pid: int, status_va: int, option
     return BLOCK
 
 
-def forget_translations(k: Kernel) -> None:
-    """Flush every core's TLB after an address space was destroyed.
+def forget_translations(k: Kernel, vmm: Vmm) -> None:
+    """Flush the TLB of the cores that hold a destroyed address space (their PTPR is one of
+    its PT1s): the others changed PTPR since they ran it, which flushed them.
 
     A core keeps its TLB while its PTPR does not change; once the dead space's PT1 frame is
     freed, a new process may get the same frame as its PT1, and a core that last ran the dead
     one would then translate through stale entries to frames that are no longer its own.
     """
-    for c in k.machine.started_cores():
+    for c in k.machine.cores_with_ptpr(vmm.released_ptprs):
         c.flush_tlb()
 
 
 def process_exited(k: Kernel, p: Process) -> None:
     """p has exited: its writes go to disk, its children are orphans, a waiting parent reaps."""
-    forget_translations(k)
+    forget_translations(k, p.vmm)
     vfs = getattr(k, "vfs", None)
     if vfs is not None:
         try:

@@ -21,6 +21,7 @@ tables, copies to and from user memory by the byte.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,10 @@ ADDRESS_SPACE = 1 << 32
 MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_MIGRATE = range(6)
 
 
+def _base(v: Vseg) -> int:
+    return v.base
+
+
 class Vmm:
     def __init__(self, kernel: Kernel, owner_cxy: int) -> None:
         self.k = kernel
@@ -72,13 +77,14 @@ class Vmm:
         self.mem = kernel.machine.memory
         self.owner = owner_cxy                     # its PT1 copy is the reference
         self.replicate = kernel.policy.replicate_code
-        self.vsegs: list[Vseg] = []
+        self.vsegs: list[Vseg] = []                # sorted by base (they never overlap)
         self.pt1: dict[int, int] = {}              # cxy -> PT1 physical address
         self.pt2: dict[tuple[int, int], int] = {}  # (copy cxy, ix1) -> PT2 physical address
         self.mapped: dict[int, set[int]] = {}      # copy cxy -> vpns of self.pages it maps
         self.pages: dict[int, int] = {}            # vpn -> frame (shared by every copy)
         self.code: dict[tuple[int, int], int] = {} # (vpn, cxy) -> replica frame
         self.next_touch: set[int] = set()          # MADV_MIGRATE: move at the next touch
+        self.released_ptprs: set[int] = set()      # PT1 bases given back by destroy()
         self.heap: Vseg | None = None
         self.mmap_next = MMAP_BASE
         self.stack_next = STACKS_TOP
@@ -158,16 +164,24 @@ class Vmm:
 
     # ---- vsegs ----------------------------------------------------------------------------
     def find(self, va: int) -> Vseg | None:
-        for v in self.vsegs:
-            if v.base <= va < v.end:
+        """The vseg holding va (a binary search: vsegs are sorted and never overlap; an empty
+        one, the heap before the first sbrk, may share its base with the next)."""
+        vs = self.vsegs
+        i = bisect.bisect_right(vs, va, key=_base) - 1
+        while i >= 0:
+            v = vs[i]
+            if va < v.end:
                 return v
+            if v.base != v.end:               # a non-empty one ends before va: none holds it
+                return None
+            i -= 1
         return None
 
     def add(self, vseg: Vseg) -> Vseg:
-        for v in self.vsegs:
-            if vseg.base < v.end and v.base < vseg.end:
-                raise SysError(EINVAL)
-        self.vsegs.append(vseg)
+        if self._overlapping(vseg.base, vseg.end):
+            raise SysError(EINVAL)
+        vs = self.vsegs
+        vs.insert(bisect.bisect_right(vs, vseg.base, key=_base), vseg)
         return vseg
 
     def add_stack(self, home: int, size: int = 0, main: bool = False) -> Vseg:
@@ -264,7 +278,7 @@ class Vmm:
         if base & PAGE_MASK or length == 0 or base + length > USER_TOP:
             raise SysError(EINVAL)
         end = (base + length + PAGE_MASK) & ~PAGE_MASK
-        hit = [v for v in self.vsegs if v.base < end and base < v.end]
+        hit = self._overlapping(base, end)
         if any(v.type != VsegType.ANON for v in hit):
             raise SysError(EINVAL)
         for v in hit:
@@ -279,9 +293,22 @@ class Vmm:
             elif hi == v.end:
                 v.end = lo
             else:                                   # a hole in the middle: two mappings
-                self.vsegs.append(replace(v, base=hi))
+                upper = replace(v, base=hi)
                 v.end = lo
+                self.add(upper)
             self._give_hole(lo, hi)
+
+    def _overlapping(self, base: int, end: int) -> list[Vseg]:
+        """The vsegs that overlap [base, end), by base."""
+        vs = self.vsegs
+        out = []
+        for i in range(max(bisect.bisect_left(vs, base, key=_base) - 1, 0), len(vs)):
+            v = vs[i]
+            if v.base >= end and v.base > base:
+                break
+            if base < v.end and v.base < end:
+                out.append(v)
+        return out
 
     def remove_vseg(self, vseg: Vseg) -> None:
         self.unmap_range(vseg.base, vseg.end)
@@ -457,8 +484,7 @@ class Vmm:
         end = (base + length + PAGE_MASK) & ~PAGE_MASK
         if base & PAGE_MASK or end > ADDRESS_SPACE:
             raise SysError(EINVAL)
-        pieces = sorted(((v, max(base, v.base), min(end, v.end)) for v in self.vsegs
-                         if v.base < end and base < v.end), key=lambda piece: piece[1])
+        pieces = [(v, max(base, v.base), min(end, v.end)) for v in self._overlapping(base, end)]
         at = base
         for _, lo, hi in pieces:
             if lo != at:
@@ -632,7 +658,10 @@ class Vmm:
         return child
 
     def destroy(self) -> None:
-        """Free every frame, page-table page and PT1 copy (the process is gone)."""
+        """Free every frame, page-table page and PT1 copy (the process is gone). The page
+        table bases it had stay in `released_ptprs`: the cores still holding one must forget
+        their translations (kernel/sysproc.py, forget_translations)."""
+        self.released_ptprs |= {pa >> PTPR_SHIFT for pa in self.pt1.values()}
         for frame in self.pages.values():
             self.k.free_frame(frame)
         for frame in self.code.values():

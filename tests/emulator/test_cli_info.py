@@ -68,7 +68,7 @@ def test_info_default_is_a_preset():
     (["--topology", "17x1x1"], "X is 17"),
     (["--topology", "0x2x4"], "X is 0"),
     (["--topology", "2x2x0"], "cores per cluster is 0"),
-    (["--topology", "2x2x5"], "cores per cluster is 5"),
+    (["--topology", "2x2x17"], "cores per cluster is 17"),
     (["--topology", "banana"], "banana"),
     (["--memory", "4G"], "memory"),
     (["--memory", "lots"], "memory"),
