@@ -1,0 +1,1 @@
+"""Device drivers: the TTY console, the IOC block device and the block-device interface."""

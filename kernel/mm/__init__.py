@@ -1,0 +1,1 @@
+"""Memory management: physical pages (ppm), vsegs, the per-process VMM, placement policies."""

@@ -1,0 +1,1 @@
+"""The system call services (the layer above kern/): dispatch, file and process calls."""
