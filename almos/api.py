@@ -25,9 +25,11 @@ from almos.session import (
     GdbError,
     Options,
     StatsError,
+    boot,
     build,
     finish,
     machine_status,
+    mount,
     run_machine,
 )
 from emulator.config import ConfigError, MachineConfig, load_config, read_input_file
@@ -36,11 +38,11 @@ from emulator.elf import ElfError, parse_elf
 from emulator.memory import MemoryError_
 from emulator.timing import TimingParams
 from emulator.topology import TopologyError
-from kernel.costs import KernelCosts
-from kernel.exec import LoadError
-from kernel.kernel import Kernel
-from kernel.placement import POLICIES
-from kernel.stats import collect
+from kernel.kern.costs import KernelCosts
+from kernel.kern.exec import LoadError
+from kernel.kern.kernel import Kernel
+from kernel.kern.stats import collect
+from kernel.mm.placement import POLICIES
 
 MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
 PROGRAM_ENV = ["PATH=/bin", "HOME=/"]
@@ -89,7 +91,7 @@ def _run_program(opts: Options, program: str, args: Sequence[str],
     if disk is None:
         machine, kernel = build(opts)
     else:
-        from kernel.boot import BootError, mount
+        from kernel.kern.boot import BootError
         try:
             machine, kernel, vfs = mount(opts, disk)
         except BootError as e:
@@ -112,10 +114,9 @@ def _run_program(opts: Options, program: str, args: Sequence[str],
 
 def boot_image(opts: Options, image: str) -> int:
     """Boot a FAT32 image (/bin/init, then the shell on the console); init's exit status."""
-    from kernel.boot import BootError
-    from kernel.boot import boot as boot_kernel
+    from kernel.kern.boot import BootError
     try:
-        return boot_kernel(opts, image)
+        return boot(opts, image)
     except (BootError, GdbError, StatsError) as e:
         raise AlmosError(str(e)) from None
     except MemoryError_ as e:

@@ -29,7 +29,7 @@ from emulator.config import (
 from emulator.timing import TimingParams
 from emulator.topology import DEFAULT_RAM, shorten, xy_of
 from emulator.ucfix import UnicornMismatch
-from kernel.placement import POLICIES
+from kernel.mm.placement import POLICIES
 
 MAX_TIMEOUT = 1e9                # seconds (--timeout): 31 years, and no float overflow
 

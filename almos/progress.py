@@ -22,11 +22,11 @@ from rich.segment import ControlType
 from rich.text import Text
 
 from emulator.topology import xy_of
-from kernel.process import State
+from kernel.kern.process import State
 
 if TYPE_CHECKING:
     from emulator.machine import Core, Machine
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 REFRESH_SECONDS = 1.0            # host time between two redraws
 CHECK_EVERY = 16                 # slices between two looks at the host clock

@@ -1,4 +1,4 @@
-"""Readable statistics of a run (`--stats -`, `--stats-csv`): the JSON of kernel/stats.py as
+"""Readable statistics of a run (`--stats -`, `--stats-csv`): the JSON of kernel/kern/stats.py as
 `rich` tables (summary, cores with their cache hit rates, memory stalls, clusters with their
 memory-cache and link queueing, coherence, threads, RPC latencies), the cluster-to-cluster
 traffic matrix as a heat map, and the per-core and per-cluster rows as CSV.

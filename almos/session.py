@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from emulator.cache import CacheConfig, CacheSystem
+from emulator.devices.ioc import ImageLockedError
 from emulator.devices.tty import HostConsole
 from emulator.machine import Machine
 from emulator.timing import TimingParams
 from emulator.topology import Topology
-from kernel.costs import KernelCosts
-from kernel.kernel import Kernel
-from kernel.process import Process
-from kernel.stats import collect
+from kernel.fs.vfs import Vfs
+from kernel.kern.boot import BootError, check_image, mount_root, start_init
+from kernel.kern.costs import KernelCosts
+from kernel.kern.kernel import Kernel
+from kernel.kern.process import Process
+from kernel.kern.stats import collect
+from kernel.syscalls.syscalls import SERVICES
 
 CACHE_MODES = {"off": 0, "stats": 1, "timing": 2}
 
@@ -38,7 +42,7 @@ class Options:
     max_instructions: int | None = None
     max_cycles: int | None = None       # --max-cycles: kill everything at this clock
     timeout: float | None = None        # --timeout: ... after these seconds of host time
-    gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/debug.py)
+    gdb_port: int | None = None         # --gdb PORT: run under the GDB stub (kernel/kern/debug.py)
     gdb_wait: bool = False              # --gdb-wait: start only once gdb has connected
     timing: TimingParams = field(default_factory=TimingParams)   # the hardware's costs
     costs: KernelCosts = field(default_factory=KernelCosts)      # the kernel's costs
@@ -61,7 +65,7 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
     kernel = Kernel(machine, opts.placement, stderr=opts.stderr, costs=opts.costs,
-                    balance=opts.balance)
+                    balance=opts.balance, services=SERVICES)
     kernel.max_instructions = opts.max_instructions
     kernel.max_cycles = opts.max_cycles
     kernel.timeout = opts.timeout
@@ -70,6 +74,31 @@ def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
         opts.on_kernel(kernel)
     return machine, kernel
 
+
+
+def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
+    """A machine and kernel with the image's FAT32 volume at / and devfs at /dev (used by
+    `almos boot`, and by `almos run --disk`). The caller powers the Vfs off at the end."""
+    check_image(image)
+    try:
+        machine, kernel = build(opts, disk=image)
+    except ImageLockedError as e:
+        raise BootError(str(e)) from None
+    return machine, kernel, mount_root(kernel, image)
+
+
+def boot(opts: Options, image: str) -> int:
+    """Boot the image (kernel/kern/boot.py); the exit status is init's (as a shell would
+    report it)."""
+    machine, kernel, vfs = mount(opts, image)
+    try:
+        p = start_init(machine, kernel, vfs, image)
+        started = time.perf_counter()
+        run_machine(opts, machine, kernel, p)
+    finally:
+        vfs.power_off()
+    finish(opts, kernel, started)
+    return machine_status(machine, p)
 
 def _observe(opts: Options, kernel: Kernel) -> None:
     """The kernel's observer (almos/trace.py): --trace lines, and the fault reports."""
@@ -108,7 +137,7 @@ def run_machine(opts: Options, machine: Machine, kernel: Kernel,
                 process: Process | None = None) -> None:
     """Run the machine to its end; with --gdb, under the GDB stub (gdb may attach any time,
     with --gdb-wait before anything runs). process: the program (its exit status goes to gdb).
-    Ctrl-C is SIGINT for the guest's foreground programs (kernel/console.py); SIGTERM (or
+    Ctrl-C is SIGINT for the guest's foreground programs (kernel/devices/console.py); SIGTERM (or
     Ctrl-Cs the kernel does not take) stops the machine at the next slice boundary; the
     statistics of the run so far are written, then Interrupted goes on up (a second signal
     interrupts at once)."""
@@ -190,7 +219,7 @@ def _status_line(opts: Options, machine: Machine, kernel: Kernel) -> Iterator[No
 
 def _serve_gdb(opts: Options, kernel: Kernel, process: Process | None) -> None:
     from emulator.gdbstub import LOCALHOST, GdbServer
-    from kernel.debug import KernelTarget
+    from kernel.kern.debug import KernelTarget
     target = KernelTarget(kernel, process)
     port = opts.gdb_port or 0                  # (run_machine comes here with a port)
     try:

@@ -1,4 +1,4 @@
-"""`--trace` and the fault report: the observer of the kernel's trace events (kernel/trace.py)
+"""`--trace` and the fault report: the observer of the kernel's trace events (kernel/libk/trace.py)
 that writes one strace-like line per event, and, when a fault kills a process, the function
 and source line of the fault and a backtrace (almos/symbols.py).
 
@@ -17,12 +17,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from almos.symbols import REG_FP, REG_RA, REG_SP, Symbols
 from emulator.topology import xy_of
-from kernel import errno as kerrno
-from kernel.trace import CATEGORIES
+from kernel.libk import errno as kerrno
+from kernel.libk.trace import CATEGORIES
 
 if TYPE_CHECKING:
-    from kernel.kernel import Kernel
-    from kernel.process import Process, Thread
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Process, Thread
 
 STRING_MAX = 64                  # bytes of a path or a buffer shown
 ERRNO_NAMES = {v: n for n, v in vars(kerrno).items()
@@ -79,7 +79,7 @@ class Tracer:
         self.categories = categories
         self.out = out
         self.lines = 0
-        from kernel.syscalls import TABLE
+        from kernel.syscalls.syscalls import TABLE
         self.names = {nr: fn.__name__.removeprefix("sys_") for nr, fn in TABLE.items()}
 
     def _write(self, text: str) -> None:

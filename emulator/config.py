@@ -3,7 +3,7 @@
 A machine is a preset name (images/machines/NAME.toml), a preset file (PATH.toml) or
 `XxYxP`. Its parameters come in layers, each overriding the one before: the defaults of
 the parameter classes (emulator.timing.TimingParams for `timing`; the CLI adds
-kernel.costs.KernelCosts for `kernel`, so this module never imports kernel/), the preset's
+kernel.kern.costs.KernelCosts for `kernel`, so this module never imports kernel/), the preset's
 `[timing]` and `[kernel]` tables, then the command line (`--set TABLE.NAME=VALUE`, repeated;
 `--quantum N` is `--set timing.quantum=N`). Every key of a preset is checked: an unknown
 table or key, or a value of the wrong type, is a ConfigError naming the key and the file.

@@ -2,7 +2,7 @@
 
 Threads, registers and address spaces belong to the software that runs on the machine; the
 stub (emulator/gdbstub.py) reaches them through this protocol. `BareMetalTarget` implements
-it for bare-metal runs (one thread per core running the BareMetal program); kernel/debug.py's
+it for bare-metal runs (one thread per core running the BareMetal program); kernel/kern/debug.py's
 `KernelTarget` for the kernel's threads.
 
 What a kernel-side target must provide (the `DebugTarget` protocol; the stub calls it only

@@ -1,5 +1,5 @@
 """Tables of named whole-number parameters: the base of the timing model's parameters
-(emulator/timing.py) and of the kernel's cost table (kernel/costs.py).
+(emulator/timing.py) and of the kernel's cost table (kernel/kern/costs.py).
 
 A table is a frozen dataclass of int fields, each followed by its docstring in the source.
 The base checks every value (a whole number in 0..MAX), lists the names, makes a copy with

@@ -20,7 +20,7 @@ from almos.session import Options, build
 from emulator.config import PRESET_DIR, ConfigError, default_preset, presets
 from emulator.timing import TimingParams
 from emulator.topology import load_topology
-from kernel.costs import KernelCosts
+from kernel.kern.costs import KernelCosts
 
 ALMOS = Path(sys.executable).parent / "almos"
 TIMEOUT = 60                     # seconds; a refusal takes well under one

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.errno import EBADF, SysError
+from kernel.libk.errno import EBADF, SysError
 
 SIGINT = 2
 CONSOLE_CHANNEL = 0
@@ -24,8 +24,8 @@ CONSOLE_CHANNEL = 0
 if TYPE_CHECKING:
     from emulator.core import Core
     from emulator.devices.tty import HostConsole
-    from kernel.kernel import Kernel
-    from kernel.process import Thread
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Thread
 
 
 class Console:

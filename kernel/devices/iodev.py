@@ -1,4 +1,4 @@
-"""The kernel's IOC driver: a BlockDevice (kernel/fs/blockdev.py) over the emulated IOC.
+"""The kernel's IOC driver: a BlockDevice (kernel/devices/blockdev.py) over the emulated IOC.
 
 The IOC sits in the I/O cluster (docs/TSAR.md, "IOC"). A transfer is programmed through its
 registers (BUFFER, BUFFER_EXT, LBA, COUNT, then OP) with the machine's physical bus, exactly as
@@ -42,11 +42,11 @@ from emulator.devices.mmc import (
     MMC_BUF_LENGTH,
     MMC_CMD_TYPE,
 )
-from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError, check_range
-from kernel.ppm import PAGE_SIZE
+from kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError, check_range
+from kernel.mm.ppm import PAGE_SIZE
 
 if TYPE_CHECKING:
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 BOUNCE_ORDER = 6                              # 2^6 pages = 256 KiB of DMA buffer
 BOUNCE_BYTES = PAGE_SIZE << BOUNCE_ORDER

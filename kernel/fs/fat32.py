@@ -87,7 +87,8 @@ from dataclasses import dataclass
 from stat import S_IFDIR, S_IFREG
 from time import gmtime
 
-from kernel.errno import (
+from kernel.devices.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError, BytesLike
+from kernel.libk.errno import (
     EBUSY,
     EEXIST,
     EFBIG,
@@ -101,8 +102,7 @@ from kernel.errno import (
     ENOTEMPTY,
     errno_name,
 )
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError, BytesLike
-from kernel.panic import panic
+from kernel.libk.panic import panic
 
 # Boot sector / BPB field offsets.
 BS_SIGNATURE = 510  # 0x55 0xAA

@@ -1,16 +1,16 @@
 """The virtual file system: path names, the mount table, and the open-file objects.
 
-Mounts: a FAT32 volume at / (kernel/fs/fat32.py, on the IOC through kernel/iodev.py) and devfs
-at /dev, which holds the terminals tty0..tty3 (docs/TSAR.md, "Disk image"). Paths
+Mounts: a FAT32 volume at / (kernel/fs/fat32.py, on the IOC through kernel/devices/iodev.py)
+and devfs at /dev, which holds the terminals tty0..tty3 (docs/TSAR.md, "Disk image"). Paths
 are resolved against the caller's working directory, lexically ('..' of / is /).
 
 Every descriptor of a process's table is an object with `read(kernel, thread, core, buf,
 count)`, `write(kernel, thread, core, data)`, `close()` and a reference count `refs` (one per
-table entry that holds it: dup2 and fork add one, close drops one); kernel/console.py is the
+table entry that holds it: dup2 and fork add one, close drops one); kernel/devices/console.py is the
 simplest. Here: regular files (an offset of their own, O_APPEND), directory handles (READDIR),
 terminals, and the two ends of a pipe. `stat()` and `lseek()` are optional (ESPIPE without).
 
-The buffer cache: one per mounted FAT32 volume (kernel/fs/blockdev.py's BlockCache), owned by
+The buffer cache: one per mounted FAT32 volume (kernel/devices/blockdev.py's BlockCache), owned by
 the I/O cluster, where the IOC and its bounce buffer are. It is write-back; the VFS syncs it
 when the last descriptor of a file opened for writing is closed, on FSYNC, when a process
 exits and at power-off, so "a write reaches the image on fsync, close, exit and power-off".
@@ -28,19 +28,19 @@ from dataclasses import dataclass
 from stat import S_IFCHR, S_IFDIR, S_IFIFO
 from typing import TYPE_CHECKING
 
-from kernel import errno as E
-from kernel.console import Console
-from kernel.errno import SysError
-from kernel.fs.blockdev import BlockDeviceError
+from kernel.devices.blockdev import BlockDeviceError
+from kernel.devices.console import Console
 from kernel.fs.fat32 import Fat32, FsError, Inode
-from kernel.panic import panic
-from kernel.process import State
+from kernel.libk import errno as E
+from kernel.libk.errno import SysError
+from kernel.libk.outcome import BLOCK, NORETURN
+from kernel.libk.panic import panic
 
 if TYPE_CHECKING:
     from emulator.core import Core
-    from kernel.iodev import IocBlockDevice
-    from kernel.kernel import Kernel
-    from kernel.process import Thread
+    from kernel.devices.iodev import IocBlockDevice
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Thread
 
 # open() flags (docs/ABI.md)
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
@@ -235,7 +235,7 @@ class DirFile(OpenFile):
 
 
 class TtyFile(Console):
-    """/dev/ttyN: the console object of kernel/console.py, with a devfs stat and no seek."""
+    """/dev/ttyN: the console object of kernel/devices/console.py, with a devfs stat and no seek."""
 
     def lseek(self, offset: int, whence: int) -> int:
         raise SysError(E.ESPIPE)
@@ -284,7 +284,6 @@ class Pipe:
         Pipe.ino_next += 1
 
     def read(self, th: Thread, core: Core, buf: int, count: int) -> object:
-        from kernel.syscalls import BLOCK
         if count == 0:
             return 0
         if self.buf:
@@ -301,7 +300,6 @@ class Pipe:
         return BLOCK
 
     def write(self, th: Thread, core: Core, data: bytes) -> object:
-        from kernel.syscalls import BLOCK, NORETURN
         if self.readers == 0:
             if SIGPIPE in th.process.ignored:
                 raise SysError(E.EPIPE)
@@ -334,7 +332,7 @@ class Pipe:
             progress = False
             while self.rwait and (self.buf or self.writers == 0):
                 th, va, count = self.rwait.popleft()
-                if th.state != State.BLOCKED:
+                if not th.blocked:
                     continue
                 data = bytes(self.buf[:count])
                 try:
@@ -347,7 +345,7 @@ class Pipe:
                 progress = True
             while self.wwait:
                 w = self.wwait[0]
-                if w.th.state != State.BLOCKED:
+                if not w.th.blocked:
                     self.wwait.popleft()
                     continue
                 if self.readers == 0:
@@ -406,7 +404,7 @@ def make_pipe(k: Kernel) -> tuple[PipeEnd, PipeEnd]:
 
 
 def stat_of(f: object) -> Stat:
-    """fstat of any descriptor object (a kernel/console.py Console included)."""
+    """fstat of any descriptor object (a kernel/devices/console.py Console included)."""
     st = getattr(f, "stat", None)
     if st is not None:
         return st()

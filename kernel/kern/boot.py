@@ -1,6 +1,7 @@
-"""The boot sequence of `almos boot IMAGE` (docs/TSAR.md, "Disk image", "Userland").
+"""The boot sequence of `almos boot IMAGE` (docs/TSAR.md, "Disk image", "Userland"), the
+kernel's side of it: almos/session.py builds the machine and kernel, then calls these.
 
-Mount the image's FAT32 volume at / through the IOC driver (kernel/iodev.py), devfs at /dev,
+Mount the image's FAT32 volume at / through the IOC driver (kernel/devices/iodev.py), devfs at /dev,
 then start /bin/init with descriptors 0, 1 and 2 on /dev/tty0 (TTY channel 0, the host's
 terminal). The machine powers off when no process is left (Kernel.exit_process); then the
 buffer cache, the FAT and FSInfo are written back and the image file is made durable.
@@ -13,20 +14,19 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from emulator.devices.ioc import ImageLockedError
 from emulator.elf import ElfError, parse_elf
-from kernel import errno as E
-from kernel.errno import SysError
-from kernel.exec import LoadError
-from kernel.fs.blockdev import BLOCK_SIZE, BlockDeviceError
+from kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError
+from kernel.devices.iodev import IocBlockDevice
 from kernel.fs.fat32 import Fat32, FsError
-from kernel.iodev import IocBlockDevice
-from kernel.vfs import TtyFile, Vfs
+from kernel.fs.vfs import TtyFile, Vfs
+from kernel.kern.exec import LoadError
+from kernel.libk import errno as E
+from kernel.libk.errno import SysError
 
 if TYPE_CHECKING:
-    from almos.session import Options
     from emulator.machine import Machine
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Process
 
 INIT = "/bin/init"
 CONSOLE_CHANNEL = 0                     # /dev/tty0
@@ -53,15 +53,10 @@ def check_image(image: str) -> None:
                         "less than one sector")
 
 
-def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
-    """A machine and kernel with the image's FAT32 volume at / and devfs at /dev (used by
-    `almos boot`, and by `almos run --disk`). The caller powers the Vfs off at the end."""
-    from almos.session import build
-    check_image(image)
-    try:
-        machine, kernel = build(opts, disk=image)
-    except ImageLockedError as e:
-        raise BootError(str(e)) from None
+def mount_root(kernel: Kernel, image: str) -> Vfs:
+    """The image's FAT32 volume at / and devfs at /dev, on a kernel whose machine has the
+    image as its disk (`almos boot`, `almos run --disk`: almos/session.py's mount). The
+    caller powers the Vfs off at the end."""
     dev = IocBlockDevice(kernel)
     try:
         fs = Fat32(dev, clock=lambda: int(time.time()))
@@ -75,41 +70,33 @@ def mount(opts: Options, image: str) -> tuple[Machine, Kernel, Vfs]:
         print(f"almos: {image}: {fs.recovered.summary()}", file=sys.stderr)
     vfs = Vfs(kernel, fs, dev)
     kernel.vfs = vfs  # type: ignore[attr-defined]
-    return machine, kernel, vfs
+    return vfs
 
 
-def boot(opts: Options, image: str) -> int:
-    """Boot the image; the exit status is init's (as a shell would report it)."""
-    from almos.session import finish, machine_status, run_machine
-    machine, kernel, vfs = mount(opts, image)
+def start_init(machine: Machine, kernel: Kernel, vfs: Vfs, image: str) -> Process:
+    """Spawn /bin/init from the mounted image, descriptors 0, 1 and 2 on /dev/tty0."""
     try:
-        try:
-            data = vfs.read_file("/", INIT)
-        except SysError as e:
-            if e.errno in (E.ENOENT, E.ENOTDIR):
-                raise BootError(f"{image}: no {INIT} on the disk (the image needs userland "
-                                "programs: make -C userland, then make -C images)") from None
-            why = os.strerror(e.errno)
-            if e.errno == E.EIO:
-                why += " (the image is damaged: fsck.fat -n tells more)"
-            raise BootError(f"{image}: cannot read {INIT}: {why}") from None
-        try:
-            elf = parse_elf(data, INIT)
-        except ElfError as e:
-            raise BootError(f"{image}: {INIT}: {e}") from None
-        try:
-            p = kernel.spawn(elf, [INIT], INIT_ENV)
-        except LoadError as e:
-            raise BootError(f"{image}: {e}") from None
-        kernel.init_process = p  # type: ignore[attr-defined]   # Ctrl-C spares it
-        for f in p.fds.values():
-            f.close()
-        console = TtyFile(CONSOLE_CHANNEL, "rw", machine.tty.interactive(CONSOLE_CHANNEL))
-        console.refs = len(STD_FDS)
-        p.fds = {fd: console for fd in STD_FDS}
-        started = time.perf_counter()
-        run_machine(opts, machine, kernel, p)
-    finally:
-        vfs.power_off()
-    finish(opts, kernel, started)
-    return machine_status(machine, p)
+        data = vfs.read_file("/", INIT)
+    except SysError as e:
+        if e.errno in (E.ENOENT, E.ENOTDIR):
+            raise BootError(f"{image}: no {INIT} on the disk (the image needs userland "
+                            "programs: make -C userland, then make -C images)") from None
+        why = os.strerror(e.errno)
+        if e.errno == E.EIO:
+            why += " (the image is damaged: fsck.fat -n tells more)"
+        raise BootError(f"{image}: cannot read {INIT}: {why}") from None
+    try:
+        elf = parse_elf(data, INIT)
+    except ElfError as e:
+        raise BootError(f"{image}: {INIT}: {e}") from None
+    try:
+        p = kernel.spawn(elf, [INIT], INIT_ENV)
+    except LoadError as e:
+        raise BootError(f"{image}: {e}") from None
+    kernel.init_process = p  # type: ignore[attr-defined]   # Ctrl-C spares it
+    for f in p.fds.values():
+        f.close()
+    console = TtyFile(CONSOLE_CHANNEL, "rw", machine.tty.interactive(CONSOLE_CHANNEL))
+    console.refs = len(STD_FDS)
+    p.fds = {fd: console for fd in STD_FDS}
+    return p

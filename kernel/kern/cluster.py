@@ -5,12 +5,12 @@ a process or thread id is `cxy << 16 | index`, so the id names its owner; a sync
 object (keyed by its process's pid and its user address, or any tuple that starts with the
 pid) is owned by the cluster where it was first used, and the process's owner cluster keeps
 where each of the process's objects lives (as ALMOS-MKH's reference process lists them). An
-operation on an object from another cluster is an RPC to its owner (kernel/ktime.py).
+operation on an object from another cluster is an RPC to its owner (kernel/kern/ktime.py).
 
 `Owned` shows one kind of table of every cluster as one mapping (the kernel's `threads`,
 `processes` and `sync`), finding an entry's owner from its key, and storing a new entry in
 its owner's table; lookups and iteration go through the kernel's accessors (`k.thread`,
-`k.process`, `k.sync_object`, `k.all_threads`, `k.all_processes`, kernel/kernel.py).
+`k.process`, `k.sync_object`, `k.all_threads`, `k.all_processes`, kernel/kern/kernel.py).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.ppm import Ppm
+from kernel.mm.ppm import Ppm
 
 if TYPE_CHECKING:
-    from kernel.process import Process, Thread
+    from kernel.kern.process import Process, Thread
 
 ID_SHIFT = 16                      # ids: the owner cluster above these bits, a local index below
 SyncKey = tuple                    # (pid, va), or (pid, ...) for other personalities' objects

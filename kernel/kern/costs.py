@@ -2,7 +2,7 @@
 
 ALMOS's kernel runs here as Python in the cores' traps, which takes no emulated time by
 itself; this table says how many cycles each piece of kernel work costs on TSAR, so that a
-system call, a page fault or a context switch shows in the clocks (kernel/ktime.py charges
+system call, a page fault or a context switch shows in the clocks (kernel/kern/ktime.py charges
 them). Costs that touch memory (zeroing or copying pages, copies to and from user buffers,
 page-table walks and updates) are also run through the cache model when one is on; with
 `--cache off` or `stats` the per-line costs below stand for the memory's time. RPCs add the

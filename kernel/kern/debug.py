@@ -29,9 +29,9 @@ from emulator.gdbregs import RegisterFile
 from emulator.gdbtarget import DebugEvents, ThreadInfo
 from emulator.machine import Machine
 from emulator.topology import xy_of
-from kernel.errno import SysError
-from kernel.kernel import _TRAP_SIGNAL, SIGKILL, SIGNAMES, SIGSEGV, Kernel
-from kernel.process import Process, State, Thread
+from kernel.kern.kernel import _TRAP_SIGNAL, SIGKILL, SIGNAMES, SIGSEGV, Kernel
+from kernel.kern.process import Process, State, Thread
+from kernel.libk.errno import SysError
 
 
 class KernelTarget:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.topology import Topology, cxy_of, xy_of
-from kernel.panic import panic
+from kernel.libk.panic import panic
 
 USAGE_FULL = 1000          # a core's usage is in thousandths of its cycles spent running threads
 LOAD_UNIT = 1000           # a node's load: threads per core, in thousandths

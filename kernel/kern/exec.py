@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
 from emulator.elf import Elf
-from kernel.errno import E2BIG, ENOEXEC, SysError
-from kernel.process import Process, Thread
-from kernel.trace import EXEC
-from kernel.vmm import Vmm
-from kernel.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
+from kernel.kern.process import Process, Thread
+from kernel.libk.errno import E2BIG, ENOEXEC, SysError
+from kernel.libk.trace import EXEC
+from kernel.mm.vmm import Vmm
+from kernel.mm.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
 
 if TYPE_CHECKING:
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 ARG_MAX = 64 << 10
 PAGE = 0x1000

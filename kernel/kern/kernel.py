@@ -1,5 +1,5 @@
 """ALMOS's kernel: one instance per cluster (its page manager, its cores' schedulers, the
-processes, threads and synchronisation objects it created: kernel/cluster.py), cooperating
+processes, threads and synchronisation objects it created: kernel/kern/cluster.py), cooperating
 through counted and timed RPCs: an operation on an object from another cluster (a join, a
 kill, a wake-up, a synchronisation operation) is a request to the object's owner. Its code
 runs as the cores' trap handlers: system calls and page faults inside the trap, faults and
@@ -11,7 +11,7 @@ masked, so it costs no host time) until a thread is made runnable on it. A core 
 all sleep skips the ticks that would find nothing to do (tickless idle): its next one is the
 first on the tick grid after the earliest wake-up (or as far as the 32-bit timer reaches), so
 a sleep is a jump of the clock or a few. The DQDT
-(kernel/dqdt.py) places new threads; at each tick the cores' usage is refreshed in it (at
+(kernel/kern/dqdt.py) places new threads; at each tick the cores' usage is refreshed in it (at
 most once a USAGE_PERIOD), and with the load balancer on (`--balance on`) a core with a
 thread waiting for it hands that thread to a less loaded core the DQDT finds nearby. A
 thread also moves when it asks to (MIGRATE); a move is charged as an RPC to the target
@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,17 +48,21 @@ from emulator.devices.xcu import (
 )
 from emulator.machine import Machine
 from emulator.mmu import PTPR_SHIFT, Access, FaultKind
-from kernel.cluster import ClusterKernel, Owned, SyncKey, id_cluster
-from kernel.costs import KernelCosts
-from kernel.dqdt import USAGE_FULL, Dqdt
-from kernel.errno import SysError
-from kernel.ktime import KernelTime
-from kernel.panic import panic
-from kernel.placement import POLICIES
-from kernel.ppm import Ppm
-from kernel.process import Process, State, Thread
-from kernel.rpc import RpcCounters
-from kernel.trace import EXEC, FAULTS, SCHED, Observer
+from kernel.devices.console import Console, console_keys
+from kernel.kern.cluster import ClusterKernel, Owned, SyncKey, id_cluster
+from kernel.kern.costs import KernelCosts
+from kernel.kern.dqdt import USAGE_FULL, Dqdt
+from kernel.kern.exec import load
+from kernel.kern.ktime import KernelTime
+from kernel.kern.process import Process, State, Thread
+from kernel.kern.rpc import RpcCounters
+from kernel.libk.errno import EAGAIN, EBADF, SysError
+from kernel.libk.outcome import BLOCK
+from kernel.libk.panic import panic
+from kernel.libk.trace import EXEC, FAULTS, SCHED, Observer
+from kernel.mm.placement import POLICIES
+from kernel.mm.ppm import Ppm
+from kernel.mm.vmm import Vmm
 
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)
@@ -82,6 +86,16 @@ def _wake_at(th: Thread) -> int:
     return th.wake_at
 
 
+@dataclass(frozen=True)
+class Services:
+    """What the layer above the kernel core (kernel/syscalls/) plugs into it when a Kernel
+    is made: the system call dispatcher, and the hook told of each process's end (wait, the
+    descriptors). kern/ never imports syscalls/ (tests/kernel/test_layers.py)."""
+
+    dispatch: Callable[[Kernel, Core], None]
+    process_exited: Callable[[Kernel, Process], None]
+
+
 @dataclass
 class CoreSched:
     """One core's scheduler state."""
@@ -97,11 +111,13 @@ class CoreSched:
 
 
 class Kernel:
-    tracer: Observer | None = None      # --trace (kernel/trace.py): told what the kernel does
+    tracer: Observer | None = None      # --trace (kernel/libk/trace.py): told what the kernel does
 
     def __init__(self, machine: Machine, placement: str = "almos", stderr=None,
-                 costs: KernelCosts | None = None, balance: bool = False) -> None:
+                 costs: KernelCosts | None = None, balance: bool = False, *,
+                 services: Services) -> None:
         self.machine = machine
+        self.services = services              # system calls: kernel/syscalls/ plugs them in
         self.topo = machine.topology
         self.clusters_list = self.topo.clusters()
         self.policy = POLICIES[placement](self.clusters_list)
@@ -143,14 +159,13 @@ class Kernel:
         self._instr_seen = [0] * self.topo.ncores
         self.instructions_total = 0
         self._blank = machine.core(0).save_context()
-        # gdb (kernel/debug.py's KernelTarget while attached): sees user faults before they kill
+        # gdb (kernel/kern/debug.py's KernelTarget while attached): sees user faults
+        # before they kill
         self.debugger: Any = None
         machine.set_handler(self)
         machine.on_interrupt = self.on_interrupt
         machine.on_idle = self.on_idle
         machine.on_slice_end = self.on_slice_end
-        from kernel import syscalls
-        self.syscalls = syscalls
 
     # ---- physical memory --------------------------------------------------------------------
     def alloc_frames(self, cxy: int, order: int = 0, exact: bool = False) -> int | None:
@@ -226,10 +241,9 @@ class Kernel:
             setattr(ck, counter, index % MAX_LOCAL_ID + 1)
             if (cxy << 16 | index) not in in_use:
                 return cxy << 16 | index
-        from kernel.errno import EAGAIN
         raise SysError(EAGAIN)
 
-    # ---- the clusters' tables: each object is its owner's (kernel/cluster.py) -----------
+    # ---- the clusters' tables: each object is its owner's (kernel/kern/cluster.py) -----------
     def owner(self, ident: int) -> int | None:
         """The cluster owning process or thread id `ident` (None: there is no such cluster)."""
         cxy = id_cluster(ident)
@@ -624,7 +638,6 @@ class Kernel:
         tty = self.machine.tty
         got = tty.poll_host(timeout)
         if tty.console is not None and (tty.console.interrupts or tty.console.quit):
-            from kernel.console import console_keys
             console_keys(self, tty.console)    # Ctrl-C, Ctrl-A x
         if got or tty.ready(0):
             while self.stdin_waiters and tty.ready(0):
@@ -636,7 +649,7 @@ class Kernel:
     def on_syscall(self, core: Core) -> None:
         with self.ktime.running(core, "syscall"):
             self.ktime.work(self.costs.syscall_entry + self.costs.syscall_service)
-            self.syscalls.dispatch(self, core)
+            self.services.dispatch(self, core)
 
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
         th = self.sched[core.gid].current
@@ -772,9 +785,8 @@ class Kernel:
             self.machine.power_off()
 
     def on_process_exit(self, p: Process) -> None:
-        """Hook for the parts of the kernel that care: wait and the VFS (kernel/sysproc.py)."""
-        from kernel.sysproc import process_exited
-        process_exited(self, p)
+        """Tell the services that care (wait, the VFS: Services.process_exited)."""
+        self.services.process_exited(self, p)
 
     # ---- processes ----------------------------------------------------------------------
     clock_hz = CLOCK_HZ
@@ -782,8 +794,6 @@ class Kernel:
     def spawn(self, elf, argv: list[str], envp: list[str], parent: Process | None = None,
               gid: int | None = None) -> Process:
         """A new process running elf, its main thread placed by the DQDT (or on core gid)."""
-        from kernel.exec import load
-        from kernel.vmm import Vmm
         if gid is None:
             near = parent.owner if parent is not None else self.clusters_list[0]
             gid = self.dqdt.place_process(near)
@@ -801,22 +811,19 @@ class Kernel:
         self.add_thread(th)
         return p
 
-    # ---- file descriptors: objects with read/write/close (kernel/console.py, the VFS) -----
+    # ---- file descriptors: objects with read/write/close (devices/console.py, the VFS) ----
     def default_fds(self) -> dict[int, object]:
-        from kernel.console import Console
         tty = self.machine.tty.interactive(0)
         return {0: Console(0, "stdin", tty), 1: Console(0, "stdout", tty),
                 2: Console(0, "stderr", tty)}
 
     def write_fd(self, th: Thread, core: Core, fd: int, data: bytes) -> int:
-        from kernel.errno import EBADF, SysError
         f = th.process.fds.get(fd)
         if f is None:
             raise SysError(EBADF)
         return f.write(self, th, core, data)
 
     def read_fd(self, th: Thread, core: Core, fd: int, buf: int, count: int):
-        from kernel.errno import EBADF, SysError
         f = th.process.fds.get(fd)
         if f is None:
             raise SysError(EBADF)
@@ -824,7 +831,6 @@ class Kernel:
 
     def console_read(self, th: Thread, core: Core, buf: int, count: int, channel: int):
         """Read from a TTY channel; block the thread until input (or end of input) arrives."""
-        from kernel.syscalls import BLOCK
         tty = self.machine.tty
         if count:
             th.process.vmm.user_pa(buf, True, core.cxy)

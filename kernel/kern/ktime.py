@@ -2,7 +2,7 @@
 
 The kernel's Python code takes no emulated time; each trap handler (system call, page fault,
 interrupt) runs inside `KernelTime.running(core, activity)`, and the work it does on the way
-says what it cost: `work(cycles)` for instructions (kernel/costs.py's table), `memory(...)`
+says what it cost: `work(cycles)` for instructions (kernel/kern/costs.py's table), `memory(...)`
 for lines read or written (through the cache model when one is on), `rpc(...)` for a request
 to another cluster's kernel. Every cycle goes through `charge`, the one place that moves a
 core's clock and accounts the cycles as kernel cycles of the core and of its current thread:
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from emulator.cache import CacheGeometry, Kind
-from kernel.costs import KernelCosts
-from kernel.trace import RPC
+from kernel.kern.costs import KernelCosts
+from kernel.libk.trace import RPC
 
 if TYPE_CHECKING:
     from emulator.core import Core
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 TIMING_MODE = 2               # Machine.attach_cache's mode in which the model's stalls count
 
@@ -136,7 +136,7 @@ class KernelTime:
     @contextmanager
     def rpc(self, server: int, kind: str, client: int | None = None) -> Iterator[None]:
         """The body runs on cluster `server` on behalf of `client` (default: the cluster
-        running the kernel now, k.current_cxy). Counted (kernel/rpc.py) and timed when the
+        running the kernel now, k.current_cxy). Counted (kernel/kern/rpc.py) and timed when the
         two differ; in one cluster it is a local operation, charged as it runs."""
         k = self.k
         client = k.current_cxy if client is None else client

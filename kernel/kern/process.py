@@ -14,8 +14,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kernel.vmm import Vmm
-    from kernel.vseg import Vseg
+    from kernel.mm.vmm import Vmm
+    from kernel.mm.vseg import Vseg
 
 
 class State(Enum):
@@ -45,10 +45,10 @@ class Thread:
     instructions: int = 0
     cycles: int = 0
     syscalls: int = 0
-    kernel_cycles: int = 0                    # of its cycles, the kernel's work (kernel/ktime.py)
+    kernel_cycles: int = 0                    # of its cycles, the kernel's work (kern/ktime.py)
     switches: int = 0
     migrations: int = 0                       # times it moved to another core
-    fork_flags: int = 0                       # where its forks go (FORK_PLACE, kernel/sysproc.py)
+    fork_flags: int = 0                       # where its forks go (FORK_PLACE, syscalls/sysproc.py)
     fork_cpu: int = -1
     created_at: int = 0
     _in_instr: int = 0                        # core counters when switched in
@@ -57,6 +57,11 @@ class Thread:
     @property
     def alive(self) -> bool:
         return self.state not in (State.ZOMBIE, State.DEAD)
+
+    @property
+    def blocked(self) -> bool:
+        """Waiting (on a pipe, the TTY, a lock...): a wake-up for it is still due."""
+        return self.state is State.BLOCKED
 
 
 @dataclass(eq=False)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from emulator.topology import xy_of
 
 if TYPE_CHECKING:
-    from kernel.kernel import Kernel
-    from kernel.process import Thread
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Thread
 
 
 def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:

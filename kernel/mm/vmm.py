@@ -10,11 +10,11 @@ are mapped by each cluster's copy to its own local replica. An entry is cleared 
 that holds it. Page-table pages and PT1 copies are allocated in the cluster of the copy;
 writes into a remote copy are RPCs.
 
-Placement (kernel/placement.py) chooses a page's cluster at its first touch. madvise moves,
+Placement (kernel/mm/placement.py) chooses a page's cluster at its first touch. madvise moves,
 drops or populates pages afterwards (MADV_MIGRATE: next-touch migration, the page moves to
 the cluster of the next thread that touches it), mcntl reports a page's cluster or moves it.
 
-Its work is charged to the core running it (kernel/ktime.py): page zeroing and copies as
+Its work is charged to the core running it (kernel/kern/ktime.py): page zeroing and copies as
 lines written and read, page-table walks and updates as accesses to the cluster holding the
 tables, copies to and from user memory by the byte.
 """
@@ -39,10 +39,10 @@ from emulator.mmu import (
     ix1,
     ix2,
 )
-from kernel.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
-from kernel.panic import panic
-from kernel.ppm import PAGE_SIZE
-from kernel.vseg import (
+from kernel.libk.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
+from kernel.libk.panic import panic
+from kernel.mm.ppm import PAGE_SIZE
+from kernel.mm.vseg import (
     DEFAULT_THREAD_STACK,
     GUARD,
     MMAP_BASE,
@@ -55,8 +55,8 @@ from kernel.vseg import (
 )
 
 if TYPE_CHECKING:
-    from kernel.kernel import Kernel
-    from kernel.process import Process
+    from kernel.kern.kernel import Kernel
+    from kernel.kern.process import Process
 
 PAGE_MASK = PAGE_SIZE - 1
 ADDRESS_SPACE = 1 << 32
@@ -660,7 +660,7 @@ class Vmm:
     def destroy(self) -> None:
         """Free every frame, page-table page and PT1 copy (the process is gone). The page
         table bases it had stay in `released_ptprs`: the cores still holding one must forget
-        their translations (kernel/sysproc.py, forget_translations)."""
+        their translations (kernel/syscalls/sysproc.py, forget_translations)."""
         self.released_ptprs |= {pa >> PTPR_SHIFT for pa in self.pt1.values()}
         for frame in self.pages.values():
             self.k.free_frame(frame)

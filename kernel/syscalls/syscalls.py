@@ -3,8 +3,8 @@ each service returns a result, raises SysError(errno), or returns BLOCK after qu
 caller, which then gets its result when it is woken.
 
 A service acting on a thread, a process or a synchronisation object that another cluster owns
-(kernel/cluster.py) runs its body at the owner: an RPC of the kind named below (`RPC_...`),
-counted and timed (kernel/ktime.py); on the caller's own cluster it is a local operation.
+(kernel/kern/cluster.py) runs its body at the owner: an RPC of the kind named below (`RPC_...`),
+counted and timed (kernel/kern/ktime.py); on the caller's own cluster it is a local operation.
 """
 
 from __future__ import annotations
@@ -12,26 +12,20 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING
 
 from emulator.bus import SEG_MMC
 from emulator.core import Core
 from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
 from emulator.topology import xy_of
-from kernel import errno as E
-from kernel.errno import SysError
-from kernel.panic import panic
-from kernel.process import State, Thread
-from kernel.sync import Barrier, Cond, Mutex, RwLock, Semaphore
-from kernel.trace import SYSCALLS
-from kernel.vseg import DEFAULT_THREAD_STACK
-
-if TYPE_CHECKING:
-    from kernel.kernel import Kernel
-
-BLOCK = object()                   # the caller was queued; its result comes when it wakes
-NORETURN = object()                # the caller is gone (exit)
-YIELD = object()                   # the caller stays runnable but gives its core away
+from kernel.kern.kernel import Kernel, Services
+from kernel.kern.process import State, Thread
+from kernel.kern.sync import Barrier, Cond, Mutex, RwLock, Semaphore
+from kernel.libk import errno as E
+from kernel.libk.errno import SysError
+from kernel.libk.outcome import BLOCK, NORETURN, YIELD
+from kernel.libk.panic import panic
+from kernel.libk.trace import SYSCALLS
+from kernel.mm.vseg import DEFAULT_THREAD_STACK
 
 SYS_EXIT, SYS_MMAP, SYS_CREATE, SYS_JOIN, SYS_DETACH, SYS_YIELD = 0, 1, 2, 3, 4, 5
 SYS_SEMAPHORE, SYS_COND_VAR, SYS_BARRIER, SYS_RWLOCK, SYS_SLEEP, SYS_WAKEUP = 6, 7, 8, 9, 10, 11
@@ -699,5 +693,6 @@ def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
     k.migrate(th, target)
     return NORETURN
 
+from kernel.syscalls import sysfile, sysproc  # noqa: E402,F401  (they register their services)
 
-from kernel import sysfile, sysproc  # noqa: E402,F401  (they register their services)
+SERVICES = Services(dispatch=dispatch, process_exited=sysproc.process_exited)

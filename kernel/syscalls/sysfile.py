@@ -1,7 +1,7 @@
 """File system calls (docs/ABI.md): descriptors, paths, directories, pipes.
 
-Arguments are checked and copied here; the work is the VFS's (kernel/vfs.py). READ and WRITE
-stay in kernel/syscalls.py: they go to the descriptor's object, whatever it is. A kernel booted
+Arguments are checked and copied here; the work is the VFS's (kernel/fs/vfs.py). READ and WRITE
+stay in syscalls/syscalls.py: they go to the descriptor's object, whatever it is. A kernel booted
 without a disk (`almos run`) gets a VFS with devfs only, so /dev/tty0 can still be opened.
 """
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel import errno as E
-from kernel.errno import SysError
-from kernel.ppm import PAGE_SIZE
-from kernel.process import Process, Thread
-from kernel.syscalls import put_u32, s32, syscall
-from kernel.vfs import O_CREAT, O_TRUNC, O_WRONLY, PATH_MAX, DirFile, Vfs, make_pipe, stat_of
+from kernel.fs.vfs import O_CREAT, O_TRUNC, O_WRONLY, PATH_MAX, DirFile, Vfs, make_pipe, stat_of
+from kernel.kern.process import Process, Thread
+from kernel.libk import errno as E
+from kernel.libk.errno import SysError
+from kernel.mm.ppm import PAGE_SIZE
+from kernel.syscalls.syscalls import put_u32, s32, syscall
 
 if TYPE_CHECKING:
     from emulator.core import Core
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 SYS_OPEN, SYS_CREAT, SYS_LSEEK, SYS_CLOSE, SYS_UNLINK, SYS_PIPE = 12, 13, 16, 17, 18, 19
 SYS_CHDIR, SYS_MKDIR, SYS_MKFIFO, SYS_OPENDIR, SYS_READDIR, SYS_CLOSEDIR = 20, 21, 22, 23, 24, 25

@@ -16,18 +16,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emulator.elf import ElfError, parse_elf
-from kernel import errno as E
-from kernel.errno import SysError
-from kernel.exec import load
-from kernel.panic import panic
-from kernel.process import Process, State, Thread
-from kernel.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
-from kernel.sysfile import vfs_of
-from kernel.vmm import Vmm
+from kernel.kern.exec import load
+from kernel.kern.process import Process, State, Thread
+from kernel.libk import errno as E
+from kernel.libk.errno import SysError
+from kernel.libk.panic import panic
+from kernel.mm.vmm import Vmm
+from kernel.syscalls.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
+from kernel.syscalls.sysfile import vfs_of
 
 if TYPE_CHECKING:
     from emulator.core import Core
-    from kernel.kernel import Kernel
+    from kernel.kern.kernel import Kernel
 
 SYS_FORK, SYS_EXEC = 36, 37
 SYS_WAIT = 50                      # the project's own (docs/ABI.md)

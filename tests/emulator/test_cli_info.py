@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from almos.cli import main
 from emulator.timing import TimingParams
-from kernel.costs import KernelCosts
+from kernel.kern.costs import KernelCosts
 
 ALMOS = Path(sys.executable).parent / "almos"
 

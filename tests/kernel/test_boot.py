@@ -1,6 +1,7 @@
-"""`almos boot IMAGE` end to end (kernel/boot.py, kernel/iodev.py, the CLI): real FAT32 images
-from mkfs.fat + mcopy, the real init and shell reading commands from a pipe, files crossing
-between host and guest, fsck.fat -n after every test that writes, and the one-line errors.
+"""`almos boot IMAGE` end to end (kernel/kern/boot.py, kernel/devices/iodev.py, the CLI): real
+FAT32 images from mkfs.fat + mcopy, the real init and shell reading commands from a pipe,
+files crossing between host and guest, fsck.fat -n after every test that writes, and the
+one-line errors.
 """
 
 from __future__ import annotations

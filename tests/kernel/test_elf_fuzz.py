@@ -1,4 +1,4 @@
-"""Hostile ELF files (emulator/elf.py, kernel/exec.py): one line and exit status 2 from
+"""Hostile ELF files (emulator/elf.py, kernel/kern/exec.py): one line and exit status 2 from
 `almos run`, ENOEXEC for the shell's exec, and the work bounded whatever the headers say.
 
 The fuzz test rewrites header fields of a real almos-gcc program (the ELF header, its program
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from almos.session import Options, build
 from emulator.elf import ElfError, parse_elf
 from emulator.topology import load_topology
-from kernel.exec import LoadError
+from kernel.kern.exec import LoadError
 
 EHDR_FIELDS = {"e_entry": (24, "I"), "e_phoff": (28, "I"), "e_shoff": (32, "I"),
                "e_phentsize": (42, "H"), "e_phnum": (44, "H"), "e_shentsize": (46, "H"),

@@ -1,6 +1,6 @@
 """FAT32 (kernel/fs/fat32.py) against the real tools: mkfs.fat makes the images, mtools
 (mcopy, mtype, mdir) writes and reads them from the other side, fsck.fat -n judges every image
-we wrote.  Also the BlockCache of kernel/fs/blockdev.py.
+we wrote.  Also the BlockCache of kernel/devices/blockdev.py.
 
 mtools refuses FAT32 volumes of fewer than 65525 clusters, so the images it touches are 260 MiB
 (66425 clusters of 4 KiB); they are sparse files, cheap to make.
@@ -18,7 +18,9 @@ from stat import S_IFDIR, S_IFREG
 
 import pytest
 
-from kernel.errno import (
+from kernel.devices.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
+from kernel.fs.fat32 import Fat32, FsError, NotFat32Error
+from kernel.libk.errno import (
     EEXIST,
     EINVAL,
     EISDIR,
@@ -28,8 +30,6 @@ from kernel.errno import (
     ENOTDIR,
     ENOTEMPTY,
 )
-from kernel.fs.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
-from kernel.fs.fat32 import Fat32, FsError, NotFat32Error
 
 BIG_KIB = 266240  # 260 MiB: 66425 clusters, enough for mtools to call it FAT32
 SMALL_KIB = 4096  # a FAT32 of ~1000 clusters, for ENOSPC (fsck.fat accepts it, mtools not)

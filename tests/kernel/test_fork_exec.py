@@ -1,7 +1,7 @@
-"""FORK, EXEC and WAIT (kernel/sysproc.py): tests/kernel/progs/forkexec.c under `almos boot`
-(copy-on-fork memory, exit statuses, WNOHANG, ECHILD, a child killed by a fault, exec of
-/bin/hello, ENOENT and ENOEXEC, a pipe and dup2 across fork and exec), and the shell's own use
-of them (every external command is fork + exec + wait).
+"""FORK, EXEC and WAIT (kernel/syscalls/sysproc.py): tests/kernel/progs/forkexec.c under
+`almos boot` (copy-on-fork memory, exit statuses, WNOHANG, ECHILD, a child killed by a
+fault, exec of /bin/hello, ENOENT and ENOEXEC, a pipe and dup2 across fork and exec), and
+the shell's own use of them (every external command is fork + exec + wait).
 """
 
 from __future__ import annotations

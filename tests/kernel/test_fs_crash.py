@@ -32,14 +32,13 @@ from conftest import ROOT
 from test_fat32 import FSCK, SMALL_KIB, mkfs, payload
 from test_run import almos_gcc
 
-from almos.session import Options, run_machine
+from almos.session import Options, mount, run_machine
 from emulator.devices.ioc import IOC_COUNT, IOC_LBA, OP_WRITE
 from emulator.elf import parse_elf
 from emulator.topology import load_topology
-from kernel.boot import mount
-from kernel.errno import EBUSY
-from kernel.fs.blockdev import BLOCK_SIZE, FileBlockDevice
+from kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
 from kernel.fs.fat32 import FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
+from kernel.libk.errno import EBUSY
 
 # What fsck.fat -n may say about an image cut inside a sync (all of it repaired by our next
 # mount): clusters no entry owns, a chain longer than its file, long-name entries without

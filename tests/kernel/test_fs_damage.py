@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, Disk
 
 from emulator.devices.ioc import ImageLockedError
-from kernel.fs.blockdev import BLOCK_SIZE, FileBlockDevice
+from kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
 from kernel.fs.fat32 import DIR_FILE_SIZE, DIRENT_SIZE, FAT_ENTRY_SIZE, Fat32
 
 ALMOS = [sys.executable, "-m", "almos.cli"]

@@ -1,6 +1,6 @@
-"""Kernel work costs cycles (kernel/costs.py, kernel/ktime.py), as a program measures it with
-get_cycles() through the whole system: a null system call, a first touch of fresh pages, a
-thread created near or far; the cost table moves those measurements; --stats accounts the
+"""Kernel work costs cycles (kernel/kern/costs.py, kernel/kern/ktime.py), as a program measures
+it with get_cycles() through the whole system: a null system call, a first touch of fresh
+pages, a thread created near or far; the cost table moves those measurements; --stats accounts the
 kernel's cycles per core and per thread and the latency of each RPC kind; runs stay
 deterministic. Directions and rough sizes only: the hardware model's timing may change."""
 
@@ -17,7 +17,7 @@ from almos.session import Options, build
 from emulator.elf import parse_elf
 from emulator.timing import TimingParams
 from emulator.topology import load_topology
-from kernel.costs import KernelCosts
+from kernel.kern.costs import KernelCosts
 
 NULL_SYSCALL_MIN = 100             # the acceptance thresholds (README, docs/KERNEL_COSTS.md)
 FIRST_TOUCH_MIN = 200

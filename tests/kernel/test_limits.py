@@ -16,8 +16,8 @@ from conftest import ALMOS_GCC, PROGS, ROOT, Disk
 from almos.session import Options, build
 from emulator.elf import parse_elf
 from emulator.topology import load_topology
-from kernel.kernel import CLOCK_HZ, PTI_VAL_MAX, TICK, Kernel
-from kernel.stats import collect
+from kernel.kern.kernel import CLOCK_HZ, PTI_VAL_MAX, TICK, Kernel
+from kernel.kern.stats import collect
 
 ALMOS = [sys.executable, "-m", "almos.cli"]
 HANG = 120               # seconds: a run still going then is a hang

@@ -1,4 +1,4 @@
-"""A kernel per cluster (kernel/cluster.py): processes, threads and synchronisation objects are
+"""A kernel per cluster (kernel/kern/cluster.py): processes, threads and synchronisation objects are
 owned by the cluster that created them, and an operation on one from another cluster is an RPC
 to its owner, counted and timed. Real programs (progs/percluster.c) on 2x2x4, main on core 0
 of cluster (0,0): a barrier it made used by threads of the other three clusters, a join, a
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from test_run import almos, almos_gcc, userland
 
-from kernel.costs import KernelCosts
+from kernel.kern.costs import KernelCosts
 
 TOPOLOGY = "2x2x4"
 ROUNDS = 20

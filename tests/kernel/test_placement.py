@@ -1,4 +1,4 @@
-"""Thread placement and migration (kernel/dqdt.py, docs/TSAR.md "DQDT"): the DQDT's criteria on
+"""Thread placement and migration (kernel/kern/dqdt.py, docs/TSAR.md "DQDT"): the DQDT's criteria on
 the tree itself, then real programs (progs/placement.c) on the machine: local-first thread
 placement, the caller's core, fork placement with ALMOS-MK's fork attributes, pthread_migrate_np
 (its cycles, a bad core), and the load balancer spreading threads piled on one core, faster
@@ -15,9 +15,9 @@ from test_kernel_costs import _in_process
 from test_run import almos, almos_gcc
 
 from emulator.topology import cxy_of, load_topology
-from kernel.costs import KernelCosts
-from kernel.dqdt import USAGE_FULL, Dqdt
-from kernel.errno import EINVAL
+from kernel.kern.costs import KernelCosts
+from kernel.kern.dqdt import USAGE_FULL, Dqdt
+from kernel.libk.errno import EINVAL
 
 PAGES = 1000                     # free pages per cluster of the trees below
 SUM = 3 * 4096 * 4095 // 2       # what placement.c's "sum" is: 3 * (0 + ... + 4095)

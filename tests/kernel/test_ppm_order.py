@@ -1,4 +1,4 @@
-"""The buddy allocator (kernel/ppm.py) against a reference that takes the lowest free block
+"""The buddy allocator (kernel/mm/ppm.py) against a reference that takes the lowest free block
 with min(): the same blocks in the same order, whatever the mix of allocations and frees."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.ppm import MAX_ORDER, PAGE_SHIFT, Ppm
+from kernel.mm.ppm import MAX_ORDER, PAGE_SHIFT, Ppm
 
 
 class MinPpm:

@@ -1,4 +1,4 @@
-"""An RPC's server work takes time in order (kernel/ktime.py): its memory accesses are issued
+"""An RPC's server work takes time in order (kernel/kern/ktime.py): its memory accesses are issued
 one after the other, each after what the server did before, on the real cache and mesh
 model. Issued all at the request's start instead, each would queue behind the earlier ones
 and be charged that wait on top of their own time: a server that clears four pages would
@@ -9,7 +9,7 @@ from __future__ import annotations
 from almos.session import Options, build
 from emulator.cache import Kind
 from emulator.topology import load_topology
-from kernel.ppm import PAGE_SIZE
+from kernel.mm.ppm import PAGE_SIZE
 
 CLIENT, SERVER = 0x00, 0x11         # 2x2x1: two clusters 2 hops apart
 PAGES = 4

@@ -11,7 +11,7 @@ from almos.session import Options, build
 from emulator.config import load_config
 from emulator.elf import parse_elf
 from emulator.topology import load_topology
-from kernel.ppm import PAGE_SIZE
+from kernel.mm.ppm import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 

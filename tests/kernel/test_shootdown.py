@@ -1,6 +1,6 @@
 """TLB flushes follow the address space: when a process exits (or execs), only the cores
 whose page-table base is one of its PT1s flush their TLBs; a started core that never ran it
-is left alone (emulator/machine.py, cores_with_ptpr; kernel/sysproc.py)."""
+is left alone (emulator/machine.py, cores_with_ptpr; kernel/syscalls/sysproc.py)."""
 
 from __future__ import annotations
 

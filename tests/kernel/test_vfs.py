@@ -1,5 +1,5 @@
-"""The VFS and the file system calls (kernel/vfs.py, kernel/sysfile.py) from inside the guest:
-tests/kernel/progs/fsprobe.c (errno values, offsets, O_* flags, devfs, pipes, cwd) and the
+"""The VFS and the file system calls (kernel/fs/vfs.py, kernel/syscalls/sysfile.py) from inside the
+guest: tests/kernel/progs/fsprobe.c (errno values, offsets, O_* flags, devfs, pipes, cwd) and the
 userland's filetest, on a real image booted with `almos boot`; fsck.fat -n afterwards.
 """
 

@@ -1,4 +1,4 @@
-"""Vseg lookup (kernel/vmm.py): vsegs are kept sorted and found by binary search; after any
+"""Vseg lookup (kernel/mm/vmm.py): vsegs are kept sorted and found by binary search; after any
 mix of mmap, munmap (whole, front, back, middle) and sbrk, find() gives what a linear scan
 gives, for addresses in, around and between the vsegs."""
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from almos.session import Options, build
 from emulator.topology import load_topology
-from kernel.errno import SysError
-from kernel.vmm import Vmm
-from kernel.vseg import Vseg, VsegType
+from kernel.libk.errno import SysError
+from kernel.mm.vmm import Vmm
+from kernel.mm.vseg import Vseg, VsegType
 
 PAGE = 0x1000
 HEAP_BASE = 0x0100_0000

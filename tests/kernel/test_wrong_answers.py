@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
 
-from almos.session import Options
+from almos.session import Options, mount
 from emulator.cache import CacheConfig
 from emulator.topology import load_topology
-from kernel.boot import mount
-from kernel.errno import EFAULT
+from kernel.libk.errno import EFAULT
 
 LINE = CacheConfig().l2.line
 
