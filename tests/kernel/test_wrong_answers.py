@@ -34,8 +34,10 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def _killed(r: subprocess.CompletedProcess) -> str:
+    """The one line saying why the program was killed (a backtrace may follow it)."""
     lines = r.stderr.decode().splitlines()
-    assert len(lines) == 1 and "killed by" in lines[0], lines
+    assert lines and "killed by" in lines[0], lines
+    assert all(line.startswith("almos:   #") for line in lines[1:]), lines
     return lines[0]
 
 
