@@ -43,12 +43,11 @@ def test_page_tables_come_from_other_clusters(tmp_path: Path) -> None:
     """A process filling its own cluster goes on in the others: its page tables too (a
     page table needed once the home cluster is full comes from another cluster)."""
     exe = almos_gcc(tmp_path, "overcommit")
-    stats = tmp_path / "s.json"
-    r = almos("run", "-t", "2x2x1", "-m", "4M", "--cache", "off", "--stats", str(stats),
+    r = almos("run", "-t", "2x2x1", "-m", "4M", "--placement", "local", "--cache", "off",
               str(exe), "hog", "24")
     assert r.returncode == 0, r.stdout + r.stderr
     mib = int(r.stdout.split("after ")[1].split()[0])
-    assert mib >= 12, r.stdout                  # 3 clusters' worth at least, not 4 MiB
+    assert 12 <= mib < 16, r.stdout             # 3 clusters' worth at least, not 4 MiB
     assert r.stdout.splitlines()[-1] == "parent ok"
 
 
@@ -89,7 +88,8 @@ def test_file_mappings_private_and_shared(tmp_path: Path, disk: Disk, boot) -> N
     disk.put(exe, "/bin/filemap")
     r = boot(disk.path, ["filemap /home", "echo status $?"])
     assert "filemap ok" in r.out and "status 0" in r.out, r.out + r.err
-    data = disk.get("/home/map.dat")
+    disk.copy_out("/home/map.dat", tmp_path / "map.dat")
+    data = (tmp_path / "map.dat").read_bytes()
     want = bytearray(b"abcdefghijklmnopqrstuvwxyz" * 385)[:10000]
     for off, c in ((0, "S"), (9999, "T"), (4100, "U"), (4106, "O"), (200, "C"), (8200, "E")):
         want[off] = ord(c)
