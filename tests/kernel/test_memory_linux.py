@@ -12,6 +12,7 @@ from conftest import Disk
 from test_run import almos, almos_gcc
 
 OOM = re.compile(r"killed by SIGKILL: out of memory")
+PAGE = 4096
 
 
 def _stats(path: Path) -> dict:
@@ -58,12 +59,21 @@ def test_fork_copies_on_write(tmp_path: Path) -> None:
     assert r.stdout.splitlines() == ["child ok 3 30 c C", "parent ok 2 20 P M"]
 
 
+def test_fork_of_a_threaded_process(tmp_path: Path) -> None:
+    """Threads on several clusters (their page-table copies and TLBs) keep the parent's
+    bytes while the child overwrites them, and their own writes after the fork are the
+    parent's."""
+    exe = almos_gcc(tmp_path, "cowfork")
+    r = almos("run", "-t", "2x2x4", str(exe), "threads")
+    assert r.returncode == 0 and r.stdout == "threads ok\n", r.stdout + r.stderr
+
+
 def test_fork_does_not_copy_an_untouched_buffer(tmp_path: Path) -> None:
     """An 8 MiB buffer the child only reads: the fork fits in 12 MiB (an eager copy would
     not) and almost nothing is copied; a child writing it all copies its 2048 pages. Every
     frame is back at the end either way (shared frames are counted right)."""
     exe = almos_gcc(tmp_path, "cowfork")
-    free = []
+    free, fault_cycles = [], []
     for memory, touch, copies in (("12M", [], range(0, 16)), ("24M", ["touch"],
                                                                 range(2048, 2064))):
         stats = tmp_path / "s.json"
@@ -74,7 +84,11 @@ def test_fork_does_not_copy_an_untouched_buffer(tmp_path: Path) -> None:
         s = _stats(stats)
         assert s["summary"]["cow_copies"] in copies, s["summary"]
         free.append(s["clusters"][0]["free_pages"] - (3072 if memory == "24M" else 0))
+        fault_cycles.append(s["kernel"]["cycles_by_activity"]["page_fault"])
+        copy_byte = s["kernel"]["costs"]["copy_byte"]
     assert free[0] == free[1]
+    # each copy is charged as a page copied by the kernel (kernel/costs.py's copy_byte)
+    assert fault_cycles[1] - fault_cycles[0] >= 2048 * PAGE * copy_byte
 
 
 def test_map_shared_anonymous_stays_shared_across_fork(tmp_path: Path) -> None:

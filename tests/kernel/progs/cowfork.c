@@ -4,11 +4,16 @@
  *                     keeps its own values
  *   cowfork buffer MiB [touch]   the parent fills a MiB buffer, forks; the child reads it
  *                     all (with "touch": writes it all) and exits; the parent checks its own
+ *   cowfork threads   4 threads (spread over the clusters) read a buffer, the main thread
+ *                     forks and reads it; each thread then writes its own page (copies, as
+ *                     the child still holds the pages), which the main thread must see; the
+ *                     child must still see the bytes of the fork, then overwrites them
  *   cowfork shared    a MAP_SHARED | MAP_ANONYMOUS mapping of 3 pages, page 0 touched before
  *                     fork, 1 and 2 not: the child's writes to pages 0 and 2 are the parent's,
  *                     the parent's write to page 1 is the child's
  * Prints "ok" lines; any mismatch prints "BAD" and exits 1.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +110,61 @@ static int buffer(size_t mib, int touch)
     return 0;
 }
 
+#define THREADS 4
+static char *tbuf;
+static pthread_barrier_t forked, touched;
+
+static void *worker(void *arg)
+{
+    long i = (long)arg;
+    check(tbuf[i * PAGE] == 'p', "thread reads before fork");
+    pthread_barrier_wait(&touched);
+    pthread_barrier_wait(&forked);
+    for (int j = 0; j < THREADS; j++)
+        check(tbuf[j * PAGE + 1] == 'p', "thread sees the parent's bytes after fork");
+    tbuf[i * PAGE] = 'A' + i;
+    return NULL;
+}
+
+static int threads(void)
+{
+    pthread_t t[THREADS];
+    int to_child[2];
+    tbuf = malloc(THREADS * PAGE);
+    check(tbuf != NULL && pipe(to_child) == 0, "malloc, pipe");
+    memset(tbuf, 'p', THREADS * PAGE);
+    pthread_barrier_init(&forked, NULL, THREADS + 1);
+    pthread_barrier_init(&touched, NULL, THREADS + 1);
+    for (long i = 0; i < THREADS; i++)
+        check(pthread_create(&t[i], NULL, worker, (void *)i) == 0, "pthread_create");
+    pthread_barrier_wait(&touched);
+    fflush(stdout);
+    pid_t pid = fork();
+    check(pid >= 0, "fork");
+    if (pid == 0) {                     /* holds the pages while the threads write */
+        wait_for(to_child[0]);
+        for (int i = 0; i < THREADS * PAGE; i++)
+            check(tbuf[i] == 'p', "child keeps the bytes of the fork");
+        memset(tbuf, 'c', THREADS * PAGE);
+        exit(tbuf[0] == 'c' ? 0 : 1);
+    }
+    unsigned sum = 0;
+    for (int i = 0; i < THREADS; i++)   /* translations of the shared pages in this core */
+        sum += tbuf[i * PAGE];
+    check(sum == THREADS * 'p', "main reads after fork");
+    pthread_barrier_wait(&forked);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        check(tbuf[i * PAGE] == 'A' + i && tbuf[i * PAGE + 1] == 'p', "threads' writes");
+    check(write(to_child[1], "x", 1) == 1, "pipe write");
+    check(reap(pid) == 0, "child status");
+    for (int i = 0; i < THREADS; i++)
+        check(tbuf[i * PAGE] == 'A' + i && tbuf[i * PAGE + 1] == 'p', "the child's writes");
+    printf("threads ok\n");
+    return 0;
+}
+
 static int shared(void)
 {
     int to_child[2];
@@ -138,6 +198,8 @@ int main(int argc, char **argv)
         return private_writes();
     if (argc >= 3 && strcmp(argv[1], "buffer") == 0)
         return buffer(strtoul(argv[2], NULL, 0), argc > 3);
+    if (argc >= 2 && strcmp(argv[1], "threads") == 0)
+        return threads();
     if (argc >= 2 && strcmp(argv[1], "shared") == 0)
         return shared();
     return 9;
