@@ -177,7 +177,7 @@ class Vmm:
     def _map(self, vpn: int, frame: int, vseg: Vseg, copies: list[int]) -> None:
         """Entries for vpn -> frame in the given copies (an RPC each for a remote one). A code
         replica is tracked in self.code, every other page in self.mapped."""
-        flags = PTE_V | PTE_C | PTE_U | (PTE_W if vseg.writable and vpn not in self.cow else 0) \
+        flags = PTE_V | PTE_C | PTE_U | (PTE_W if self._writable_now(vseg, vpn) else 0) \
             | (PTE_X if vseg.executable else 0)
         replica = self.replicate and vseg.type == VsegType.CODE
         for copy in copies:
@@ -185,6 +185,20 @@ class Vmm:
                 self._write_pte(copy, vpn, frame, flags)
             if not replica:
                 self.mapped[copy].add(vpn)
+
+    def _writable_now(self, v: Vseg, vpn: int) -> bool:
+        """Whether page vpn of v is mapped writable: not while it is copy-on-write, nor while
+        it is a shared file page nobody wrote (its first write marks it dirty)."""
+        if not v.writable or vpn in self.cow:
+            return False
+        obj = v.obj
+        return obj is None or obj.file is None or vpn - (v.obj_va >> 12) in obj.dirty
+
+    def _rewrite(self, vpn: int, v: Vseg) -> None:
+        """vpn's entry written again, with its flags of now, in every copy that holds it."""
+        for copy, vpns in self.mapped.items():
+            if vpn in vpns:
+                self._map(vpn, self.pages[vpn], v, [copy])
 
     def _unmap(self, vpn: int) -> None:
         """Clear vpn's entry in every copy that holds it (remote copies written through the
@@ -397,8 +411,10 @@ class Vmm:
         return frame
 
     def _write_back(self, v: Vseg, lo: int, hi: int) -> None:
-        """The pages of [lo, hi) of a shared file mapping written to the file (those any
-        process touched; up to the file's size: a mapping does not make a file longer)."""
+        """The pages of [lo, hi) of a shared file mapping written to the file: those written
+        through a mapping (once written, a page is written back every time: the mappings
+        are not write-protected again), up to the file's size (a mapping does not make a
+        file longer)."""
         obj = v.obj
         if obj is None or obj.file is None:
             return
@@ -408,8 +424,8 @@ class Vmm:
             frame = obj.pages.get(index)
             at = index * PAGE_SIZE
             n = min(PAGE_SIZE, f.node.size - at)
-            if frame is None or n <= 0:
-                continue
+            if frame is None or index not in obj.dirty or n <= 0:
+                continue                  # a page only read leaves the file as it is
             data = self.mem.read(frame, n)
             self.kt.copy(frame, n, Kind.READ)
             with fs_errors():
@@ -429,6 +445,7 @@ class Vmm:
         for frame in obj.pages.values():
             self._release(frame)
         obj.pages.clear()
+        obj.dirty.clear()
         if obj.file is not None:
             del self.frames.files[id(obj.file.node)]
             obj.file.close()
@@ -483,6 +500,9 @@ class Vmm:
             touched = self._touch(v, vpn, toucher)
             if access == Access.WRITE and vpn in self.cow:
                 self._unshare(v, vpn, toucher)
+                touched = True
+            elif access == Access.WRITE and v.obj is not None and v.obj.file is not None:
+                self._dirty(v, vpn)       # the first write of this mapping to the page
                 touched = True
             if not touched:
                 return False              # mapped already: the walk failed on permissions
@@ -541,6 +561,13 @@ class Vmm:
             self._release(frame)
             raise
         return True
+
+    def _dirty(self, v: Vseg, vpn: int) -> None:
+        """A shared file page is written: it goes back to the file from now on; this
+        address space's entries for it become writable."""
+        assert v.obj is not None
+        v.obj.dirty.add(vpn - (v.obj_va >> 12))
+        self._rewrite(vpn, v)
 
     def _unshare(self, v: Vseg, vpn: int, toucher: int) -> None:
         """The first write to a copy-on-write page: a copy of its own for this address space
@@ -743,6 +770,8 @@ class Vmm:
         if v is None or not v.readable or (write and not v.writable):
             raise SysError(EFAULT)
         frame = self._frame_of(v, va >> 12, toucher)
+        if write and frame is not None and v.obj is not None and v.obj.file is not None:
+            v.obj.dirty.add((va >> 12) - (v.obj_va >> 12))   # the kernel writes it (read())
         if frame is None or (write and va >> 12 in self.cow):
             if not self.fault(va, Access.WRITE if write else Access.READ, toucher):
                 if self.k.oom:
@@ -831,9 +860,7 @@ class Vmm:
             raise
         finally:
             for vpn, v in protect:        # the parent's entries made read-only
-                for copy, vpns in self.mapped.items():
-                    if vpn in vpns:
-                        self._map(vpn, self.pages[vpn], v, [copy])
+                self._rewrite(vpn, v)
             if protect:
                 self.k.flush_tlbs(self)
         return child

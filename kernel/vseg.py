@@ -38,6 +38,7 @@ class MemObject:
     """Pages shared by every mapping of it, in any address space (MAP_SHARED)."""
     pages: dict[int, int] = field(default_factory=dict)   # page index -> frame (a reference)
     users: int = 0                              # vsegs mapping it, in every address space
+    dirty: set[int] = field(default_factory=set)  # a file's pages written through a mapping
     file: Any = None                            # a VFS RegularFile: page i is the file's
                                                 # bytes from i * 4096 (written back up to
                                                 # the file's size, not beyond)

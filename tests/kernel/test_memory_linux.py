@@ -105,7 +105,8 @@ def test_file_mappings_private_and_shared(tmp_path: Path, disk: Disk, boot) -> N
     disk.copy_out("/home/map.dat", tmp_path / "map.dat")
     data = (tmp_path / "map.dat").read_bytes()
     want = bytearray(b"abcdefghijklmnopqrstuvwxyz" * 385)[:10000]
-    for off, c in ((0, "S"), (9999, "T"), (4100, "U"), (4106, "O"), (200, "C"), (8200, "E")):
+    for off, c in ((0, "S"), (50, "W"), (9999, "T"), (4100, "U"), (4106, "O"), (200, "C"),
+                   (8200, "E")):
         want[off] = ord(c)
     assert data == bytes(want)                  # the file did not grow: 'Z' stayed in memory
     disk.fsck()

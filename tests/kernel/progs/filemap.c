@@ -2,7 +2,8 @@
  * 'a' + i % 26), then
  *   1. MAP_PRIVATE: reads the file's bytes, writes stay private (the file keeps 'a'..)
  *   2. MAP_SHARED: writes 'S' at 0, 'T' at 9999, msync; 'U' at 4100, munmap: read() sees all;
- *      a second mapping from offset 4096 shares the pages of a first: 'O' at 4106
+ *      a second mapping from offset 4096 shares the pages of a first: 'O' at 4106; a page
+ *      only read through a mapping is not written back over a write(): 'W' at 50
  *   3. MAP_SHARED of the file, fork: the child writes 'C' at 200 and exits; the parent sees
  *      it in the mapping and, after the child's exit, in the file; writes 'E' at 8200 and
  *      'Z' in the last page past the file's end, and exits without msync or munmap
@@ -67,6 +68,11 @@ int main(int argc, char **argv)
     b[10] = 'O';
     check(a[4106] == 'O', "two mappings of a file share its pages");
     check(munmap(b, 4096) == 0 && munmap(a, SIZE) == 0 && at(fd, 4106) == 'O', "munmap both");
+
+    char *r = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    check(r != MAP_FAILED && r[50] == data[50], "mapped to read");
+    check(lseek(fd, 50, SEEK_SET) == 50 && write(fd, "W", 1) == 1, "write beside a mapping");
+    check(munmap(r, SIZE) == 0 && at(fd, 50) == 'W', "a page only read is not written back");
 
     int ro = open(path, O_RDONLY);
     check(ro >= 0, "open read-only");
