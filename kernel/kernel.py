@@ -640,8 +640,8 @@ class Kernel:
 
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
         th = self.sched[core.gid].current
-        if th is None or kind != FaultKind.UNMAPPED:
-            return False
+        if th is None or kind not in (FaultKind.UNMAPPED, FaultKind.PROTECTION):
+            return False                  # PROTECTION: a write to a copy-on-write page
         self.current_cxy = core.cxy
         self.oom = False                  # set by Vmm.fault when no frame is left
         try:

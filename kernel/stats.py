@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.topology import xy_of
+from kernel.vmm import frames_of
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -75,6 +76,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
                     "migrations": k.migrations, "ticks": k.ticks,
+                    "cow_copies": frames_of(k).cow_copies,
                     "slices": m.slices, "spin_parks": m.parks,
                     "busy_yields": sum(c.busy_yields for c in m.started_cores())},
         "kernel": {"costs": k.costs.as_dict(),
