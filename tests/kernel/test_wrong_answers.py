@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
+from test_run import kill_line
 
 from almos.session import Options
 from emulator.cache import CacheConfig
@@ -34,11 +35,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def _killed(r: subprocess.CompletedProcess) -> str:
-    """The one line saying why the program was killed (a backtrace may follow it)."""
-    lines = r.stderr.decode().splitlines()
-    assert lines and "killed by" in lines[0], lines
-    assert all(line.startswith("almos:   #") for line in lines[1:]), lines
-    return lines[0]
+    return kill_line(r.stderr.decode())
 
 
 @pytest.mark.parametrize("mode,status,signal,why", [
