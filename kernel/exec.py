@@ -1,5 +1,6 @@
 """Program loading: an ELF image becomes a process's vsegs (code, data, heap, main stack),
-filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md).
+filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md;
+a Linux program's stack has its auxiliary vector too, kernel/linux/exec.py).
 Executable segments are scanned for the long straight-line runs the machine must guard before
 they run (emulator/codeguard.py).
 """
@@ -10,8 +11,9 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
-from emulator.elf import Elf
+from emulator.elf import KIND_LINUX, Elf
 from kernel.errno import E2BIG, SysError
+from kernel.linux.exec import linux_stack_image
 from kernel.process import Process, Thread
 from kernel.vmm import Vmm
 from kernel.vseg import USTACK_TOP, Vseg, VsegType
@@ -64,7 +66,10 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     build_image(p.vmm, elf)
     cxy = k.topo.core_cxy(gid)
     p.vmm.add_stack(cxy, main=True)
-    img, sp, argv_off = stack_image(argv, envp)
+    if elf.kind == KIND_LINUX:
+        img, sp, argv_off = linux_stack_image(elf, argv, envp)
+    else:
+        img, sp, argv_off = stack_image(argv, envp)
     k.current_cxy = cxy
     p.vmm.copy_out(sp, img, cxy)
     p.elf = elf

@@ -98,6 +98,7 @@ class Kernel:
         self.current_cxy = self.clusters_list[0]
         self.oom = False
         self.syscall_count = 0
+        self.enosys: dict[int, int] = {}          # system call number -> ENOSYS answers
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
@@ -282,7 +283,7 @@ class Kernel:
         else:
             core.restore_context(th.ctx)
         if th.result is not None:
-            core.set_syscall_result(*th.result)
+            self.syscalls.set_result(core, th, *th.result)
             th.result = None
         core.ptpr = th.process.vmm.ptpr_for(core.cxy)
         core.mmu_on = True

@@ -70,11 +70,13 @@ def dispatch(k: Kernel, core: Core) -> None:
     th.syscalls += 1
     k.syscall_count += 1
     k.current_cxy = core.cxy
+    if nr >= linux.BASE and th.linux is None:     # Linux o32 numbers (kernel/linux/)
+        linux.adopt(k, th)
     fn = TABLE.get(nr)
     try:
-        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
+        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(k, nr)
     except SysError as e:
-        core.set_syscall_result(-1, e.errno)
+        set_result(core, th, -1, e.errno)
         return
     if result is YIELD:
         th.result = (0, 0)
@@ -87,10 +89,20 @@ def dispatch(k: Kernel, core: Core) -> None:
         core.stop()
         k.sched[core.gid].resched = True
         return
-    core.set_syscall_result(int(result))
+    set_result(core, th, int(result))
 
 
-def _enosys(nr: int) -> int:
+def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
+    """A system call's outcome in the caller's convention: ALMOS's ($v0, $v1 = errno), or
+    Linux o32's for a thread of a Linux program (kernel/linux/)."""
+    if th.linux is not None:
+        linux.set_result(core, th, value, errno)
+    else:
+        core.set_syscall_result(value, errno)
+
+
+def _enosys(k: Kernel, nr: int) -> int:
+    k.enosys[nr] = k.enosys.get(nr, 0) + 1        # --stats counts them per number
     raise SysError(E.ENOSYS)
 
 
@@ -630,4 +642,4 @@ def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
     return NORETURN
 
 
-from kernel import sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from kernel import linux, sysfile, sysproc  # noqa: E402,F401  (they register their services)
