@@ -89,19 +89,17 @@ def parse_elf(data: bytes, name: str = "program") -> Elf:
         raise ElfError(f"{name}: MIPS n32 code; {SUPPORTED}")
     if (flags & EF_MIPS_ARCH) >> 28 in EF_MIPS_ARCHS_64:
         raise ElfError(f"{name}: MIPS64 code; {SUPPORTED}")
+    if phentsize != _PHDR.size or phoff + phnum * phentsize > len(data):
+        raise ElfError(f"{name}: truncated or corrupt program headers")
+    phdrs = [_PHDR.unpack_from(data, phoff + i * phentsize) for i in range(phnum)]
+    if any(ph[0] in (PT_INTERP, PT_DYNAMIC) for ph in phdrs):
+        raise ElfError(f"{name}: dynamically linked (it needs a dynamic loader); {SUPPORTED}")
     if etype != ET_EXEC:
         raise ElfError(f"{name}: not a static executable (ELF type {etype}: position "
                        f"independent or not a program); {SUPPORTED}")
-    if phentsize != _PHDR.size or phoff + phnum * phentsize > len(data):
-        raise ElfError(f"{name}: truncated or corrupt program headers")
     segs = []
     kind = KIND_LINUX
-    for i in range(phnum):
-        ptype, off, vaddr, _paddr, filesz, memsz, pflags, _align = \
-            _PHDR.unpack_from(data, phoff + i * phentsize)
-        if ptype in (PT_INTERP, PT_DYNAMIC):
-            raise ElfError(f"{name}: dynamically linked (it needs a dynamic loader); "
-                           f"{SUPPORTED}")
+    for ptype, off, vaddr, _paddr, filesz, memsz, pflags, _align in phdrs:
         if ptype == PT_NOTE and _has_note(data, off, filesz, ALMOS_NOTE):
             kind = KIND_ALMOS
         if ptype != PT_LOAD or memsz == 0:

@@ -52,7 +52,7 @@ TERMIOS_DEFAULT = (0x500, 0x5, 0xBF, 0x8A3B)
 def at_path(k: Kernel, th: Thread, core: Core, dirfd: int, path_va: int) -> tuple[str, str]:
     """(directory, path) for a *at call: the process's cwd, or the directory dirfd names."""
     path = _path(th, core, path_va)
-    dirfd = s32(dirfd)
+    dirfd = s32(dirfd & 0xFFFF_FFFF)          # a register, or AT_FDCWD from a caller here
     if path.startswith("/") or dirfd == AT_FDCWD:
         return th.process.cwd, path
     return dir_path(th.process, dirfd), path
@@ -69,7 +69,7 @@ def dir_path(p: Process, fd: int) -> str:
 def _stat_at(k: Kernel, th: Thread, core: Core, dirfd: int, path_va: int, flags: int) -> Stat:
     if flags & abi.AT_EMPTY_PATH and path_va and not th.process.vmm.read_str(path_va,
                                                                             core.cxy):
-        if s32(dirfd) == AT_FDCWD:
+        if s32(dirfd & 0xFFFF_FFFF) == AT_FDCWD:
             return vfs_of(k).stat(th.process.cwd, ".")
         return stat_of(_fd(th.process, dirfd))
     return vfs_of(k).stat(*at_path(k, th, core, dirfd, path_va))
