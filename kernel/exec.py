@@ -11,8 +11,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
-from emulator.elf import KIND_LINUX, Elf
-from kernel.errno import E2BIG, SysError
+from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
+from kernel.errno import E2BIG, ENOEXEC, SysError
 from kernel.linux.exec import linux_stack_image
 from kernel.process import Process, Thread
 from kernel.vmm import Vmm
@@ -23,6 +23,31 @@ if TYPE_CHECKING:
 
 ARG_MAX = 64 << 10
 PAGE = 0x1000
+SELF_EXE = "/proc/self/exe"       # the caller's own program (busybox runs its applets so)
+SCRIPT = b"#!"                    # "#!INTERPRETER [ARG]": e.g. the image's busybox applets
+SCRIPT_LINE_MAX = 256
+
+
+def exec_image(k: Kernel, p: Process, path: str, argv: list[str]) -> tuple[Elf, list[str]]:
+    """The program exec runs for `path`, and its argv: the ELF file; the caller's own
+    program for /proc/self/exe; for a "#!" script its interpreter, with argv
+    [interpreter, (arg,) path, argv[1:]...] as Linux gives it. ENOEXEC if it is no program."""
+    from kernel.sysfile import vfs_of
+    if path == SELF_EXE and p.elf is not None:
+        return p.elf, argv
+    vfs = vfs_of(k)
+    data = vfs.read_file(p.cwd, path)
+    if data.startswith(SCRIPT):
+        line = data[2:SCRIPT_LINE_MAX].split(b"\n", 1)[0].decode(errors="replace").split()
+        if not line:
+            raise SysError(ENOEXEC)
+        argv = [line[0], *line[1:2], path, *argv[1:]]
+        path = line[0]
+        data = vfs.read_file(p.cwd, path)
+    try:
+        return parse_elf(data, path), argv
+    except ElfError:
+        raise SysError(ENOEXEC) from None
 
 
 def build_image(vmm: Vmm, elf: Elf) -> None:
