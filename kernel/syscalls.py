@@ -70,9 +70,10 @@ def dispatch(k: Kernel, core: Core) -> None:
     th.syscalls += 1
     k.syscall_count += 1
     k.current_cxy = core.cxy
-    if nr >= linux.BASE and th.linux is None:     # Linux o32 numbers (kernel/linux/)
-        linux.adopt(k, th)
-    fn = TABLE.get(nr)
+    if linux.BASE <= nr < linux.END:              # Linux o32 numbers (kernel/linux/)
+        fn = linux.handler(k, th, nr)
+    else:
+        fn = TABLE.get(nr) if th.linux is None else None
     try:
         result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(k, nr)
     except SysError as e:

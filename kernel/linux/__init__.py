@@ -1,13 +1,13 @@
 """The Linux o32 personality: unmodified static Linux/MIPS programs (glibc's, musl's, busybox)
 on the same ALMOS kernel (docs/LINUX.md).
 
-Their system calls arrive on numbers 4000 + n (the o32 table) in kernel/syscalls.py's TABLE,
-next to ALMOS's, and are served by the kernel's own services: the VFS, processes, threads placed
-by the DQDT, its sleepers and wait queues. What differs is the convention: a Linux call returns
-$v0 = result and $a3 = 0, or $v0 = a positive errno in MIPS numbering and $a3 = 1; the struct
-layouts are Linux's (kernel/linux/abi.py). A thread becomes a Linux one at its first such call
-(`adopt`), and from then on every result it is given, also one delivered when it wakes, takes
-that convention (`set_result`).
+Their system calls arrive on numbers 4000 + n (the o32 table), which kernel/syscalls.py's
+dispatch sends to this package's TABLE, and are served by the kernel's own services: the
+VFS, processes, threads placed by the DQDT, its sleepers and wait queues. What differs is
+the convention: a Linux call returns $v0 = result and $a3 = 0, or $v0 = a positive errno in
+MIPS numbering and $a3 = 1; the struct layouts are Linux's (kernel/linux/abi.py). A thread
+becomes a Linux one at its first such call (`handler`), and from then on every result it is
+given, also one delivered when it wakes, takes that convention (`set_result`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from emulator.elf import KIND_ALMOS
+
 if TYPE_CHECKING:
     from emulator.core import Core
     from kernel.kernel import Kernel
     from kernel.process import Thread
+    from kernel.syscalls import Handler
+
+TABLE: dict[int, Handler] = {}      # o32 number -> service (kernel/linux/abi.py's o32())
 
 BASE = 4000                       # o32 system call numbers are BASE + n
+END = BASE + 1000
 A3 = 7                            # $a3: the error flag of the o32 convention
 
 # The kernel's errno values are the generic Linux ones (kernel/errno.py); MIPS numbers those
@@ -46,11 +52,17 @@ class LinuxThread:
     futex: object = None          # the futex queue it waits in (kernel/linux/futex.py)
 
 
-def adopt(k: Kernel, th: Thread) -> None:
-    """th made its first Linux call: it (and its process) follow Linux's conventions now."""
-    th.linux = LinuxThread()
-    if th.process.linux is None:
-        th.process.linux = LinuxProcess()
+def handler(k: Kernel, th: Thread, nr: int) -> Handler | None:
+    """The service for o32 call nr, None if there is none (ENOSYS). An ALMOS program gets
+    none; any other thread, at its first such call, follows Linux's conventions from then
+    on (and so does its process)."""
+    if th.linux is None:
+        if th.process.elf is not None and th.process.elf.kind == KIND_ALMOS:
+            return None
+        th.linux = LinuxThread()
+        if th.process.linux is None:
+            th.process.linux = LinuxProcess()
+    return TABLE.get(nr)
 
 
 def mips_errno(errno: int) -> int:

@@ -10,8 +10,8 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kernel.linux import BASE
-from kernel.syscalls import Handler, syscall
+from kernel.linux import BASE, TABLE
+from kernel.syscalls import Handler
 from kernel.vfs import S_IFCHR, S_IFDIR, Stat
 
 if TYPE_CHECKING:
@@ -103,5 +103,8 @@ def stack_arg(th: Thread, core: Core, i: int) -> int:
 
 
 def o32(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for the o32 call `name` (kernel/syscalls.py's table)."""
-    return syscall(BASE + NR[name])
+    """Register a handler for the o32 call `name`."""
+    def register(fn: Handler) -> Handler:
+        TABLE[BASE + NR[name]] = fn
+        return fn
+    return register

@@ -133,3 +133,28 @@ def test_other_kinds_refused_in_one_line(glibc: dict[str, Path], tmp_path: Path)
         assert r.returncode == 2, (what, err)
         assert err.count("\n") == 1 and err.startswith("almos:") and what in err, err
         assert "supported: static MIPS32 little-endian" in err
+
+
+ALMOS_CALLS_LINUX = r"""
+#include <stdio.h>
+int main(void)
+{
+    register long v0 __asm__("$2") = 4020;          /* o32 getpid */
+    register long v1 __asm__("$3");
+    __asm__ volatile("syscall" : "+r"(v0), "=r"(v1) : : "$7", "memory");
+    printf("v0 %ld v1 %ld\n", v0, v1);
+    return 0;
+}
+"""
+
+
+def test_almos_program_gets_enosys_for_linux_numbers(tmp_path: Path) -> None:
+    """An ALMOS program keeps ALMOS's convention: an o32 number is ENOSYS ($v0 = -1,
+    $v1 = 38), not a Linux service."""
+    src = tmp_path / "calls_linux.c"
+    src.write_text(ALMOS_CALLS_LINUX)
+    exe = tmp_path / "calls_linux"
+    subprocess.run([str(ROOT / "libc_stubs" / "almos-gcc"), "-O2", "-o", str(exe), str(src)],
+                   check=True, capture_output=True)
+    r = almos("run", "-q", "--cache", "off", str(exe))
+    assert (r.returncode, r.stdout) == (0, b"v0 -1 v1 38\n"), r.stderr.decode()
