@@ -88,7 +88,13 @@ def sys_clone(k: Kernel, th: Thread, core: Core, flags: int, stack: int, ptid: i
         return _clone_thread(k, th, core, flags, stack, ptid, tls, ctid)
     if flags & CLONE_THREAD:
         raise SysError(E.EINVAL)
-    pid = sys_fork(k, th, core)          # CLONE_VFORK or not: the child gets a copy
+    sp = core.gpr(29)
+    if stack:                            # posix_spawn's child runs on a stack of its own
+        core.set_gpr(29, stack)
+    try:
+        pid = sys_fork(k, th, core)      # CLONE_VFORK or not: the child gets a copy
+    finally:
+        core.set_gpr(29, sp)
     child = k.processes[pid]
     ct = next(iter(child.threads.values()))
     if flags & CLONE_CHILD_SETTID:

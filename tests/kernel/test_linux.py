@@ -158,3 +158,17 @@ def test_almos_program_gets_enosys_for_linux_numbers(tmp_path: Path) -> None:
                    check=True, capture_output=True)
     r = almos("run", "-q", "--cache", "off", str(exe))
     assert (r.returncode, r.stdout) == (0, b"v0 -1 v1 38\n"), r.stderr.decode()
+
+
+def test_spawn_fork_exec(glibc: dict[str, Path], disk: Disk) -> None:
+    """posix_spawn (a clone with a stack of its own), fork + exec of busybox's echo, and
+    the statuses waitpid gives."""
+    busybox = ROOT / "build" / "busybox" / "bin" / "busybox"
+    if not busybox.exists():
+        pytest.fail(f"{busybox} is missing: run `make setup` (it fetches busybox-static)")
+    disk.put(busybox, "/bin/busybox")
+    r = almos("run", "-q", "--cache", "off", "--disk", str(disk.path), str(glibc["spawn"]),
+              "/bin/busybox")
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == (b"hello world\nspawn 0 exited 1 status 0\nfrom fork\nfork status 0\n"
+                        b"child exit 7\n"), r.stderr.decode()
