@@ -2,7 +2,8 @@
 variables, barriers, joins and once-calls sleep on. A futex is a queue of the threads that
 wait on one user word of one process (the kernel's sync table, like ALMOS's objects); WAIT
 checks the word and sleeps, with an optional timeout taken from the core's clock; WAKE wakes
-up to n of them. Private and shared futexes are the same here: processes share no memory.
+up to n of them; REQUEUE and CMP_REQUEUE wake some and move others to another word's queue.
+Private and shared futexes are the same here: processes share no memory.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
     from kernel.process import Thread
 
-FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 0, 1, 9, 10
+FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
+FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE, FUTEX_CLOCK_REALTIME = 128, 256
 FUTEX_CMD = 127
 NS = 1_000_000_000
@@ -88,6 +90,23 @@ def wake(k: Kernel, th: Thread, uaddr: int, n: int) -> int:
     return woken
 
 
+def requeue(k: Kernel, th: Thread, uaddr: int, uaddr2: int, n: int) -> int:
+    """Move up to n of uaddr's waiters to uaddr2's queue (musl's condition variables)."""
+    q = k.sync.get((th.process.pid, "futex", uaddr))        # type: ignore[call-overload]
+    if q is None or uaddr2 == uaddr:
+        return 0
+    q2 = _queue(k, th, uaddr2)
+    moved = 0
+    while q.waiters and moved < n:
+        w = q.waiters.popleft()
+        if w.state != State.BLOCKED:
+            continue
+        q2.waiters.append(w)
+        w.linux.futex = q2
+        moved += 1
+    return moved
+
+
 def timed_out(th: Thread) -> bool:
     """th is being resumed: True if it was waiting on a futex and nobody woke it (its
     timeout did); it leaves the queue."""
@@ -123,6 +142,12 @@ def _futex(k: Kernel, th: Thread, core: Core, uaddr: int, op: int, val: int, tva
         return wait(k, th, core, uaddr, val, _timeout(k, th, core, op, tva, ts))
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         return wake(k, th, uaddr, val)
+    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+        uaddr2 = stack_arg(th, core, 4)
+        if cmd == FUTEX_CMP_REQUEUE and get_u32(th, core, uaddr) != stack_arg(th, core, 5):
+            raise SysError(E.EAGAIN)
+        woken = wake(k, th, uaddr, val)
+        return woken + requeue(k, th, uaddr, uaddr2, tva)   # the 4th argument: a count
     raise SysError(E.ENOSYS)
 
 

@@ -172,3 +172,9 @@ def test_spawn_fork_exec(glibc: dict[str, Path], disk: Disk) -> None:
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout == (b"hello world\nspawn 0 exited 1 status 0\nfrom fork\nfork status 0\n"
                         b"child exit 7\n"), r.stderr.decode()
+
+
+def test_raw_futex_calls_as_qemu(glibc: dict[str, Path]) -> None:
+    out = same_as_qemu(glibc["futex"])
+    assert b"timed wait: -1 Connection timed out" in out
+    assert b"cmp_requeue: 3\nrequeue: 2\nwake f2: 4\nwoke 4\n" in out
