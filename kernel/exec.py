@@ -14,6 +14,7 @@ from emulator.codeguard import segment_ranges
 from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
 from kernel.errno import E2BIG, ENOEXEC, SysError
 from kernel.linux.exec import linux_stack_image
+from kernel.linux.signal import map_trampoline
 from kernel.process import Process, Thread
 from kernel.vmm import Vmm
 from kernel.vseg import USTACK_TOP, Vseg, VsegType
@@ -92,6 +93,7 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     cxy = k.topo.core_cxy(gid)
     p.vmm.add_stack(cxy, main=True)
     if elf.kind == KIND_LINUX:
+        map_trampoline(p.vmm)
         img, sp, argv_off = linux_stack_image(elf, argv, envp)
     else:
         img, sp, argv_off = stack_image(argv, envp)

@@ -38,7 +38,8 @@ MIPS_ERRNO = {35: 45, 36: 78, 37: 46, 38: 89, 39: 93, 40: 90, 75: 79, 95: 122, 1
 class LinuxProcess:
     """What a Linux process has beyond an ALMOS one."""
 
-    handlers: dict[int, int] = field(default_factory=dict)    # signal -> user handler
+    handlers: dict[int, tuple[int, int]] = field(default_factory=dict)  # sig -> handler, flags
+    pending: set[int] = field(default_factory=set)            # signals a handler will take
     cloexec: set[int] = field(default_factory=set)            # descriptors closed by execve
     umask: int = 0o022
 
@@ -50,6 +51,7 @@ class LinuxThread:
     clear_child_tid: int = 0      # set_tid_address / CLONE_CHILD_CLEARTID: zeroed, woken at exit
     sigmask: int = 0
     futex: object = None          # the futex queue it waits in (kernel/linux/futex.py)
+    frames: list = field(default_factory=list)  # CPU states its signal handlers interrupted
 
 
 def handler(k: Kernel, th: Thread, nr: int) -> Handler | None:
@@ -80,6 +82,8 @@ def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
     else:
         core.set_gpr(2, value)
         core.set_gpr(A3, 0)
+    deliver(th.process.vmm.k, core, th)        # a signal's handler, if one is due
 
 
 from kernel.linux import futex, sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from kernel.linux.signal import deliver  # noqa: E402

@@ -3,9 +3,9 @@
 clone with CLONE_VM | CLONE_THREAD makes an ALMOS thread of the caller's process, on the core
 the DQDT chooses (as pthread_create does for ALMOS programs), resuming from the caller's
 context with its own stack and thread pointer; without CLONE_VM it is fork. execve, wait4,
-kill and exit are ALMOS's services with Linux's arguments. Signal handlers are recorded but
-never run: a signal whose handler is installed is dropped, the others take their default
-action or are ignored. The clocks are the emulated cycles of the calling core, counted from
+kill and exit are ALMOS's services with Linux's arguments. A signal whose handler is
+installed goes to kernel/linux/signal.py, the others take their default action or are
+ignored. The clocks are the emulated cycles of the calling core, counted from
 the machine's start (the epoch, as ALMOS's FTIME).
 """
 
@@ -21,6 +21,7 @@ from kernel.errno import SysError
 from kernel.linux import LinuxProcess, LinuxThread, abi
 from kernel.linux.abi import o32, stack_arg
 from kernel.linux.futex import NS, ns_to_cycles, sleep_until, wake
+from kernel.linux.signal import post
 from kernel.linux.sysfile import close_on_exec
 from kernel.process import Thread
 from kernel.syscalls import NORETURN, UNCATCHABLE, put_u32, s32, sys_getpid, sys_kill, sys_yield
@@ -142,7 +143,8 @@ def sys_fork(k: Kernel, th: Thread, core: Core, *_):
     pid = sysproc.sys_fork(k, th, core)
     child = k.processes[pid]
     lp = th.process.linux
-    child.linux = LinuxProcess(dict(lp.handlers), set(lp.cloexec), lp.umask)
+    child.linux = LinuxProcess(handlers=dict(lp.handlers), cloexec=set(lp.cloexec),
+                               umask=lp.umask)
     for t in child.threads.values():
         t.linux = LinuxThread(sigmask=th.linux.sigmask)
     return pid
@@ -155,6 +157,7 @@ def sys_execve(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, en
     result = sysproc.sys_exec(k, th, core, path_va, argv_va, envp_va)
     close_on_exec(p)
     p.linux.handlers.clear()            # handlers do not survive exec; SIG_IGN does
+    p.linux.pending.clear()
     return result
 
 
@@ -298,20 +301,20 @@ def sys_rt_sigaction(k: Kernel, th: Thread, core: Core, sig: int, act: int, oact
     if not 1 <= sig <= NSIG:
         raise SysError(E.EINVAL)
     lp = p.linux
-    old = lp.handlers.get(sig, SIG_IGN if sig in p.ignored else SIG_DFL)
+    old, old_flags = lp.handlers.get(sig, (SIG_IGN if sig in p.ignored else SIG_DFL, 0))
     if act:
         if sig in UNCATCHABLE:
             raise SysError(E.EINVAL)
-        _flags, handler, _mask = SIGACTION.unpack(p.vmm.copy_in(act, SIGACTION.size,
+        flags, handler, _mask = SIGACTION.unpack(p.vmm.copy_in(act, SIGACTION.size,
                                                                 core.cxy))
         lp.handlers.pop(sig, None)
         p.ignored.discard(sig)
         if handler == SIG_IGN:
             p.ignored.add(sig)
         elif handler != SIG_DFL:
-            lp.handlers[sig] = handler
+            lp.handlers[sig] = (handler, flags)
     if oact:
-        p.vmm.copy_out(oact, SIGACTION.pack(0, old, bytes(SIGSET_BYTES)), core.cxy)
+        p.vmm.copy_out(oact, SIGACTION.pack(old_flags, old, bytes(SIGSET_BYTES)), core.cxy)
     return 0
 
 
@@ -347,10 +350,8 @@ def sys_kill_l(k: Kernel, th: Thread, core: Core, pid: int, sig: int, *_):
     pid = s32(pid)
     if pid in (0, -1) or pid == -th.process.pid:
         pid = th.process.pid               # no process groups: the caller's own
-    target = k.processes.get(pid)
-    lp = target.linux if target is not None else None
-    if lp is not None and sig in lp.handlers and sig not in UNCATCHABLE:
-        return 0                           # a handler is installed: it is not run (dropped)
+    if sig not in UNCATCHABLE and 0 < sig <= NSIG and post(k, th, pid, sig):
+        return 0                           # its handler runs (kernel/linux/signal.py)
     return sys_kill(k, th, core, pid, sig)
 
 

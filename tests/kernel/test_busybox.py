@@ -71,13 +71,15 @@ def test_applets_as_qemu(files: tuple[Disk, Path], busybox: Path, args: tuple[st
 
 def test_shell_pipeline_as_qemu(files: tuple[Disk, Path], busybox: Path) -> None:
     """busybox sh: a pipeline of forked applets (run through /proc/self/exe), a loop,
-    a redirection to a file and the statuses."""
+    a redirection to a file, the statuses and a trap."""
     disk, host = files
     script = ("cut -d' ' -f1 home/data/fruit.txt | sort | uniq -c | sort -rn | head -n 2; "
               "for f in home/data/*.txt; do wc -l < $f; done > home/out.txt; cat home/out.txt; "
-              "grep -q cherry home/data/fruit.txt; echo status $?")
+              "grep -q cherry home/data/fruit.txt; echo status $?; "
+              "trap 'echo trapped' USR1; kill -USR1 $$; echo end")
     out = both(busybox, disk, host, "sh", "-c", script)
-    assert out.startswith(b"      2 apple\n") and out.endswith(b"6\n50\nstatus 1\n")
+    assert out.startswith(b"      2 apple\n")
+    assert out.endswith(b"6\n50\nstatus 1\ntrapped\nend\n")
     assert disk.get("/home/out.txt") == b"6\n50\n"
 
 

@@ -6,6 +6,7 @@ ELF files of the other kinds are refused in one line."""
 from __future__ import annotations
 
 import json
+import signal
 import struct
 import subprocess
 import sys
@@ -178,3 +179,20 @@ def test_raw_futex_calls_as_qemu(glibc: dict[str, Path]) -> None:
     out = same_as_qemu(glibc["futex"])
     assert b"timed wait: -1 Connection timed out" in out
     assert b"cmp_requeue: 3\nrequeue: 2\nwake f2: 4\nwoke 4\n" in out
+
+
+MIPS_SIGUSR2 = 17
+
+
+def test_signal_handlers_as_qemu(glibc: dict[str, Path]) -> None:
+    """Handlers run (raise, kill, a child's kill while the parent waits, a masked signal
+    when unmasked); SIG_IGN; the default action kills. qemu-mipsel dies of the host's
+    SIGUSR2, ALMOS's process of MIPS's (128 + 17)."""
+    exe = str(glibc["signals"])
+    ref = qemu(exe)
+    got = almos("run", "-q", "--cache", "off", exe)
+    assert got.stdout == ref.stdout, got.stderr.decode()
+    assert got.stdout == (b"raise: 16\nsiginfo: 17\nblocked: 0\nunblocked: 16\n"
+                          b"from child: 16\nignored\n")
+    assert ref.returncode == -signal.SIGUSR2
+    assert got.returncode == 128 + MIPS_SIGUSR2
