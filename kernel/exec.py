@@ -1,5 +1,6 @@
 """Program loading: an ELF image becomes a process's vsegs (code, data, heap, main stack),
-filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md).
+filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md;
+a Linux program's stack has its auxiliary vector too, kernel/linux/exec.py).
 Executable segments are scanned for the long straight-line runs the machine must guard before
 they run (emulator/codeguard.py).
 """
@@ -10,8 +11,10 @@ import struct
 from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
-from emulator.elf import Elf
+from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
 from kernel.errno import E2BIG, ENOEXEC, SysError
+from kernel.linux.exec import linux_stack_image
+from kernel.linux.signal import map_trampoline
 from kernel.process import Process, Thread
 from kernel.trace import EXEC
 from kernel.vmm import Vmm
@@ -22,6 +25,31 @@ if TYPE_CHECKING:
 
 ARG_MAX = 64 << 10
 PAGE = 0x1000
+SELF_EXE = "/proc/self/exe"       # the caller's own program (busybox runs its applets so)
+SCRIPT = b"#!"                    # "#!INTERPRETER [ARG]": e.g. the image's busybox applets
+SCRIPT_LINE_MAX = 256
+
+
+def exec_image(k: Kernel, p: Process, path: str, argv: list[str]) -> tuple[Elf, list[str]]:
+    """The program exec runs for `path`, and its argv: the ELF file; the caller's own
+    program for /proc/self/exe; for a "#!" script its interpreter, with argv
+    [interpreter, (arg,) path, argv[1:]...] as Linux gives it. ENOEXEC if it is no program."""
+    from kernel.sysfile import vfs_of
+    if path == SELF_EXE and p.elf is not None:
+        return p.elf, argv
+    vfs = vfs_of(k)
+    data = vfs.read_file(p.cwd, path)
+    if data.startswith(SCRIPT):
+        line = data[2:SCRIPT_LINE_MAX].split(b"\n", 1)[0].decode(errors="replace").split()
+        if not line:
+            raise SysError(ENOEXEC)
+        argv = [line[0], *line[1:2], path, *argv[1:]]
+        path = line[0]
+        data = vfs.read_file(p.cwd, path)
+    try:
+        return parse_elf(data, path), argv
+    except ElfError:
+        raise SysError(ENOEXEC) from None
 
 
 class LoadError(SysError):
@@ -87,7 +115,11 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     build_image(p.vmm, elf)
     cxy = k.topo.core_cxy(gid)
     p.vmm.add_stack(cxy, main=True)
-    img, sp, argv_off = stack_image(argv, envp)
+    if elf.kind == KIND_LINUX:
+        map_trampoline(p.vmm)
+        img, sp, argv_off = linux_stack_image(elf, argv, envp)
+    else:
+        img, sp, argv_off = stack_image(argv, envp)
     k.current_cxy = cxy
     p.vmm.copy_out(sp, img, cxy)
     p.elf = elf

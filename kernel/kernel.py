@@ -134,6 +134,7 @@ class Kernel:
         self.oom = False                  # the fault being handled found no frame (Vmm.fault)
         self._oom_cores: set[int] = set()  # cores whose last failed fault was out of memory
         self.syscall_count = 0
+        self.enosys: dict[int, int] = {}          # system call number -> ENOSYS answers
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
@@ -380,7 +381,7 @@ class Kernel:
         else:
             core.restore_context(th.ctx)
         if th.result is not None:
-            core.set_syscall_result(*th.result)
+            self.syscalls.set_result(core, th, *th.result)
             th.result = None
         core.ptpr = th.process.vmm.ptpr_for(core.cxy)
         core.mmu_on = True

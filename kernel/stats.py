@@ -71,7 +71,9 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "timing": m.timing.as_dict()},
         "summary": {"instructions": total_instr,
                     "cycles": max((c["cycles"] for c in cores), default=0),
-                    "syscalls": k.syscall_count, "wall_seconds": round(wall_seconds, 3),
+                    "syscalls": k.syscall_count,
+                    "enosys": {str(nr): n for nr, n in sorted(k.enosys.items())},
+                    "wall_seconds": round(wall_seconds, 3),
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),

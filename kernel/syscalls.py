@@ -84,12 +84,15 @@ def dispatch(k: Kernel, core: Core) -> None:
     th.syscalls += 1
     k.syscall_count += 1
     k.current_cxy = core.cxy
-    fn = TABLE.get(nr)
+    if linux.BASE <= nr < linux.END:              # Linux o32 numbers (kernel/linux/)
+        fn = linux.handler(k, th, nr)
+    else:
+        fn = TABLE.get(nr) if th.linux is None else None
     tracer = k.tracer if k.tracer is not None and SYSCALLS in k.tracer.categories else None
     try:
-        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
+        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(k, nr)
     except SysError as e:
-        core.set_syscall_result(-1, e.errno)
+        set_result(core, th, -1, e.errno)
         if tracer is not None:
             tracer.event("syscall", core=core, thread=th, nr=nr, args=(a0, a1, a2, a3),
                          result=-1, errno=e.errno)
@@ -111,10 +114,20 @@ def dispatch(k: Kernel, core: Core) -> None:
         return
     if not isinstance(result, int):
         panic(f"system call {nr} returned {result!r}")
-    core.set_syscall_result(result)
+    set_result(core, th, result)
 
 
-def _enosys(nr: int) -> int:
+def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
+    """A system call's outcome in the caller's convention: ALMOS's ($v0, $v1 = errno), or
+    Linux o32's for a thread of a Linux program (kernel/linux/)."""
+    if th.linux is not None:
+        linux.set_result(core, th, value, errno)
+    else:
+        core.set_syscall_result(value, errno)
+
+
+def _enosys(k: Kernel, nr: int) -> int:
+    k.enosys[nr] = k.enosys.get(nr, 0) + 1        # --stats counts them per number
     raise SysError(E.ENOSYS)
 
 
@@ -721,4 +734,4 @@ def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
     return NORETURN
 
 
-from kernel import sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from kernel import linux, sysfile, sysproc  # noqa: E402,F401  (they register their services)
