@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 from emulator.codeguard import segment_ranges
 from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
 from kernel.errno import E2BIG, ENOEXEC, SysError
-from kernel.linux.exec import linux_stack_image
-from kernel.linux.signal import map_trampoline
 from kernel.process import Process, Thread
 from kernel.trace import EXEC
 from kernel.vmm import Vmm
@@ -130,3 +128,9 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     if k.tracer is not None and EXEC in k.tracer.categories:
         k.tracer.event("exec", core=k.machine.core(gid), process=p, argv=list(argv))
     return th
+
+
+# The Linux personality's start-up pieces; imported last because kernel.linux's services
+# import this module's exec_image and load back (through kernel.sysproc).
+from kernel.linux.exec import linux_stack_image  # noqa: E402
+from kernel.linux.signal import map_trampoline  # noqa: E402

@@ -393,6 +393,33 @@ class Vmm:
                 out.append(v)
         return out
 
+    def protect(self, base: int, end: int, readable: bool, writable: bool,
+                executable: bool) -> None:
+        """mprotect: the mappings (mmap's vsegs) over [base, end) take these rights, split
+        where the range cuts them (the vsegs stay sorted, a file's users counted); their
+        present pages are unmapped from the page tables, not freed, so that their next
+        access maps them with the new rights. The caller shoots the TLBs down."""
+        for v in self._overlapping(base, end):
+            if v.type not in MAPPING_TYPES:
+                continue
+            whole = replace(v)
+            if v.base < base:
+                v.base = base
+                self._split_off(replace(whole, end=base))
+            if v.end > end:
+                v.end = end
+                self._split_off(replace(whole, base=end))
+            v.readable, v.writable, v.executable = readable, writable, executable
+            for vpn in range(v.base >> 12, v.end >> 12):
+                if vpn in self.pages:
+                    self._unmap(vpn)
+
+    def _split_off(self, part: Vseg) -> None:
+        """The part of a vseg cut off by protect(), a vseg of its own."""
+        if part.obj is not None:
+            part.obj.users += 1
+        self.add(part)
+
     def remove_vseg(self, vseg: Vseg) -> None:
         self._write_back(vseg, vseg.base, vseg.end)
         self.unmap_range(vseg.base, vseg.end)
@@ -566,7 +593,7 @@ class Vmm:
             return True
         present = self.pages.get(vpn)
         if present is not None:
-            if vpn in self.mapped[copy]:
+            if vpn in self.mapped.get(copy, ()):
                 return False
             if vpn not in self.mapped[self.owner]:
                 panic(f"vmm: page {vpn:#x} is not in the reference page table")

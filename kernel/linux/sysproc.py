@@ -99,7 +99,7 @@ def sys_clone(k: Kernel, th: Thread, core: Core, flags: int, stack: int, ptid: i
     child = k.processes[pid]
     ct = next(iter(child.threads.values()))
     if flags & CLONE_CHILD_SETTID:
-        child.vmm.copy_out(ctid, ct.tid.to_bytes(4, "little"), core.cxy)
+        child.vmm.copy_out(ctid, ct.tid.to_bytes(4, "little"), child.vmm.owner)
     if flags & CLONE_CHILD_CLEARTID:
         ct.linux.clear_child_tid = ctid
     if flags & CLONE_PARENT_SETTID:
@@ -546,26 +546,12 @@ def sys_mprotect(k: Kernel, th: Thread, core: Core, addr: int, length: int, prot
     """An anonymous mapping's pages take the new protection (split where the range cuts
     it); code, data, heap and stacks keep theirs. Present pages are unmapped from the page
     tables (not freed) so their next access maps them with the new rights."""
-    from dataclasses import replace
     vmm = th.process.vmm
     if addr & (PAGE - 1):
         raise SysError(E.EINVAL)
     end = (addr + length + PAGE - 1) & ~(PAGE - 1)
-    for v in [v for v in vmm.vsegs if v.base < end and addr < v.end]:
-        if v.type != VsegType.ANON:
-            continue
-        if v.base < addr:
-            vmm.vsegs.append(replace(v, end=addr))
-            v.base = addr
-        if v.end > end:
-            vmm.vsegs.append(replace(v, base=end))
-            v.end = end
-        v.readable = bool(prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
-        v.writable = bool(prot & PROT_WRITE)
-        v.executable = bool(prot & PROT_EXEC)
-        for vpn in range(v.base >> 12, v.end >> 12):
-            if vpn in vmm.pages:
-                vmm._unmap(vpn)
+    vmm.protect(addr, end, bool(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)),
+                bool(prot & PROT_WRITE), bool(prot & PROT_EXEC))
     k.flush_tlbs(vmm)
     return 0
 
