@@ -7,9 +7,12 @@ ALMOS   := $(VENV)/bin/almos
 DEB_PKGS := gcc-mipsel-linux-gnu gdb-multiarch mtools dosfstools qemu-user
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup run test bench userland libc image image-clean clean lint debs
+BUSYBOX_DIR := build/busybox
+BUSYBOX := $(BUSYBOX_DIR)/bin/busybox
 
-setup: debs $(STAMP) userland image
+.PHONY: setup run test bench userland libc image image-clean clean lint debs busybox
+
+setup: debs $(STAMP) userland busybox image
 
 # Debian packages, installed only when a tool is missing (needs root or sudo).
 debs:
@@ -31,13 +34,32 @@ $(STAMP): pyproject.toml setup.py emulator/native/build.py $(wildcard emulator/n
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
 
+# Debian's busybox-static for mipsel, a Linux o32 program (docs/LINUX.md), for the image's
+# /bin/busybox, with a "#!/bin/busybox" file in /bin for each of its applets that no program
+# of userland/ names (FAT has no links). Needs root or sudo once, to add the mipsel
+# architecture to dpkg; `apt-get download` itself does not.
+busybox: $(BUSYBOX)
+
+$(BUSYBOX): | debs userland
+	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	 dpkg --print-foreign-architectures | grep -qx mipsel || $$SUDO dpkg --add-architecture mipsel; \
+	 rm -rf $(BUSYBOX_DIR).tmp && mkdir -p $(BUSYBOX_DIR).tmp/bin && cd $(BUSYBOX_DIR).tmp && \
+	 { apt-get download -q busybox-static:mipsel 2>/dev/null || \
+	   { $$SUDO apt-get update -qq && apt-get download -q busybox-static:mipsel; }; } && \
+	 dpkg-deb -x busybox-static_*_mipsel.deb root && cp root/bin/busybox bin/busybox && \
+	 for a in $$(qemu-mipsel bin/busybox --list); do \
+	   [ -e "$(CURDIR)/userland/build/$$a" ] || [ "$$a" = busybox ] || \
+	     { printf '#!/bin/busybox\n' > "bin/$$a"; chmod +x "bin/$$a"; }; \
+	 done && echo "busybox: $$(ls bin | wc -l) files for /bin"
+	rm -rf $(BUSYBOX_DIR) && mv $(BUSYBOX_DIR).tmp $(BUSYBOX_DIR)
+
 libc: debs
 	$(MAKE) -C libc_stubs
 
 userland: libc
 	$(MAKE) -C userland
 
-image: userland $(STAMP)
+image: userland busybox $(STAMP)
 	$(MAKE) -C images
 
 # The disk image holds the user's files in /home: only this target (not clean) deletes it.

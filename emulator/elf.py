@@ -1,10 +1,12 @@
 """ELF32 reader for the machine's executables: static MIPS32 little-endian programs only.
 
-Anything else (another class, endianness or machine, a dynamic executable, a truncated file,
-segments outside user space or sharing a page, too many program headers) is refused with an
-`ElfError` whose message says what is wrong, in one line. The work is bounded whatever the
-file says: at most MAX_PHNUM program headers and MAX_SYMBOLS symbols are read, and segments
-are views of the file's bytes, not copies.
+Two kinds run: ALMOS programs, which almos-gcc marks with an "ALMOS" note (libc_stubs/almos.ld),
+and Linux o32 programs (any other static MIPS32 LE executable: glibc's, musl's; docs/LINUX.md).
+Anything else (another class, endianness or machine, MIPS64 or n32 code, a dynamic executable,
+a truncated file, segments outside user space or sharing a page, too many program headers) is
+refused with an `ElfError` whose message says what it is and what is supported, in one line.
+The work is bounded whatever the file says: at most MAX_PHNUM program headers and MAX_SYMBOLS
+symbols are read, and segments are views of the file's bytes, not copies.
 """
 
 from __future__ import annotations
@@ -20,16 +22,24 @@ EM_MIPS = 8
 PT_LOAD = 1
 PT_INTERP = 3
 PT_DYNAMIC = 2
+PT_NOTE = 4
+PT_PHDR = 6
 PF_X = 1
 PF_W = 2
 PF_R = 4
-EF_MIPS_ARCH_64 = 0x6000_0000
 SHT_SYMTAB = 2
 USER_TOP = 0x8000_0000        # MIPS32 kuseg: user addresses are below
 PAGE = 0x1000
 MAX_PHNUM = 128               # as Linux: the program headers fit in a 4 KiB page
 MAX_SYMBOLS = 1 << 16         # symbols read for the debugger and the reports
 MAX_NAME = 256                # bytes of a symbol's name
+EF_MIPS_ABI2 = 0x20                  # n32
+EF_MIPS_ARCH = 0xF000_0000
+EF_MIPS_ARCHS_64 = (0x2, 0x3, 0x4, 0x6, 0x8, 0xA)   # MIPS III, IV, V, 64, 64r2, 64r6
+ALMOS_NOTE = b"ALMOS"                 # the note owner almos-gcc puts in its programs
+KIND_ALMOS, KIND_LINUX = "almos", "linux"
+SUPPORTED = ("supported: static MIPS32 little-endian programs, from almos-gcc or "
+             "Linux o32 ones linked with -static")
 
 _EHDR = struct.Struct("<16sHHIIIIIHHHHHH")
 _PHDR = struct.Struct("<8I")
@@ -63,6 +73,9 @@ class Elf:
     segments: tuple[Segment, ...]
     data: bytes
     symbols: dict[str, int]
+    kind: str = KIND_ALMOS               # KIND_ALMOS or KIND_LINUX (the system call ABI)
+    phdr: int = 0                        # where the program headers are in memory (auxv)
+    phnum: int = 0
 
     def segment_bytes(self, seg: Segment) -> memoryview:
         """The segment's bytes in the file (a view: no copy)."""
@@ -75,24 +88,31 @@ def parse_elf(data: bytes, name: str = "program") -> Elf:
     (ident, etype, machine, _ver, entry, phoff, shoff, flags, _ehsize, phentsize, phnum,
      shentsize, shnum, shstrndx) = _EHDR.unpack_from(data)
     if ident[4] != ELFCLASS32:
-        raise ElfError(f"{name}: not a 32-bit ELF file")
+        raise ElfError(f"{name}: not a 32-bit ELF file (a 64-bit one); {SUPPORTED}")
     if ident[5] != ELFDATA2LSB:
-        raise ElfError(f"{name}: not little endian (this machine is MIPS32 little endian)")
+        raise ElfError(f"{name}: a big-endian ELF file (this machine is MIPS32 little "
+                       f"endian); {SUPPORTED}")
     if machine != EM_MIPS:
-        raise ElfError(f"{name}: not a MIPS executable (ELF machine {machine})")
-    if etype != ET_EXEC:
-        raise ElfError(f"{name}: not a static executable (ELF type {etype}); "
-                       "build it with libc_stubs/almos-gcc")
+        raise ElfError(f"{name}: not a MIPS executable (ELF machine {machine}); {SUPPORTED}")
+    if flags & EF_MIPS_ABI2:
+        raise ElfError(f"{name}: MIPS n32 code; {SUPPORTED}")
+    if (flags & EF_MIPS_ARCH) >> 28 in EF_MIPS_ARCHS_64:
+        raise ElfError(f"{name}: MIPS64 code; {SUPPORTED}")
     if phentsize != _PHDR.size or phoff + phnum * phentsize > len(data):
         raise ElfError(f"{name}: truncated or corrupt program headers")
     if phnum > MAX_PHNUM:
         raise ElfError(f"{name}: {phnum} program headers (at most {MAX_PHNUM})")
+    phdrs = [_PHDR.unpack_from(data, phoff + i * phentsize) for i in range(phnum)]
+    if any(ph[0] in (PT_INTERP, PT_DYNAMIC) for ph in phdrs):
+        raise ElfError(f"{name}: dynamically linked (it needs a dynamic loader); {SUPPORTED}")
+    if etype != ET_EXEC:
+        raise ElfError(f"{name}: not a static executable (ELF type {etype}: position "
+                       f"independent or not a program); {SUPPORTED}")
     segs = []
-    for i in range(phnum):
-        ptype, off, vaddr, _paddr, filesz, memsz, pflags, _align = \
-            _PHDR.unpack_from(data, phoff + i * phentsize)
-        if ptype in (PT_INTERP, PT_DYNAMIC):
-            raise ElfError(f"{name}: dynamically linked; build it static (almos-gcc does)")
+    kind = KIND_LINUX
+    for ptype, off, vaddr, _paddr, filesz, memsz, pflags, _align in phdrs:
+        if ptype == PT_NOTE and _has_note(data, off, filesz, ALMOS_NOTE):
+            kind = KIND_ALMOS
         if ptype != PT_LOAD or memsz == 0:
             continue
         if (filesz and off + filesz > len(data)) or filesz > memsz:
@@ -103,7 +123,22 @@ def parse_elf(data: bytes, name: str = "program") -> Elf:
     if not segs:
         raise ElfError(f"{name}: no loadable segment")
     _check_disjoint(segs, name)
-    return Elf(entry, tuple(segs), bytes(data), _symbols(data, shoff, shnum, shentsize))
+    phdr = next((s.vaddr + phoff - s.offset for s in segs
+                 if s.offset <= phoff and phoff + phnum * phentsize <= s.offset + s.filesz), 0)
+    return Elf(entry, tuple(segs), bytes(data), _symbols(data, shoff, shnum, shentsize),
+               kind, phdr, phnum)
+
+
+def _has_note(data: bytes, off: int, size: int, owner: bytes) -> bool:
+    """Whether the notes in data[off:off+size] include one whose owner is `owner`."""
+    end = min(off + size, len(data))
+    while off + 12 <= end:
+        namesz, descsz, _type = struct.unpack_from("<3I", data, off)
+        name = data[off + 12:off + 12 + namesz].rstrip(b"\0")
+        if name == owner:
+            return True
+        off += 12 + (namesz + 3 & ~3) + (descsz + 3 & ~3)
+    return False
 
 
 def _check_disjoint(segs: list[Segment], name: str) -> None:

@@ -144,6 +144,18 @@ class RegularFile(OpenFile):
         self.append = bool(flags & O_APPEND)
         self.offset = 0
 
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to size bytes of the file from offset, whatever the descriptor's offset (a file
+        mapping's page); file system and disk failures as SysError."""
+        with fs_errors():
+            return self.vfs.fs_().read(self.node, offset, size)
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        """data into the file at offset (a shared mapping's page written back)."""
+        with fs_errors():
+            self.vfs.fs_().write(self.node, offset, data)
+        self.vfs.dirty = True
+
     def read(self, k: Kernel, th: Thread, core: Core, buf: int, count: int) -> int:
         if not self.readable:
             raise SysError(E.EBADF)
@@ -635,3 +647,12 @@ class Vfs:
         finally:
             if self.dev is not None:
                 self.dev.power_off()
+
+
+def vfs_of(k: Kernel) -> Vfs:
+    """The kernel's VFS; one with devfs alone if nothing was mounted (no disk)."""
+    v = getattr(k, "vfs", None)
+    if v is None:
+        v = Vfs(k)
+        k.vfs = v  # type: ignore[attr-defined]
+    return v

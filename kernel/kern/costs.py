@@ -90,9 +90,10 @@ class KernelCosts(ParamTable):
     (or cost line_write each)."""
     copy_byte: int = 1
     """Copying between user and kernel memory (system call arguments and results, the
-    buffers of read and write) and copying pages (fork), per byte: a word loop (lw, sw,
-    two address increments) moves 4 bytes in ~4 instructions. The lines read and written
-    also go through the cache model (or cost line_read / line_write each)."""
+    buffers of read and write) and copying pages (copy on write after fork, migration),
+    per byte: a word loop (lw, sw, two address increments) moves 4 bytes in ~4
+    instructions. The lines read and written also go through the cache model (or cost
+    line_read / line_write each)."""
     line_read: int = 34
     """Without a timing cache model (`--cache off` or `stats`): the stall of reading one
     cache line of memory into a core, local to its cluster. TSAR: an L2 hit costs 34

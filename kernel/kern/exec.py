@@ -1,5 +1,6 @@
 """Program loading: an ELF image becomes a process's vsegs (code, data, heap, main stack),
-filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md).
+filled on demand by page faults; argc, argv and envp are written on the new stack (docs/ABI.md;
+a Linux program's stack has its auxiliary vector too, kernel/syscalls/linux/exec.py).
 Executable segments are scanned for the long straight-line runs the machine must guard before
 they run (emulator/codeguard.py).
 """
@@ -7,10 +8,12 @@ they run (emulator/codeguard.py).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from emulator.codeguard import segment_ranges
-from emulator.elf import Elf
+from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
+from kernel.fs.vfs import vfs_of
 from kernel.kern.process import Process, Thread
 from kernel.libk.errno import E2BIG, ENOEXEC, SysError
 from kernel.libk.trace import EXEC
@@ -20,8 +23,37 @@ from kernel.mm.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
 if TYPE_CHECKING:
     from kernel.kern.kernel import Kernel
 
+# How a Linux program starts (its signal trampoline mapped, then its initial stack: image,
+# stack pointer, offset of argv), registered by the Linux personality
+# (kernel/syscalls/linux/) that sits above this layer; None: Linux programs cannot run.
+LINUX_START: Callable[[Vmm, Elf, list[str], list[str]], tuple[bytes, int, int]] | None = None
+
 ARG_MAX = 64 << 10
 PAGE = 0x1000
+SELF_EXE = "/proc/self/exe"       # the caller's own program (busybox runs its applets so)
+SCRIPT = b"#!"                    # "#!INTERPRETER [ARG]": e.g. the image's busybox applets
+SCRIPT_LINE_MAX = 256
+
+
+def exec_image(k: Kernel, p: Process, path: str, argv: list[str]) -> tuple[Elf, list[str]]:
+    """The program exec runs for `path`, and its argv: the ELF file; the caller's own
+    program for /proc/self/exe; for a "#!" script its interpreter, with argv
+    [interpreter, (arg,) path, argv[1:]...] as Linux gives it. ENOEXEC if it is no program."""
+    if path == SELF_EXE and p.elf is not None:
+        return p.elf, argv
+    vfs = vfs_of(k)
+    data = vfs.read_file(p.cwd, path)
+    if data.startswith(SCRIPT):
+        line = data[2:SCRIPT_LINE_MAX].split(b"\n", 1)[0].decode(errors="replace").split()
+        if not line:
+            raise SysError(ENOEXEC)
+        argv = [line[0], *line[1:2], path, *argv[1:]]
+        path = line[0]
+        data = vfs.read_file(p.cwd, path)
+    try:
+        return parse_elf(data, path), argv
+    except ElfError:
+        raise SysError(ENOEXEC) from None
 
 
 class LoadError(SysError):
@@ -87,7 +119,12 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     build_image(p.vmm, elf)
     cxy = k.topo.core_cxy(gid)
     p.vmm.add_stack(cxy, main=True)
-    img, sp, argv_off = stack_image(argv, envp)
+    if elf.kind == KIND_LINUX:
+        if LINUX_START is None:
+            raise SysError(ENOEXEC)
+        img, sp, argv_off = LINUX_START(p.vmm, elf, argv, envp)
+    else:
+        img, sp, argv_off = stack_image(argv, envp)
     k.current_cxy = cxy
     p.vmm.copy_out(sp, img, cxy)
     p.elf = elf
@@ -98,3 +135,4 @@ def load(k: Kernel, p: Process, elf: Elf, argv: list[str], envp: list[str], gid:
     if k.tracer is not None and EXEC in k.tracer.categories:
         k.tracer.event("exec", core=k.machine.core(gid), process=p, argv=list(argv))
     return th
+

@@ -94,6 +94,7 @@ class Services:
 
     dispatch: Callable[[Kernel, Core], None]
     process_exited: Callable[[Kernel, Process], None]
+    set_result: Callable[..., None]   # (core, thread, value, errno=0): in the caller's ABI
 
 
 @dataclass
@@ -150,6 +151,7 @@ class Kernel:
         self.oom = False                  # the fault being handled found no frame (Vmm.fault)
         self._oom_cores: set[int] = set()  # cores whose last failed fault was out of memory
         self.syscall_count = 0
+        self.enosys: dict[int, int] = {}          # system call number -> ENOSYS answers
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
         self.max_instructions: int | None = None
@@ -394,7 +396,7 @@ class Kernel:
         else:
             core.restore_context(th.ctx)
         if th.result is not None:
-            core.set_syscall_result(*th.result)
+            self.services.set_result(core, th, *th.result)
             th.result = None
         core.ptpr = th.process.vmm.ptpr_for(core.cxy)
         core.mmu_on = True
@@ -653,8 +655,8 @@ class Kernel:
 
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
         th = self.sched[core.gid].current
-        if th is None or kind != FaultKind.UNMAPPED:
-            return False
+        if th is None or kind not in (FaultKind.UNMAPPED, FaultKind.PROTECTION):
+            return False                  # PROTECTION: a write to a copy-on-write page
         self.current_cxy = core.cxy
         self.oom = False                  # set by Vmm.fault when no frame is left
         try:

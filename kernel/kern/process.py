@@ -51,6 +51,7 @@ class Thread:
     fork_flags: int = 0                       # where its forks go (FORK_PLACE, syscalls/sysproc.py)
     fork_cpu: int = -1
     created_at: int = 0
+    linux: Any = None                         # a Linux o32 thread's state (kernel/syscalls/linux/)
     _in_instr: int = 0                        # core counters when switched in
     _in_cycles: int = 0
 
@@ -83,6 +84,7 @@ class Process:
     elf: Any = None
     ignored: set[int] = field(default_factory=set)   # signals set to SIG_IGN (fork keeps them)
     wait_queue: list[Any] = field(default_factory=list)  # threads in WAIT for a child (sysproc)
+    linux: Any = None                         # a Linux o32 process's state (kernel/syscalls/linux/)
 
     @property
     def live_threads(self) -> list[Thread]:

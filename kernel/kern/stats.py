@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.topology import xy_of
+from kernel.mm.vmm import frames_of
 
 if TYPE_CHECKING:
     from kernel.kern.kernel import Kernel
@@ -70,11 +71,14 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "timing": m.timing.as_dict()},
         "summary": {"instructions": total_instr,
                     "cycles": max((c["cycles"] for c in cores), default=0),
-                    "syscalls": k.syscall_count, "wall_seconds": round(wall_seconds, 3),
+                    "syscalls": k.syscall_count,
+                    "enosys": {str(nr): n for nr, n in sorted(k.enosys.items())},
+                    "wall_seconds": round(wall_seconds, 3),
                     "guest_mips": round(total_instr / wall_seconds / 1e6, 1)
                     if wall_seconds > 0 else 0.0,
                     "rpcs": k.rpc.total, "kernel_cycles": sum(kt.per_core),
                     "migrations": k.migrations, "ticks": k.ticks,
+                    "cow_copies": frames_of(k).cow_copies,
                     "slices": m.slices, "spin_parks": m.parks,
                     "busy_yields": sum(c.busy_yields for c in m.started_cores())},
         "kernel": {"costs": k.costs.as_dict(),

@@ -7,8 +7,21 @@ copy is the reference and holds every mapping; a page fault writes the entry the
 faulting cluster's copy only, and another cluster's first access to a page already mapped
 copies the entry from the reference (a fault, an RPC to the owner, a local write). Code pages
 are mapped by each cluster's copy to its own local replica. An entry is cleared in every copy
-that holds it. Page-table pages and PT1 copies are allocated in the cluster of the copy;
-writes into a remote copy are RPCs.
+that holds it. Page-table pages and PT1 copies are allocated in the cluster of the copy (in
+another when it is full); writes into a remote copy are RPCs.
+
+Memory is overcommitted as Linux does: mmap and sbrk reserve address space only; a page gets
+a frame at its first touch, from the cluster placement chooses or, when that one is full, the
+DQDT's choice; only a touched page (or a page table) that no cluster can back fails (the
+process is killed "out of memory", a system call gets ENOMEM). Page tables, like pages, come
+from their cluster first and from any other when it is full.
+
+fork is copy-on-write: the child maps the parent's frames, private writable pages read-only in
+both; the first write by either copies the page (or, when the other side has let it go, just
+makes it writable again). Frames with more than one holder are counted kernel-wide (Frames).
+MAP_SHARED pages belong to a MemObject (kernel/mm/vseg.py) every mapping of it reaches: after
+fork both processes see each other's writes, and a file's pages go back to the file on msync,
+munmap and when its last mapping goes (exit or exec included).
 
 Placement (kernel/mm/placement.py) chooses a page's cluster at its first touch. madvise moves,
 drops or populates pages afterwards (MADV_MIGRATE: next-touch migration, the page moves to
@@ -50,6 +63,7 @@ from kernel.mm.vseg import (
     USER_TOP,
     USTACK_MAX,
     USTACK_TOP,
+    MemObject,
     Vseg,
     VsegType,
 )
@@ -63,6 +77,28 @@ ADDRESS_SPACE = 1 << 32
 
 # madvise's advice (ALMOS's <sys/mman.h>, Linux's numbers for the first five)
 MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_MIGRATE = range(6)
+# msync's flags (Linux's values)
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
+MAPPING_TYPES = (VsegType.ANON, VsegType.FILE)        # what mmap makes and munmap may remove
+
+
+class Frames:
+    """The frames that more than one holder maps, kernel-wide: address spaces sharing a page
+    after fork, a MemObject and its mappings. A frame not listed has one holder."""
+
+    def __init__(self) -> None:
+        self.refs: dict[int, int] = {}
+        self.cow_copies = 0                        # pages copied at a write after fork
+        self.files: dict[int, MemObject] = {}      # id(inode) -> its MAP_SHARED pages
+
+
+def frames_of(kernel: Kernel) -> Frames:
+    """The kernel's Frames (made on first need)."""
+    frames = getattr(kernel, "shared_frames", None)
+    if frames is None:
+        frames = Frames()
+        kernel.shared_frames = frames  # type: ignore[attr-defined]
+    return frames
 
 
 def _base(v: Vseg) -> int:
@@ -85,6 +121,8 @@ class Vmm:
         self.code: dict[tuple[int, int], int] = {} # (vpn, cxy) -> replica frame
         self.next_touch: set[int] = set()          # MADV_MIGRATE: move at the next touch
         self.released_ptprs: set[int] = set()      # PT1 bases given back by destroy()
+        self.cow: set[int] = set()                 # vpns mapped read-only, copied at a write
+        self.frames = frames_of(kernel)
         self.heap: Vseg | None = None
         self.mmap_next = MMAP_BASE
         self.stack_next = STACKS_TOP
@@ -107,7 +145,7 @@ class Vmm:
         pa = self.pt1.get(cxy)
         if pa is None:
             with self.kt.rpc(cxy, "pt1_copy", client=self.owner):
-                pa = self.k.alloc_frames(cxy, order=1, exact=True)
+                pa = self.k.alloc_frames(cxy, order=1)
                 if pa is None:
                     raise SysError(ENOMEM)
                 self.mem.fill(pa, PT1_SIZE)
@@ -123,7 +161,7 @@ class Vmm:
         if pt2 is None:
             if frame is None:
                 return
-            pt2 = self.k.alloc_frames(copy, exact=True)
+            pt2 = self.k.alloc_frames(copy)
             if pt2 is None:
                 raise SysError(ENOMEM)
             self.mem.fill(pt2, PAGE_SIZE)
@@ -145,7 +183,7 @@ class Vmm:
     def _map(self, vpn: int, frame: int, vseg: Vseg, copies: list[int]) -> None:
         """Entries for vpn -> frame in the given copies (an RPC each for a remote one). A code
         replica is tracked in self.code, every other page in self.mapped."""
-        flags = PTE_V | PTE_C | PTE_U | (PTE_W if vseg.writable else 0) \
+        flags = PTE_V | PTE_C | PTE_U | (PTE_W if self._writable_now(vseg, vpn) else 0) \
             | (PTE_X if vseg.executable else 0)
         replica = self.replicate and vseg.type == VsegType.CODE
         for copy in copies:
@@ -153,6 +191,20 @@ class Vmm:
                 self._write_pte(copy, vpn, frame, flags)
             if not replica:
                 self.mapped[copy].add(vpn)
+
+    def _writable_now(self, v: Vseg, vpn: int) -> bool:
+        """Whether page vpn of v is mapped writable: not while it is copy-on-write, nor while
+        it is a shared file page nobody wrote (its first write marks it dirty)."""
+        if not v.writable or vpn in self.cow:
+            return False
+        obj = v.obj
+        return obj is None or obj.file is None or vpn - (v.obj_va >> 12) in obj.dirty
+
+    def _rewrite(self, vpn: int, v: Vseg) -> None:
+        """vpn's entry written again, with its flags of now, in every copy that holds it."""
+        for copy, vpns in self.mapped.items():
+            if vpn in vpns:
+                self._map(vpn, self.pages[vpn], v, [copy])
 
     def _unmap(self, vpn: int) -> None:
         """Clear vpn's entry in every copy that holds it (remote copies written through the
@@ -215,25 +267,49 @@ class Vmm:
         if new < self.heap.base or new > MMAP_BASE:
             raise SysError(ENOMEM)
         new_end = (new + PAGE_MASK) & ~PAGE_MASK
-        self._reserve((new_end - self.heap.end) >> 12)
         self.brk = new
         if new_end < self.heap.end:
             self.unmap_range(new_end, self.heap.end)
         self.heap.end = new_end
         return old
 
-    def _reserve(self, pages: int) -> None:
-        """Pages are only taken on first touch, but a request the whole machine cannot back
-        is refused now, with ENOMEM, rather than as a fault later (the DQDT's root counts the
-        free pages of every cluster)."""
-        if pages > 0 and pages > self.k.dqdt.root.free_pages:
-            raise SysError(ENOMEM)
-
     def mmap_anon(self, length: int, writable: bool, executable: bool, home: int,
-                  readable: bool = True) -> int:
-        """An anonymous mapping, in a range an earlier munmap freed if one fits (first fit),
-        else above the others; an unmapped guard page follows it."""
-        size = (length + PAGE_MASK) & ~PAGE_MASK
+                  readable: bool = True, shared: bool = False) -> int:
+        """An anonymous mapping (address space only: pages come at their first touch), in a
+        range an earlier munmap freed if one fits (first fit), else above the others; an
+        unmapped guard page follows it. A shared one stays shared with forked children."""
+        return self._mmap(Vseg(VsegType.ANON, 0, length, writable, executable, home=home,
+                               readable=readable or writable or executable,
+                               obj=MemObject() if shared else None))
+
+    def mmap_file(self, length: int, writable: bool, executable: bool, home: int,
+                  file: object, offset: int, shared: bool, readable: bool = True) -> int:
+        """A mapping of `file` (a VFS RegularFile) from `offset` (page aligned). Private: the
+        file's bytes are the pages' initial contents, writes stay in the process (copy on
+        write of the file). Shared: the pages are the file's, every mapping of this one (a
+        forked child's) sees them, and they are written back to the file on msync, munmap
+        and when the last mapping goes (the mapping keeps the file open until then)."""
+        if offset & PAGE_MASK:
+            raise SysError(EINVAL)
+        v = Vseg(VsegType.FILE, 0, length, writable, executable, home=home,
+                 readable=readable or writable or executable)
+        node = file.node                                           # type: ignore[attr-defined]
+        known = self.frames.files.get(id(node))
+        if shared:
+            v.obj = known or MemObject(file=file)
+        else:
+            size = max(0, min(length, node.size - offset))
+            v.file_data = file.read_at(offset, size)               # type: ignore[attr-defined]
+        base = self._mmap(v)
+        v.obj_va = base - offset                                   # the file's first page
+        if shared and known is None:
+            file.refs += 1                                         # type: ignore[attr-defined]
+            self.frames.files[id(node)] = v.obj                    # type: ignore[assignment]
+        return base
+
+    def _mmap(self, v: Vseg) -> int:
+        """Place mapping v (its end holding the length) in the mmap area and add it."""
+        size = (v.end + PAGE_MASK) & ~PAGE_MASK
         if size == 0:
             raise SysError(EINVAL)
         base = self._take_hole(size + GUARD)
@@ -242,10 +318,11 @@ class Vmm:
                 raise SysError(ENOMEM)
             base = self.mmap_next
             self.mmap_next += size + GUARD
-        self._reserve(size >> 12)
-        self.add(Vseg(VsegType.ANON, base, base + size, writable, executable, home=home,
-                      readable=readable or writable or executable))
-        if executable:                  # code written at run time (emulator/codeguard.py)
+        v.base, v.end, v.file_base, v.obj_va = base, base + size, base, base
+        if v.obj is not None:
+            v.obj.users += 1
+        self.add(v)
+        if v.executable:                # code written at run time (emulator/codeguard.py)
             self.k.machine.code_guard.add([(base, base + size)])
         return base
 
@@ -279,13 +356,15 @@ class Vmm:
             raise SysError(EINVAL)
         end = (base + length + PAGE_MASK) & ~PAGE_MASK
         hit = self._overlapping(base, end)
-        if any(v.type != VsegType.ANON for v in hit):
+        if any(v.type not in MAPPING_TYPES for v in hit):
             raise SysError(EINVAL)
         for v in hit:
             lo, hi = max(base, v.base), min(end, v.end)
+            self._write_back(v, lo, hi)
             self.unmap_range(lo, hi)
             if lo == v.base and hi == v.end:
                 self.vsegs.remove(v)
+                self._forget_object(v)
                 self._give_hole(lo, hi + GUARD)     # its guard page goes back with it
                 continue
             if lo == v.base:
@@ -294,6 +373,8 @@ class Vmm:
                 v.end = lo
             else:                                   # a hole in the middle: two mappings
                 upper = replace(v, base=hi)
+                if v.obj is not None:
+                    v.obj.users += 1
                 v.end = lo
                 self.add(upper)
             self._give_hole(lo, hi)
@@ -310,9 +391,128 @@ class Vmm:
                 out.append(v)
         return out
 
+    def protect(self, base: int, end: int, readable: bool, writable: bool,
+                executable: bool) -> None:
+        """mprotect: the mappings (mmap's vsegs) over [base, end) take these rights, split
+        where the range cuts them (the vsegs stay sorted, a file's users counted); their
+        present pages are unmapped from the page tables, not freed, so that their next
+        access maps them with the new rights. The caller shoots the TLBs down."""
+        for v in self._overlapping(base, end):
+            if v.type not in MAPPING_TYPES:
+                continue
+            whole = replace(v)
+            if v.base < base:
+                v.base = base
+                self._split_off(replace(whole, end=base))
+            if v.end > end:
+                v.end = end
+                self._split_off(replace(whole, base=end))
+            v.readable, v.writable, v.executable = readable, writable, executable
+            for vpn in range(v.base >> 12, v.end >> 12):
+                if vpn in self.pages:
+                    self._unmap(vpn)
+
+    def _split_off(self, part: Vseg) -> None:
+        """The part of a vseg cut off by protect(), a vseg of its own."""
+        if part.obj is not None:
+            part.obj.users += 1
+        self.add(part)
+
     def remove_vseg(self, vseg: Vseg) -> None:
+        self._write_back(vseg, vseg.base, vseg.end)
         self.unmap_range(vseg.base, vseg.end)
         self.vsegs.remove(vseg)
+        self._forget_object(vseg)
+
+    # ---- shared frames and objects ----------------------------------------------------------
+    def _hold(self, frame: int) -> None:
+        """One more holder of frame."""
+        self.frames.refs[frame] = self.frames.refs.get(frame, 1) + 1
+
+    def _release(self, frame: int) -> None:
+        """One holder fewer: the last one frees the frame."""
+        left = self.frames.refs.pop(frame, 1) - 1
+        if left > 1:
+            self.frames.refs[frame] = left
+        elif left == 0:
+            self.k.free_frame(frame)
+
+    def _shared(self, frame: int) -> bool:
+        return self.frames.refs.get(frame, 1) > 1
+
+    def _object_page(self, v: Vseg, vpn: int, cxy: int) -> int:
+        """The frame of v's object behind page vpn, made at the page's first touch in any
+        address space (in cluster cxy, or the DQDT's choice): zeros, or the file's bytes."""
+        obj = v.obj
+        if obj is None:
+            panic("vmm: an object page of a vseg without an object")
+        index = vpn - (v.obj_va >> 12)
+        frame = obj.pages.get(index)
+        if frame is not None:
+            return frame
+        frame = self.k.alloc_frames(cxy)
+        if frame is None:
+            raise SysError(ENOMEM)
+        self.mem.fill(frame, PAGE_SIZE)
+        data = b""
+        if obj.file is not None:
+            data = obj.file.read_at(index * PAGE_SIZE, PAGE_SIZE)
+            self.mem.write(frame, data)
+            self.kt.copy(frame, len(data), Kind.WRITE)
+        if len(data) < PAGE_SIZE:
+            self.kt.zero(frame + len(data), PAGE_SIZE - len(data))
+        obj.pages[index] = frame
+        return frame
+
+    def _write_back(self, v: Vseg, lo: int, hi: int) -> None:
+        """The pages of [lo, hi) of a shared file mapping written to the file: those written
+        through a mapping (once written, a page is written back every time: the mappings
+        are not write-protected again), up to the file's size (a mapping does not make a
+        file longer)."""
+        obj = v.obj
+        if obj is None or obj.file is None:
+            return
+        f = obj.file
+        first = (lo - v.obj_va) >> 12
+        for index in range(first, first + ((hi - lo) >> 12)):
+            frame = obj.pages.get(index)
+            at = index * PAGE_SIZE
+            n = min(PAGE_SIZE, f.node.size - at)
+            if frame is None or index not in obj.dirty or n <= 0:
+                continue                  # a page only read leaves the file as it is
+            data = self.mem.read(frame, n)
+            self.kt.copy(frame, n, Kind.READ)
+            f.write_at(at, data)
+        f.vfs.sync()
+
+    def _forget_object(self, v: Vseg) -> None:
+        """Mapping v is gone (its pages written back already): when it was its object's
+        last, the object's pages are released and its file closed."""
+        obj = v.obj
+        if obj is None:
+            return
+        obj.users -= 1
+        if obj.users:
+            return
+        for frame in obj.pages.values():
+            self._release(frame)
+        obj.pages.clear()
+        obj.dirty.clear()
+        if obj.file is not None:
+            del self.frames.files[id(obj.file.node)]
+            obj.file.close()
+            obj.file = None
+
+    def msync(self, base: int, length: int, flags: int) -> None:
+        """Write the shared file pages of [base, base + length) back to their files and the
+        disk (MS_SYNC and MS_ASYNC alike: the write is done when msync returns). EINVAL for
+        an unaligned address, unknown flags or both MS_SYNC and MS_ASYNC; ENOMEM if part of
+        the range is not mapped (as Linux)."""
+        if flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or \
+                flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC:
+            raise SysError(EINVAL)
+        for v, lo, hi in self._advised(base, length):
+            self._write_back(v, lo, hi)
 
     def unmap_range(self, base: int, end: int) -> None:
         """Free the pages of [base, end) (code replicas too), then shoot the TLBs down."""
@@ -320,10 +520,11 @@ class Vmm:
                                           base < v.end for v in self.vsegs)
         for vpn in range(base >> 12, end >> 12):
             self.next_touch.discard(vpn)
+            self.cow.discard(vpn)
             frame = self.pages.pop(vpn, None)
             if frame is not None:
                 self._unmap(vpn)
-                self.k.free_frame(frame)
+                self._release(frame)
                 self.resident -= 1
             if replicas:
                 for copy in self.pt1:
@@ -346,8 +547,16 @@ class Vmm:
         if (access == Access.WRITE and not v.writable) or \
                 (access == Access.FETCH and not v.executable):
             return False
+        vpn = va >> 12
         try:
-            if not self._touch(v, va >> 12, toucher):
+            touched = self._touch(v, vpn, toucher)
+            if access == Access.WRITE and vpn in self.cow:
+                self._unshare(v, vpn, toucher)
+                touched = True
+            elif access == Access.WRITE and v.obj is not None and v.obj.file is not None:
+                self._dirty(v, vpn)       # the first write of this mapping to the page
+                touched = True
+            if not touched:
                 return False              # mapped already: the walk failed on permissions
         except SysError:                  # no frame for the page or a page table
             self.k.oom = True
@@ -379,7 +588,7 @@ class Vmm:
             return True
         present = self.pages.get(vpn)
         if present is not None:
-            if vpn in self.mapped[copy]:
+            if vpn in self.mapped.get(copy, ()):
                 return False
             if vpn not in self.mapped[self.owner]:
                 panic(f"vmm: page {vpn:#x} is not in the reference page table")
@@ -388,7 +597,11 @@ class Vmm:
             self._map(vpn, present, v, [copy])
             return True
         cxy = self.k.policy.cluster_for(v, vpn, toucher, self._threads())
-        frame = self._new_page(v, vpn, cxy)
+        if v.obj is not None:
+            frame = self._object_page(v, vpn, cxy)
+            self._hold(frame)
+        else:
+            frame = self._new_page(v, vpn, cxy)
         self.pages[vpn] = frame
         self.resident += 1
         try:
@@ -397,9 +610,38 @@ class Vmm:
             self._unmap(vpn)
             del self.pages[vpn]
             self.resident -= 1
-            self.k.free_frame(frame)
+            self._release(frame)
             raise
         return True
+
+    def _dirty(self, v: Vseg, vpn: int) -> None:
+        """A shared file page is written: it goes back to the file from now on; this
+        address space's entries for it become writable."""
+        if v.obj is None:
+            panic("vmm: a shared page of a vseg without an object")
+        v.obj.dirty.add(vpn - (v.obj_va >> 12))
+        self._rewrite(vpn, v)
+
+    def _unshare(self, v: Vseg, vpn: int, toucher: int) -> None:
+        """The first write to a copy-on-write page: a copy of its own for this address space
+        (placed by the policy as a first touch), or, when nobody else holds the frame any
+        more, the same frame made writable; mapped writable in the reference copy and the
+        toucher's. SysError(ENOMEM) if no cluster has a frame."""
+        frame = self.pages[vpn]
+        if self._shared(frame):
+            new = self.k.alloc_frames(self.k.policy.cluster_for(v, vpn, toucher,
+                                                                self._threads()))
+            if new is None:
+                raise SysError(ENOMEM)
+            self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
+            self.kt.copy_page(frame, new, PAGE_SIZE)
+            self.frames.cow_copies += 1
+            self.pages[vpn] = new
+            self._release(frame)
+        self.cow.discard(vpn)
+        self._unmap(vpn)
+        self._remap(vpn, v, self._reference_and(self._copy_for(toucher)))
+        self.k.flush_tlbs(self)
 
     def _remap(self, vpn: int, v: Vseg, copies: list[int]) -> None:
         """Map a page no copy maps (it waited for its next touch, or was moved), the owner's
@@ -466,15 +708,16 @@ class Vmm:
         at the destination through the cache model), its old frame freed. It stays where it
         is when it is in dest already or dest has no free frame (placement is advice)."""
         old = self.pages[vpn]
-        if old >> 32 == dest:
-            return
+        if old >> 32 == dest or (self._shared(old) and vpn not in self.cow):
+            return                        # a MAP_SHARED page stays where its sharers see it
         new = self.k.alloc_frames(dest, exact=True)
         if new is None:
             return
         self.mem.write(new, self.mem.read(old, PAGE_SIZE))
         self.kt.copy_page(old, new, PAGE_SIZE)
         self.pages[vpn] = new
-        self.k.free_frame(old)
+        self.cow.discard(vpn)             # a copy-on-write page moved is a private copy
+        self._release(old)
 
     # ---- placement services: madvise and mcntl ---------------------------------------------
     def _advised(self, base: int, length: int) -> list[tuple[Vseg, int, int]]:
@@ -571,13 +814,21 @@ class Vmm:
 
     # ---- kernel access to user memory (EFAULT on anything not mapped or not allowed) -------
     def user_pa(self, va: int, write: bool, toucher: int) -> int:
+        """The physical address of user address va for the kernel's access, faulted in (and
+        a copy-on-write page copied for a write) as the process's own access would be.
+        EFAULT where the process could not access; ENOMEM when no cluster has a frame."""
         va &= 0xFFFF_FFFF
         v = self.find(va)
         if v is None or not v.readable or (write and not v.writable):
             raise SysError(EFAULT)
         frame = self._frame_of(v, va >> 12, toucher)
-        if frame is None:
+        if write and frame is not None and v.obj is not None and v.obj.file is not None:
+            v.obj.dirty.add((va >> 12) - (v.obj_va >> 12))   # the kernel writes it (read())
+        if frame is None or (write and va >> 12 in self.cow):
             if not self.fault(va, Access.WRITE if write else Access.READ, toucher):
+                if self.k.oom:
+                    self.k.oom = False
+                    raise SysError(ENOMEM)
                 raise SysError(EFAULT)
             return self.user_pa(va, write, toucher)
         return frame | (va & PAGE_MASK)
@@ -621,17 +872,21 @@ class Vmm:
     def clone(self, owner_cxy: int) -> Vmm:
         """A copy of this address space for a forked child owned by cluster owner_cxy.
 
-        The copy is eager: every mapped page gets a new frame (placed by the policy as if the
-        child, a process of one thread, touched it from owner_cxy) holding the same bytes, its
-        entry in the child's reference copy; a page waiting for its next touch is copied and
-        mapped like the others. Replicated code pages are not
-        copied: they are read-only and the child faults its own replicas in from the ELF.
+        Copy on write: the child maps every frame the parent has (its entries written in
+        the child's reference copy, page tables only: no page is copied); a private writable
+        page becomes read-only in both until the first write by either (Vmm._unshare). A
+        MAP_SHARED page stays writable and shared. A page waiting for its next touch stays
+        waiting in the parent. Replicated code pages are not shared: they are read-only and
+        the child faults its own replicas in from the ELF.
         """
         child = Vmm(self.k, owner_cxy)
+        protect: list[tuple[int, Vseg]] = []
         try:
             spare = {id(v) for v in self.spare_stacks}
             for v in self.vsegs:
                 nv = child.add(replace(v))
+                if v.obj is not None:
+                    v.obj.users += 1
                 if v is self.heap:
                     child.heap = nv
                 if id(v) in spare:
@@ -644,26 +899,36 @@ class Vmm:
                 cv = child.find(vpn << 12)
                 if cv is None:
                     panic(f"vmm.clone: page {vpn:#x} outside every vseg")
-                new = self.k.alloc_frames(self.k.policy.cluster_for(cv, vpn, owner_cxy, 1))
-                if new is None:
-                    raise SysError(ENOMEM)
-                self.mem.write(new, self.mem.read(frame, PAGE_SIZE))
-                self.kt.copy_page(frame, new, PAGE_SIZE)
-                child.pages[vpn] = new
+                if cv.writable and cv.obj is None:
+                    child.cow.add(vpn)
+                    if vpn not in self.cow:
+                        self.cow.add(vpn)
+                        protect.append((vpn, cv))
+                self._hold(frame)
+                child.pages[vpn] = frame
                 child.resident += 1
-                child._map(vpn, new, cv, [owner_cxy])
+                child._map(vpn, frame, cv, [owner_cxy])
         except SysError:
             child.destroy()
             raise
+        finally:
+            for vpn, v in protect:        # the parent's entries made read-only
+                self._rewrite(vpn, v)
+            if protect:
+                self.k.flush_tlbs(self)
         return child
 
     def destroy(self) -> None:
-        """Free every frame, page-table page and PT1 copy (the process is gone). The page
-        table bases it had stay in `released_ptprs`: the cores still holding one must forget
-        their translations (kernel/syscalls/sysproc.py, forget_translations)."""
+        """Free every frame, page-table page and PT1 copy (the process is gone); a shared
+        frame loses a holder, a shared file mapping is written back. The page table bases it
+        had stay in `released_ptprs`: the cores still holding one must forget their
+        translations (kernel/syscalls/sysproc.py, forget_translations)."""
         self.released_ptprs |= {pa >> PTPR_SHIFT for pa in self.pt1.values()}
+        for v in self.vsegs:
+            self._write_back(v, v.base, v.end)
+            self._forget_object(v)
         for frame in self.pages.values():
-            self.k.free_frame(frame)
+            self._release(frame)
         for frame in self.code.values():
             self.k.free_frame(frame)
         for pa in self.pt2.values():
@@ -673,6 +938,7 @@ class Vmm:
         self.pages.clear()
         self.code.clear()
         self.next_touch.clear()
+        self.cow.clear()
         self.pt2.clear()
         self.pt1.clear()
         self.mapped.clear()

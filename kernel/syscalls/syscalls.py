@@ -34,7 +34,7 @@ SYS_CLOCK, SYS_UTLS, SYS_KILL, SYS_GETPID, SYS_PS = 27, 30, 34, 35, 39
 SYS_SBRK, SYS_FTIME = 44, 46
 # The project's own services follow ALMOS-MK's 0..48 (docs/ABI.md).
 SYS_MUNMAP, SYS_GET_CONFIG, SYS_GET_CORE, SYS_THREAD_EXIT, SYS_MUTEX = 49, 51, 52, 53, 54
-SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO = 56, 57, 58
+SYS_MEMC, SYS_GETTID, SYS_THREAD_INFO, SYS_MSYNC = 56, 57, 58, 59
 
 SLEEP_FOREVER = 0xFFFF_FFFF
 MAX_SIGNAL = 64
@@ -43,7 +43,7 @@ SIGNALS_IGNORED = frozenset({18, 20, 21, 25})    # SIGCHLD, SIGWINCH, SIGURG, SI
 UNCATCHABLE = frozenset({9, 23})                  # SIGKILL, SIGSTOP
 SIG_DFL, SIG_IGN = 0, 1
 SYS_SIGNAL = 32
-MAP_FIXED, MAP_ANONYMOUS = 0x10, 0x800
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x800
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 ATTR_DETACHED = 1
 # RPC kinds of the operations on another cluster's objects (ALMOS-MK's names where it has one:
@@ -78,12 +78,15 @@ def dispatch(k: Kernel, core: Core) -> None:
     th.syscalls += 1
     k.syscall_count += 1
     k.current_cxy = core.cxy
-    fn = TABLE.get(nr)
+    if linux.BASE <= nr < linux.END:              # Linux o32 numbers (kernel/syscalls/linux/)
+        fn = linux.handler(k, th, nr)
+    else:
+        fn = TABLE.get(nr) if th.linux is None else None
     tracer = k.tracer if k.tracer is not None and SYSCALLS in k.tracer.categories else None
     try:
-        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(nr)
+        result = fn(k, th, core, a0, a1, a2, a3) if fn else _enosys(k, nr)
     except SysError as e:
-        core.set_syscall_result(-1, e.errno)
+        set_result(core, th, -1, e.errno)
         if tracer is not None:
             tracer.event("syscall", core=core, thread=th, nr=nr, args=(a0, a1, a2, a3),
                          result=-1, errno=e.errno)
@@ -105,10 +108,20 @@ def dispatch(k: Kernel, core: Core) -> None:
         return
     if not isinstance(result, int):
         panic(f"system call {nr} returned {result!r}")
-    core.set_syscall_result(result)
+    set_result(core, th, result)
 
 
-def _enosys(nr: int) -> int:
+def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
+    """A system call's outcome in the caller's convention: ALMOS's ($v0, $v1 = errno), or
+    Linux o32's for a thread of a Linux program (kernel/syscalls/linux/)."""
+    if th.linux is not None:
+        linux.set_result(core, th, value, errno)
+    else:
+        core.set_syscall_result(value, errno)
+
+
+def _enosys(k: Kernel, nr: int) -> int:
+    k.enosys[nr] = k.enosys.get(nr, 0) + 1        # --stats counts them per number
     raise SysError(E.ENOSYS)
 
 
@@ -361,17 +374,38 @@ def sys_sbrk(k, th, core, incr, *_):
 def sys_mmap(k: Kernel, th, core, args_va, *_):
     addr, length, prot, flags, fd, offset = struct.unpack(
         "<IIiiiI", th.process.vmm.copy_in(args_va, 24, core.cxy))
-    if not flags & MAP_ANONYMOUS:
-        raise SysError(E.ENOSYS)
-    if flags & MAP_FIXED or length == 0:
+    """Linux's mmap without MAP_FIXED: exactly one of MAP_SHARED and MAP_PRIVATE; anonymous
+    memory, or a regular file opened for reading (and for writing, to write a shared
+    mapping) from a page-aligned offset. Address space only: pages come at first touch."""
+    vmm = th.process.vmm
+    shared = flags & (MAP_SHARED | MAP_PRIVATE)
+    if flags & MAP_FIXED or length == 0 or shared not in (MAP_SHARED, MAP_PRIVATE):
         raise SysError(E.EINVAL)
-    return th.process.vmm.mmap_anon(length, bool(prot & PROT_WRITE), bool(prot & PROT_EXEC),
-                                    core.cxy, readable=bool(prot & PROT_READ))
+    writable, executable, readable = (bool(prot & p) for p in (PROT_WRITE, PROT_EXEC,
+                                                               PROT_READ))
+    if flags & MAP_ANONYMOUS:
+        return vmm.mmap_anon(length, writable, executable, core.cxy, readable=readable,
+                             shared=shared == MAP_SHARED)
+    f = th.process.fds.get(s32(fd))
+    if f is None:
+        raise SysError(E.EBADF)
+    if getattr(f, "node", None) is None:            # not a regular file: a tty, a pipe
+        raise SysError(E.ENODEV)
+    if not f.readable or (shared == MAP_SHARED and writable and not f.writable):
+        raise SysError(E.EACCES)
+    return vmm.mmap_file(length, writable, executable, core.cxy, f, offset,
+                         shared == MAP_SHARED, readable=readable)
 
 
 @syscall(SYS_MUNMAP)
 def sys_munmap(k, th, core, addr, length, *_):
     th.process.vmm.munmap(addr, length)
+    return 0
+
+
+@syscall(SYS_MSYNC)
+def sys_msync(k, th, core, addr, length, flags, *_):
+    th.process.vmm.msync(addr, length, flags)
     return 0
 
 
@@ -693,6 +727,7 @@ def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
     k.migrate(th, target)
     return NORETURN
 
-from kernel.syscalls import sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from kernel.syscalls import linux, sysfile, sysproc  # noqa: E402,F401  (they register their services)
 
-SERVICES = Services(dispatch=dispatch, process_exited=sysproc.process_exited)
+SERVICES = Services(dispatch=dispatch, process_exited=sysproc.process_exited,
+                    set_result=set_result)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.fs.vfs import O_CREAT, O_TRUNC, O_WRONLY, PATH_MAX, DirFile, Vfs, make_pipe, stat_of
+from kernel.fs.vfs import (
+    O_CREAT,
+    O_TRUNC,
+    O_WRONLY,
+    PATH_MAX,
+    DirFile,
+    make_pipe,
+    stat_of,
+    vfs_of,
+)
 from kernel.kern.process import Process, Thread
 from kernel.libk import errno as E
 from kernel.libk.errno import SysError
@@ -26,15 +35,6 @@ SYS_GETCWD, SYS_GETATTR, SYS_STAT, SYS_RMDIR, SYS_CHMOD, SYS_FSYNC = 26, 38, 42,
 SYS_DUP2 = 55                      # the project's own (docs/ABI.md)
 
 OPEN_MAX = 64                      # descriptors per process
-
-
-def vfs_of(k: Kernel) -> Vfs:
-    """The kernel's VFS; one with devfs alone if nothing was mounted (no disk)."""
-    v = getattr(k, "vfs", None)
-    if v is None:
-        v = Vfs(k)
-        k.vfs = v  # type: ignore[attr-defined]
-    return v
 
 
 def _path(th: Thread, core: Core, va: int) -> str:

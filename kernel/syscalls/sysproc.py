@@ -15,15 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.elf import ElfError, parse_elf
-from kernel.kern.exec import load
+from kernel.kern.exec import exec_image, load
 from kernel.kern.process import Process, State, Thread
 from kernel.libk import errno as E
 from kernel.libk.errno import SysError
 from kernel.libk.panic import panic
 from kernel.mm.vmm import Vmm
 from kernel.syscalls.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
-from kernel.syscalls.sysfile import vfs_of
 
 if TYPE_CHECKING:
     from emulator.core import Core
@@ -130,11 +128,7 @@ def sys_exec(k: Kernel, th: Thread, core: Core, path_va: int, argv_va: int, envp
     path = old.read_str(path_va, core.cxy)
     argv = _strings(old, argv_va, core.cxy)
     envp = _strings(old, envp_va, core.cxy)
-    data = vfs_of(k).read_file(p.cwd, path)
-    try:
-        elf = parse_elf(data, path)
-    except ElfError:
-        raise SysError(E.ENOEXEC) from None
+    elf, argv = exec_image(k, p, path, argv)
     gid = _exec_core(k, envp, th)
     envp = [e for e in envp if not e.startswith(CORE_ENV)]   # a request, not the program's
     k.ktime.work(k.costs.process_create + k.costs.thread_create)

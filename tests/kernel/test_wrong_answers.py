@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
+from test_run import kill_line
 
 from almos.session import Options, mount
 from emulator.cache import CacheConfig
@@ -33,9 +34,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def _killed(r: subprocess.CompletedProcess) -> str:
-    lines = r.stderr.decode().splitlines()
-    assert len(lines) == 1 and "killed by" in lines[0], lines
-    return lines[0]
+    return kill_line(r.stderr.decode())
 
 
 @pytest.mark.parametrize("mode,status,signal,why", [

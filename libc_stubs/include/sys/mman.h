@@ -15,8 +15,25 @@
 #define MAP_ANONYMOUS 0x800
 #define MAP_ANON MAP_ANONYMOUS
 #define MAP_FAILED ((void *)-1)
+/*
+ * mmap: address space only, pages come at their first touch (memory is overcommitted as
+ * Linux does; a touched page no cluster can back kills the process, "out of memory").
+ * MAP_PRIVATE | MAP_ANONYMOUS: zeros, copy on write after fork. MAP_SHARED | MAP_ANONYMOUS:
+ * shared with forked children. A file (fd open for reading, offset page aligned):
+ * MAP_PRIVATE copies on write, MAP_SHARED writes the pages back to the file (never beyond
+ * its size) on msync, munmap and when the last mapping goes, exit included; it needs the fd
+ * open for writing if PROT_WRITE (EACCES). MAP_FIXED: EINVAL.
+ */
 void *mmap(void *, size_t, int, int, int, off_t);
 int munmap(void *, size_t);
+
+/* msync(addr, len, flags): write the MAP_SHARED file pages of the range back to the disk;
+ * done when it returns, for MS_ASYNC too. EINVAL (unaligned, unknown flags, MS_SYNC with
+ * MS_ASYNC), ENOMEM (part of the range not mapped). */
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
+int msync(void *addr, size_t len, int flags);
 
 /*
  * madvise(addr, len, advice): addr page aligned, len rounded up to pages; every page of the

@@ -1,5 +1,5 @@
 /*
- * mman.c: address space: mmap/munmap (MMAP takes a struct, docs/ABI.md), the program
+ * mman.c: address space: mmap/munmap/msync (MMAP takes a struct, docs/ABI.md), the program
  * break (SBRK), which malloc grows, and ALMOS's placement services madvise (MADVISE) and
  * mcntl (PAGEINFO).
  */
@@ -22,6 +22,11 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 int munmap(void *addr, size_t len)
 {
     return (int)__sys2(SYS_MUNMAP, addr, len);
+}
+
+int msync(void *addr, size_t len, int flags)
+{
+    return (int)__sys3(SYS_MSYNC, addr, len, flags);
 }
 
 int madvise(void *addr, size_t len, int advice)

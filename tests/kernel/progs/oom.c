@@ -1,5 +1,6 @@
-/* Out of memory: malloc ever larger blocks until it fails, then touch what it got. The
- * guest must see NULL (ENOMEM from the kernel), never a crash of the machine. */
+/* Out of memory: malloc ever larger blocks and touch them. Memory is overcommitted (as
+ * Linux): malloc succeeds, the touch no cluster can back kills the process (SIGKILL, out of
+ * memory), never the machine. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -67,7 +67,7 @@ enum { EBADF = 9, EFAULT = 14, ENOSYS = 38 };
 static void classes(void)
 {
     static char buf[64];
-    static const long unknown[] = {28, 29, 33, 59, 60, 79, 1000, -1};
+    static const long unknown[] = {28, 29, 33, 60, 61, 79, 1000, -1};
     static const long bad_fds[] = {-1, 49, 99, 1 << 20};
     static const long bad_ptrs[] = {0, 0x10, (long)0x80000000u, (long)0xfffff000u};
     for (unsigned i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
