@@ -245,6 +245,31 @@ def test_detach_and_the_program_completes(progs, almos) -> None:
     assert rc == TOTAL % 100 and f"total {TOTAL}" in stdout
 
 
+def test_linux_glibc_threads_are_threads_in_gdb(almos, tmp_path: Path) -> None:
+    """A static glibc program (the Linux personality): its clone threads, placed over
+    clusters by the DQDT, are gdb threads that stop at a breakpoint with their own frames."""
+    exe = tmp_path / "pthreads"
+    r = subprocess.run(["mipsel-linux-gnu-gcc", "-static", "-pthread", "-g", "-O0", "-o",
+                        str(exe), str(ROOT / "userland" / "linux" / "pthreads.c")],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    a = almos(str(exe), "4", topology="2x2x4")
+    line = next(n for n, text in enumerate((ROOT / "userland" / "linux" / "pthreads.c")
+                                           .read_text().splitlines(), 1)
+                if "pthread_barrier_wait(&bar);" in text)
+    out = gdb(a, exe, f"break pthreads.c:{line}", "continue", "info threads", "print id",
+              "bt 1", "delete", "continue")
+    hit = re.search(r"Thread (\d+) hit Breakpoint 1, work \(arg=0x(\d)\)", out)
+    assert hit, out
+    rows = re.findall(r"Thread (\d+) \(pid 0x1 \(pthreads\) cluster \((\d),(\d)\) core (\d)\)", out)
+    assert len({r[0] for r in rows}) == 5, out           # main and its 4 workers
+    assert len({(r[1], r[2]) for r in rows}) >= 2, out    # over more than one cluster
+    assert re.search(rf"\$1 = {int(hit.group(2))}\b", out), out
+    assert "#0  work (arg=" in out and "exited normally]" in out, out
+    rc, stdout, _ = a.finish()
+    assert rc == 0 and "threads 4 total 280000 joined 60" in stdout, stdout
+
+
 def test_fixed_port_without_wait_attaches_to_the_running_program(progs, almos) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
