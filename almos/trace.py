@@ -79,8 +79,10 @@ class Tracer:
         self.categories = categories
         self.out = out
         self.lines = 0
+        from kernel.syscalls.linux.abi import NAMES as LINUX_NAMES
         from kernel.syscalls.syscalls import TABLE
         self.names = {nr: fn.__name__.removeprefix("sys_") for nr, fn in TABLE.items()}
+        self.names.update(LINUX_NAMES)          # o32 numbers (4000 + n): no overlap
 
     def _write(self, text: str) -> None:
         self.lines += 1

@@ -6,6 +6,7 @@ ELF files of the other kinds are refused in one line."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import struct
 import subprocess
@@ -93,11 +94,15 @@ def test_files_on_fat32_as_qemu(glibc: dict[str, Path], disk: Disk, tmp_path: Pa
 def test_unknown_calls_are_enosys_and_counted(glibc: dict[str, Path], tmp_path: Path) -> None:
     """glibc's start-up asks for set_robust_list (4309) and rseq (4367), which the
     personality does not serve: ENOSYS, and --stats counts them."""
-    stats = tmp_path / "stats.json"
-    r = almos("run", "-q", "--cache", "off", "--stats", str(stats), str(glibc["stdio_math"]))
+    stats, trace = tmp_path / "stats.json", tmp_path / "trace.txt"
+    r = almos("run", "-q", "--cache", "off", "--stats", str(stats), "--trace", "syscalls",
+              "--trace-file", str(trace), str(glibc["stdio_math"]))
     assert r.returncode == 0
     enosys = json.loads(stats.read_text())["summary"]["enosys"]
     assert enosys.get("4309") == 1 and enosys.get("4367") == 1
+    lines = trace.read_text()                  # --trace names the o32 calls
+    assert re.search(r" set_robust_list\(.*\) = -1 ENOSYS$", lines, re.M), lines[:2000]
+    assert re.search(r" brk\(", lines), lines[:2000]
 
 
 def test_kinds(glibc: dict[str, Path]) -> None:

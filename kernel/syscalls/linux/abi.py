@@ -44,6 +44,8 @@ NR = {
     "renameat2": 351, "getrandom": 353, "statx": 366, "clock_gettime64": 403,
     "clock_getres_time64": 406, "clock_nanosleep_time64": 407, "futex_time64": 422,
     "faccessat2": 439,
+    # asked for by glibc's start-up, not served (ENOSYS): named for --trace
+    "set_robust_list": 309, "rseq": 367,
 }
 NAMES = {BASE + n: name for name, n in NR.items()}
 
