@@ -246,6 +246,7 @@ class Core:
         uc.hook_add(UCC.UC_HOOK_INTR, self._intr)
         self._native_hook(UCC.UC_HOOK_BLOCK, lib.core_block_hook_addr())
         self._mem_hook: int | None = None
+        self._model_mem = None                 # the cache model's per-core memory (core.h)
         self.guarded: list[tuple[int, int]] = []     # ranges with the guard hook (guard_code)
         self.tlb_flushes = 0              # every flush of the soft TLB: stale translations,
         self.tlb_resizes = 0              # ... and those of the sizing policy (tlb_policy)
@@ -263,6 +264,9 @@ class Core:
 
     def attach_cache(self, cachesys_ptr, mode: int) -> None:
         """Connect the native cache model (mode 1 statistics, 2 timing; 0 detaches)."""
+        if mode and self._model_mem is None:      # ~100 KiB only a model needs (core.h)
+            self._model_mem = ffi.new("almos_model_mem_t *")
+            lib.core_model_mem(self.state, self._model_mem)
         self.state.cs = cachesys_ptr if mode else ffi.NULL
         self.state.cache_mode = mode
         if mode and self._mem_hook is None:

@@ -54,7 +54,9 @@ typedef struct almos_core {
     ...;
 } almos_core_t;
 
+typedef struct almos_model_mem { ...; } almos_model_mem_t;
 void core_pmap_flush(almos_core_t *c);
+void core_model_mem(almos_core_t *c, almos_model_mem_t *mm);
 int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn);
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn);
 int core_watch_scan(almos_core_t **cores, int n, int32_t *changed);

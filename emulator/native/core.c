@@ -30,20 +30,28 @@ static inline uint32_t pmap_slot(uint32_t vpn) { return (vpn * 2654435761u) >> (
 
 void core_pmap_flush(almos_core_t *c)
 {
-    memset(c->pmap_vpn, 0xFF, sizeof c->pmap_vpn);
+    if (c->mm) memset(c->mm->pmap_vpn, 0xFF, sizeof c->mm->pmap_vpn);
     c->pmap_used = 0;
     c->dec_gen++;            /* decoded blocks were found through the old translations */
 }
 
+void core_model_mem(almos_core_t *c, almos_model_mem_t *mm)
+{
+    c->mm = mm;
+    core_pmap_flush(c);
+}
+
 int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn)
 {
+    almos_model_mem_t *m = c->mm;
+    if (!m) return 0;
     if (c->pmap_used >= CORE_PMAP_SIZE / 2)
         core_pmap_flush(c);            /* keep probes short; refilled by later TLB fills */
     uint32_t i = pmap_slot(vpn);
     for (;;) {
-        if (c->pmap_vpn[i] == vpn) { c->pmap_ppn[i] = ppn; return 0; }
-        if (c->pmap_vpn[i] == CORE_PMAP_EMPTY) {
-            c->pmap_vpn[i] = vpn; c->pmap_ppn[i] = ppn; c->pmap_used++; return 1;
+        if (m->pmap_vpn[i] == vpn) { m->pmap_ppn[i] = ppn; return 0; }
+        if (m->pmap_vpn[i] == CORE_PMAP_EMPTY) {
+            m->pmap_vpn[i] = vpn; m->pmap_ppn[i] = ppn; c->pmap_used++; return 1;
         }
         i = (i + 1) & (CORE_PMAP_SIZE - 1);
     }
@@ -51,10 +59,12 @@ int core_pmap_set(almos_core_t *c, uint32_t vpn, uint64_t ppn)
 
 int64_t core_pmap_get(almos_core_t *c, uint32_t vpn)
 {
+    const almos_model_mem_t *m = c->mm;
+    if (!m) return -1;
     uint32_t i = pmap_slot(vpn);
     for (;;) {
-        uint32_t v = c->pmap_vpn[i];
-        if (v == vpn) return (int64_t)c->pmap_ppn[i];
+        uint32_t v = m->pmap_vpn[i];
+        if (v == vpn) return (int64_t)m->pmap_ppn[i];
         if (v == CORE_PMAP_EMPTY) return -1;
         i = (i + 1) & (CORE_PMAP_SIZE - 1);
     }
@@ -134,17 +144,18 @@ static void block_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     c->cycles += n;
     c->block_pc = (uint32_t)address;
     c->block_size = size;
-    if (c->cs && size) {
+    if (c->cs && c->mm && size) {
+        almos_model_mem_t *m = c->mm;
         uint32_t d = ((uint32_t)address >> 2) & (CORE_DEC_SIZE - 1);
-        if (c->dec_valid[d] != c->dec_gen || c->dec_pc[d] != (uint32_t)address
-            || c->dec_size[d] != size) {
-            c->dec_any[d] = (uint32_t)decode_block(c, (uint32_t)address, size, c->dec_kinds[d]);
-            c->dec_pc[d] = (uint32_t)address;
-            c->dec_size[d] = size;
-            c->dec_valid[d] = c->dec_gen;
+        if (m->dec_valid[d] != c->dec_gen || m->dec_pc[d] != (uint32_t)address
+            || m->dec_size[d] != size) {
+            m->dec_any[d] = (uint32_t)decode_block(c, (uint32_t)address, size, m->dec_kinds[d]);
+            m->dec_pc[d] = (uint32_t)address;
+            m->dec_size[d] = size;
+            m->dec_valid[d] = c->dec_gen;
         }
-        c->mop_kinds = c->dec_kinds[d];
-        c->mop_any = c->dec_any[d];
+        c->mop_kinds = m->dec_kinds[d];
+        c->mop_any = m->dec_any[d];
         c->mop_idx = 0;
         c->sc_pending = ~(uint64_t)0;
         /* instruction fetch: one access per cache line the block covers */

@@ -92,14 +92,23 @@ typedef struct almos_core {
     uint64_t replay_addr;
     uint64_t uncounted;      /* instructions taken back so (statistics) */
     uint32_t dec_gen;        /* bumped to forget every decoded block */
+    /* ~100 KiB that only a cache model uses: given when one is attached (core_model_mem),
+     * so that thousands of cores without a model stay small */
+    struct almos_model_mem *mm;
+} almos_core_t;
+
+/* The decoded blocks and the VA -> PA page map of a core with a cache model. */
+typedef struct almos_model_mem {
     uint32_t dec_pc[CORE_DEC_SIZE], dec_size[CORE_DEC_SIZE], dec_valid[CORE_DEC_SIZE];
     uint32_t dec_any[CORE_DEC_SIZE];
     uint64_t dec_kinds[CORE_DEC_SIZE][CORE_MOPS / 32];
     uint32_t pmap_vpn[CORE_PMAP_SIZE];
     uint64_t pmap_ppn[CORE_PMAP_SIZE]; /* 28-bit physical page number (40-bit PA >> 12) */
-} almos_core_t;
+} almos_model_mem_t;
 
 void core_pmap_flush(almos_core_t *c);
+/* Give core c the memory its cache-model paths use (owned by the caller, never freed first). */
+void core_model_mem(almos_core_t *c, almos_model_mem_t *mm);
 /* Which cores among cores[0..n) see a value at their spin word other than the one they spun
  * on: their indices go to changed[], the count is returned. */
 int core_watch_scan(almos_core_t **cores, int n, int32_t *changed);
