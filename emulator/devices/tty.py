@@ -58,6 +58,7 @@ class HostConsole:
         self.quit = False       # Ctrl-A x was typed
         self._escape = False    # a Ctrl-A waits for its key
         self._saved_mode: list | None = None    # the terminal's mode before keys_on()
+        self._guest_raw = False  # the guest turned line mode off (set_line_mode)
 
     # ---- the console's own keys ----------------------------------------------------------
     def interrupt(self) -> None:
@@ -81,6 +82,24 @@ class HostConsole:
         new[6][termios.VEOL] = bytes([KEY_ESCAPE])
         self._set_mode(new)
 
+    def set_line_mode(self, canonical: bool, echo: bool) -> None:
+        """The guest's own terminal modes (a program's TCSETS): out of line mode every key is
+        handed over as typed and the guest echoes what it wants (busybox's line editing,
+        with history and completion); back in line mode, the host's line editing as keys_on()
+        left it. Only on a terminal almos set up (keys_on)."""
+        if not self.interactive or termios is None or self._saved_mode is None:
+            return
+        base = self._saved_mode
+        mode = [*base[:6], list(base[6])]
+        mode[6][termios.VEOL] = bytes([KEY_ESCAPE])
+        if not canonical:
+            mode[3] &= ~termios.ICANON
+            mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+        if not echo:
+            mode[3] &= ~termios.ECHO
+        self._guest_raw = not canonical
+        self._set_mode(mode)
+
     def keys_off(self) -> None:
         """The terminal's mode as it was before keys_on()."""
         if self._saved_mode is not None:
@@ -95,7 +114,8 @@ class HostConsole:
 
     def _one_key_mode(self, on: bool) -> None:
         """After a Ctrl-A in line mode: the next key alone, without waiting for Enter."""
-        if self._saved_mode is None or not self._saved_mode[3] & termios.ICANON:
+        if self._saved_mode is None or not self._saved_mode[3] & termios.ICANON \
+                or self._guest_raw:
             return
         mode = termios.tcgetattr(self.infd)
         if on:
@@ -165,6 +185,7 @@ class Tty:
         self.rx: list[deque[int]] = [deque() for _ in range(channels)]
         self.output: list[bytearray] = [bytearray() for _ in range(channels)]
         self.config = [0] * channels
+        self.termios: dict[int, bytes] = {}  # a channel's terminal settings, as the guest set them
 
     def interactive(self, ch: int) -> bool:
         """False only for channel 0 bridged to a host pipe or file (no person typing)."""
@@ -224,6 +245,13 @@ class Tty:
         if data:
             self.feed(0, data)
         return bool(data) or (self.eof and not was_eof) or c.interrupts > 0 or c.quit
+
+    def set_termios(self, ch: int, settings: bytes, canonical: bool, echo: bool) -> None:
+        """The guest sets channel ch's terminal modes (kept for it to read back); channel 0's
+        reach the host terminal (HostConsole.set_line_mode)."""
+        self.termios[ch] = settings
+        if ch == 0 and self.console is not None:
+            self.console.set_line_mode(canonical, echo)
 
     def ready(self, ch: int) -> bool:
         """A read of channel ch would not wait: input is there, or the host's has ended."""

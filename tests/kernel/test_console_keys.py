@@ -122,3 +122,27 @@ def test_ctrl_c_under_run_kills_the_program_and_writes_stats(spin: Path,
     d = json.loads(stats.read_text())
     assert [p["exit_status"] for p in d["processes"]] == [2]
     assert d["summary"]["instructions"] > 0
+
+
+def test_busybox_sh_line_editing_on_the_terminal(disk: Disk) -> None:
+    """busybox's sh turns line mode off (TCSETS without ICANON): the host terminal follows,
+    so a key reaches it as typed: Tab completes a command before Enter, Left moves the
+    cursor; its exit turns line mode back on for ALMOS's shell."""
+    busybox = ROOT / "build" / "busybox" / "bin" / "busybox"
+    if not busybox.exists():
+        pytest.fail(f"{busybox} is missing: run `make setup` (it fetches busybox-static)")
+    disk.put(busybox, "/bin/busybox")
+    t = Terminal(["boot", "-q", "--cache", "off", str(disk.path)])
+    at = t.expect(rb"\$ ")
+    t.type(b"busybox sh\n")
+    at = t.expect(rb"[#$] ", at)
+    t.type(b"ech\t")                           # no Enter: completed only if sent as typed
+    at = t.expect(rb"echo ", at)
+    t.type(b"abd\x1b[Dc\n")                    # Left, then insert before the last letter
+    at = t.expect(rb"\nabcd\r?\n", at)
+    t.type(b"exit\n")
+    at = t.expect(rb"\$ ", at)
+    t.type(b"echo line mode\n")                # ALMOS's shell reads whole lines again
+    at = t.expect(rb"\nline mode\r?\n\$ ", at)
+    t.type(CTRL_A + b"x")
+    assert t.wait() == 0, t.out[-800:]

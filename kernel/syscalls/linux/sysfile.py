@@ -46,6 +46,9 @@ IOV_MAX = 1024
 # termios of an interactive terminal: ICRNL | IXON, OPOST | ONLCR, CS8 | CREAD | B38400,
 # ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN | ECHOCTL | ECHOKE (MIPS values)
 TERMIOS_DEFAULT = (0x500, 0x5, 0xBF, 0x8A3B)
+TERMIOS_CC = bytes([3, 0x1C, 0x7F, 0x15, 1, 0, 0, 0, 0x11, 0x13, 0x1A, 0, 0x12, 0x0F, 0x17,
+                    0x16, 4, 0, 0, 0, 0, 0, 0])
+LFLAG_ICANON, LFLAG_ECHO = 0x2, 0x8                  # MIPS values
 
 
 # ---- paths ----------------------------------------------------------------------------------
@@ -196,15 +199,22 @@ def sys_ioctl(k: Kernel, th: Thread, core: Core, fd: int, req: int, arg: int, *_
     if req == FIONREAD and isinstance(f, PipeEnd | Console):
         put_u32(th, core, arg, 0)
         return 0
-    if not tty:
+    if not tty or not isinstance(f, Console):
         raise SysError(abi.ENOTTY)
+    tty_dev, ch = k.machine.tty, f.channel
     if req == TCGETS:
-        cc = bytes([3, 0x1C, 0x7F, 0x15, 1, 0, 0, 0, 0x11, 0x13, 0x1A, 0, 0x12, 0x0F, 0x17,
-                    0x16, 4, 0, 0, 0, 0, 0, 0])
-        vmm.copy_out(arg, abi.TERMIOS.pack(*TERMIOS_DEFAULT, 0, cc), core.cxy)
+        settings = tty_dev.termios.get(ch) \
+            or abi.TERMIOS.pack(*TERMIOS_DEFAULT, 0, TERMIOS_CC)
+        vmm.copy_out(arg, settings, core.cxy)
         return 0
-    if req in (TCSETS, TCSETSW, TCSETSF, TIOCSWINSZ, TIOCSPGRP):
-        return 0                      # the host's terminal keeps its own modes
+    if req in (TCSETS, TCSETSW, TCSETSF):  # line mode and echo reach the host's terminal
+        settings = vmm.copy_in(arg, abi.TERMIOS.size, core.cxy)
+        lflag = abi.TERMIOS.unpack(settings)[3]
+        tty_dev.set_termios(ch, settings, bool(lflag & LFLAG_ICANON),
+                            bool(lflag & LFLAG_ECHO))
+        return 0
+    if req in (TIOCSWINSZ, TIOCSPGRP):
+        return 0
     if req == TIOCGWINSZ:
         vmm.copy_out(arg, struct.pack("<4H", *WINSIZE, 0, 0), core.cxy)
         return 0
