@@ -43,7 +43,7 @@ class BuildWithSdk(build_py):
         for name in RECIPE_FILES:
             _copy(ROOT / "images" / name, data / "images" / name)
         for preset in (ROOT / "images" / "machines").glob("*.toml"):
-            _copy(preset, lib / "emulator" / "machines" / preset.name)
+            _copy(preset, lib / "almos" / "emulator" / "machines" / preset.name)
 
 
 setup(cffi_modules=["emulator/native/build.py:ffibuilder"], cmdclass={"build_py": BuildWithSdk})

@@ -21,6 +21,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from almos.emulator.config import ConfigError, MachineConfig, load_config, read_input_file
+from almos.emulator.devices.tty import HostConsole
+from almos.emulator.elf import ElfError, parse_elf
+from almos.emulator.memory import MemoryError_
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import TopologyError
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.kern.exec import LoadError
+from almos.kernel.kern.kernel import Kernel
+from almos.kernel.kern.stats import collect
+from almos.kernel.mm.placement import POLICIES
 from almos.session import (
     GdbError,
     Options,
@@ -32,17 +43,6 @@ from almos.session import (
     mount,
     run_machine,
 )
-from emulator.config import ConfigError, MachineConfig, load_config, read_input_file
-from emulator.devices.tty import HostConsole
-from emulator.elf import ElfError, parse_elf
-from emulator.memory import MemoryError_
-from emulator.timing import TimingParams
-from emulator.topology import TopologyError
-from kernel.kern.costs import KernelCosts
-from kernel.kern.exec import LoadError
-from kernel.kern.kernel import Kernel
-from kernel.kern.stats import collect
-from kernel.mm.placement import POLICIES
 
 MAX_PROGRAM = 256 << 20          # bytes of an ELF file; a bigger one is refused unread
 PROGRAM_ENV = ["PATH=/bin", "HOME=/"]
@@ -91,7 +91,7 @@ def _run_program(opts: Options, program: str, args: Sequence[str],
     if disk is None:
         machine, kernel = build(opts)
     else:
-        from kernel.kern.boot import BootError
+        from almos.kernel.kern.boot import BootError
         try:
             machine, kernel, vfs = mount(opts, disk)
         except BootError as e:
@@ -114,7 +114,7 @@ def _run_program(opts: Options, program: str, args: Sequence[str],
 
 def boot_image(opts: Options, image: str) -> int:
     """Boot a FAT32 image (/bin/init, then the shell on the console); init's exit status."""
-    from kernel.kern.boot import BootError
+    from almos.kernel.kern.boot import BootError
     try:
         return boot(opts, image)
     except (BootError, GdbError, StatsError) as e:

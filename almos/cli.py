@@ -15,9 +15,9 @@ from contextlib import contextmanager
 
 import click
 
-from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
-from emulator.cache import CacheGeometry
-from emulator.config import (
+from almos.emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_SIZE, SEG_TTY, SEG_XCU
+from almos.emulator.cache import CacheGeometry
+from almos.emulator.config import (
     MAX_DIGITS,
     PARAM_TABLES,
     ConfigError,
@@ -26,10 +26,10 @@ from emulator.config import (
     default_preset,
     presets,
 )
-from emulator.timing import TimingParams
-from emulator.topology import DEFAULT_RAM, shorten, xy_of
-from emulator.ucfix import UnicornMismatch
-from kernel.mm.placement import POLICIES
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import DEFAULT_RAM, shorten, xy_of
+from almos.emulator.ucfix import UnicornMismatch
+from almos.kernel.mm.placement import POLICIES
 
 MAX_TIMEOUT = 1e9                # seconds (--timeout): 31 years, and no float overflow
 

@@ -21,12 +21,12 @@ from rich.control import Control
 from rich.segment import ControlType
 from rich.text import Text
 
-from emulator.topology import xy_of
-from kernel.kern.process import State
+from almos.emulator.topology import xy_of
+from almos.kernel.kern.process import State
 
 if TYPE_CHECKING:
-    from emulator.machine import Core, Machine
-    from kernel.kern.kernel import Kernel
+    from almos.emulator.machine import Core, Machine
+    from almos.kernel.kern.kernel import Kernel
 
 REFRESH_SECONDS = 1.0            # host time between two redraws
 CHECK_EVERY = 16                 # slices between two looks at the host clock

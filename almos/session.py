@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from emulator.cache import CacheConfig, CacheSystem
-from emulator.devices.ioc import ImageLockedError
-from emulator.devices.tty import HostConsole
-from emulator.machine import Machine
-from emulator.timing import TimingParams
-from emulator.topology import Topology
-from kernel.fs.vfs import Vfs
-from kernel.kern.boot import BootError, check_image, mount_root, start_init
-from kernel.kern.costs import KernelCosts
-from kernel.kern.kernel import Kernel
-from kernel.kern.process import Process
-from kernel.kern.stats import collect
-from kernel.syscalls.syscalls import SERVICES
+from almos.emulator.cache import CacheConfig, CacheSystem
+from almos.emulator.devices.ioc import ImageLockedError
+from almos.emulator.devices.tty import HostConsole
+from almos.emulator.machine import Machine
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import Topology
+from almos.kernel.fs.vfs import Vfs
+from almos.kernel.kern.boot import BootError, check_image, mount_root, start_init
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.kern.kernel import Kernel
+from almos.kernel.kern.process import Process
+from almos.kernel.kern.stats import collect
+from almos.kernel.syscalls.syscalls import SERVICES
 
 CACHE_MODES = {"off": 0, "stats": 1, "timing": 2}
 
@@ -218,8 +218,8 @@ def _status_line(opts: Options, machine: Machine, kernel: Kernel) -> Iterator[No
 
 
 def _serve_gdb(opts: Options, kernel: Kernel, process: Process | None) -> None:
-    from emulator.gdbstub import LOCALHOST, GdbServer
-    from kernel.kern.debug import KernelTarget
+    from almos.emulator.gdbstub import LOCALHOST, GdbServer
+    from almos.kernel.kern.debug import KernelTarget
     target = KernelTarget(kernel, process)
     port = opts.gdb_port or 0                  # (run_machine comes here with a port)
     try:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import weakref
 from typing import IO, TYPE_CHECKING, Any
 
+from almos.emulator.topology import xy_of
+from almos.kernel.libk import errno as kerrno
+from almos.kernel.libk.trace import CATEGORIES
 from almos.symbols import REG_FP, REG_RA, REG_SP, Symbols
-from emulator.topology import xy_of
-from kernel.libk import errno as kerrno
-from kernel.libk.trace import CATEGORIES
 
 if TYPE_CHECKING:
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Process, Thread
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Process, Thread
 
 STRING_MAX = 64                  # bytes of a path or a buffer shown
 ERRNO_NAMES = {v: n for n, v in vars(kerrno).items()
@@ -79,8 +79,8 @@ class Tracer:
         self.categories = categories
         self.out = out
         self.lines = 0
-        from kernel.syscalls.linux.abi import NAMES as LINUX_NAMES
-        from kernel.syscalls.syscalls import TABLE
+        from almos.kernel.syscalls.linux.abi import NAMES as LINUX_NAMES
+        from almos.kernel.syscalls.syscalls import TABLE
         self.names = {nr: fn.__name__.removeprefix("sys_") for nr, fn in TABLE.items()}
         self.names.update(LINUX_NAMES)          # o32 numbers (4000 + n): no overlap
 

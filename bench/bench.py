@@ -65,10 +65,10 @@ import unicorn  # noqa: E402
 from unicorn import mips_const as M  # noqa: E402
 from unicorn import unicorn_const as UCC  # noqa: E402
 
-from emulator.baremetal import BareMetal  # noqa: E402
-from emulator.elf import Elf, parse_elf  # noqa: E402
-from emulator.machine import Machine  # noqa: E402
-from emulator.topology import load_topology  # noqa: E402
+from almos.emulator.baremetal import BareMetal  # noqa: E402
+from almos.emulator.elf import Elf, parse_elf  # noqa: E402
+from almos.emulator.machine import Machine  # noqa: E402
+from almos.emulator.topology import load_topology  # noqa: E402
 
 CC = "mipsel-linux-gnu-gcc"
 QEMU = "qemu-mipsel"
@@ -353,8 +353,8 @@ import sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from almos.session import Options, build
-from emulator.elf import parse_elf
-from emulator.topology import load_topology
+from almos.emulator.elf import parse_elf
+from almos.emulator.topology import load_topology
 t = time.perf_counter()
 machine, kernel = build(Options(load_topology(sys.argv[2]), cache="off"))
 n = machine.topology.ncores

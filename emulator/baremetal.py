@@ -8,10 +8,10 @@ binary also runs under qemu-mipsel. Used to test and benchmark the machine itsel
 
 from __future__ import annotations
 
-from emulator.core import Core, Trap, TrapKind
-from emulator.elf import Elf
-from emulator.machine import Machine
-from emulator.mmu import Access, FaultKind, Translation
+from almos.emulator.core import Core, Trap, TrapKind
+from almos.emulator.elf import Elf
+from almos.emulator.machine import Machine
+from almos.emulator.mmu import Access, FaultKind, Translation
 
 SYS_EXIT = 4001
 SYS_WRITE = 4004

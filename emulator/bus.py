@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from emulator.memory import MMIO_BASE, MMIO_SIZE, PAGE_SIZE, PhysicalMemory
+from almos.emulator.memory import MMIO_BASE, MMIO_SIZE, PAGE_SIZE, PhysicalMemory
 
 SEG_XCU = 0xF000_0000
 SEG_MMC = 0xF100_0000

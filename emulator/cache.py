@@ -57,8 +57,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from emulator.native._almos_native import ffi, lib
-from emulator.timing import TimingParams
+from almos.emulator.native._almos_native import ffi, lib
+
+from almos.emulator.timing import TimingParams
 
 
 class Kind(IntEnum):

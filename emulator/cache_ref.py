@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.cache import CacheConfig, CacheGeometry
+from almos.emulator.cache import CacheConfig, CacheGeometry
 
 READ, WRITE, FETCH, LL, SC = 0, 1, 2, 3, 4
 

@@ -24,7 +24,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from emulator.core import Core
+    from almos.emulator.core import Core
 
 PAGE = 0x1000
 INSN = 4

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from emulator.cache import CacheConfig
-from emulator.timing import TimingParams
-from emulator.topology import (
+from almos.emulator.cache import CacheConfig
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import (
     MAX_CORES_PER_CLUSTER,
     MAX_SHOWN_PATH,
     Topology,

@@ -17,15 +17,15 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 import unicorn
+from almos.emulator.native._almos_native import ffi, lib
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, UcError
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
 
-from emulator import mmu, ucfix
-from emulator.memory import MMIO_BASE, WINDOW_SIZE
-from emulator.mmu import Access, FaultKind, Translation, WalkFault
-from emulator.native._almos_native import ffi, lib
-from emulator.ucfix import (
+from almos.emulator import mmu, ucfix
+from almos.emulator.memory import MMIO_BASE, WINDOW_SIZE
+from almos.emulator.mmu import Access, FaultKind, Translation, WalkFault
+from almos.emulator.ucfix import (
     HFLAGS_OFFSET,
     MIPS_HFLAG_BMASK,
     Uc,
@@ -35,7 +35,7 @@ from emulator.ucfix import (
 )
 
 if TYPE_CHECKING:
-    from emulator.bus import Bus
+    from almos.emulator.bus import Bus
 
 # QEMU's MIPS exception numbers, as UC_HOOK_INTR reports them
 # (docs/UNICORN.md, "Exceptions and system calls").

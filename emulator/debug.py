@@ -31,10 +31,10 @@ from enum import Enum
 from unicorn import mips_const as M
 from unicorn import unicorn_const as UCC
 
-from emulator.core import Core
-from emulator.machine import Machine
-from emulator.memory import PAGE_SIZE
-from emulator.ucfix import UcContext
+from almos.emulator.core import Core
+from almos.emulator.machine import Machine
+from almos.emulator.memory import PAGE_SIZE
+from almos.emulator.ucfix import UcContext
 
 MAX_ACCESS = 8                    # widest MIPS32 load/store (ldc1/sdc1)
 INSN_SIZE = 4

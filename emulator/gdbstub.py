@@ -43,9 +43,9 @@ import socket
 import sys
 import threading
 
-from emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind
-from emulator.elf import parse_elf
-from emulator.gdbregs import (
+from almos.emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind
+from almos.emulator.elf import parse_elf
+from almos.emulator.gdbregs import (
     NUM_REGS,
     REG_BYTES,
     REG_PC,
@@ -56,10 +56,10 @@ from emulator.gdbregs import (
     reg_hex,
     write_gdb_register,
 )
-from emulator.gdbtarget import BareMetalTarget, DebugTarget
-from emulator.machine import Machine
-from emulator.memory import PAGE_SIZE
-from emulator.rsp import (
+from almos.emulator.gdbtarget import BareMetalTarget, DebugTarget
+from almos.emulator.machine import Machine
+from almos.emulator.memory import PAGE_SIZE
+from almos.emulator.rsp import (
     ALL_THREADS,
     GDB_SIGINT,
     GDB_SIGTRAP,
@@ -75,7 +75,7 @@ from emulator.rsp import (
     parse_tid,
     unescape,
 )
-from emulator.topology import load_topology
+from almos.emulator.topology import load_topology
 
 LOCALHOST = "127.0.0.1"
 
@@ -613,9 +613,9 @@ def _vcont_actions(text: str) -> list[Action]:
     return actions
 
 
-# ---- a runner: python -m emulator.gdbstub PROGRAM ---------------------------------------------
+# ---- a runner: python -m almos.emulator.gdbstub PROGRAM ---------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m emulator.gdbstub",
+    ap = argparse.ArgumentParser(prog="python -m almos.emulator.gdbstub",
                                  description="Run a bare-metal program under a GDB stub.")
     ap.add_argument("program")
     ap.add_argument("--topology", "-t", default="1x1x2")

@@ -45,14 +45,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from emulator.baremetal import BareMetal
-from emulator.core import Core, Trap, TrapKind
-from emulator.elf import Elf
-from emulator.gdbregs import RegisterFile
-from emulator.machine import Machine
-from emulator.memory import PAGE_SIZE
-from emulator.mmu import Access, Translation
-from emulator.topology import xy_of
+from almos.emulator.baremetal import BareMetal
+from almos.emulator.core import Core, Trap, TrapKind
+from almos.emulator.elf import Elf
+from almos.emulator.gdbregs import RegisterFile
+from almos.emulator.machine import Machine
+from almos.emulator.memory import PAGE_SIZE
+from almos.emulator.mmu import Access, Translation
+from almos.emulator.topology import xy_of
 
 # Linux MIPS signal numbers
 SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGBUS, SIGSEGV = 4, 5, 8, 9, 10, 11

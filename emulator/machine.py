@@ -22,17 +22,17 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
-from emulator.codeguard import CodeGuard
-from emulator.core import DEFAULT_TB_SIZE, LARGE_MACHINE, SMALL_TB_SIZE, Core, TrapHandler
-from emulator.devices.ioc import Ioc
-from emulator.devices.mmc import Mmc
-from emulator.devices.pic import IRQ_IOC, IRQ_TTY_BASE, Pic
-from emulator.devices.tty import HostConsole, Tty
-from emulator.devices.xcu import Xcu
-from emulator.memory import PhysicalMemory
-from emulator.timing import TimingParams
-from emulator.topology import Topology, xy_of
+from almos.emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
+from almos.emulator.codeguard import CodeGuard
+from almos.emulator.core import DEFAULT_TB_SIZE, LARGE_MACHINE, SMALL_TB_SIZE, Core, TrapHandler
+from almos.emulator.devices.ioc import Ioc
+from almos.emulator.devices.mmc import Mmc
+from almos.emulator.devices.pic import IRQ_IOC, IRQ_TTY_BASE, Pic
+from almos.emulator.devices.tty import HostConsole, Tty
+from almos.emulator.devices.xcu import Xcu
+from almos.emulator.memory import PhysicalMemory
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import Topology, xy_of
 
 SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
 TTY_CHANNELS = 4

@@ -52,7 +52,7 @@ class PhysicalMemory:
         self.chunks_used = 0
         # the chunk table again, for the native TLB fill (emulator/native/core.c), and the
         # reverse map for the native memory hooks: window chunk -> 40-bit PA of the chunk
-        from emulator.native._almos_native import ffi
+        from almos.emulator.native._almos_native import ffi
         self._ctable = ffi.new("int64_t[]", [-1] * len(self._table))
         self.cmem = ffi.new("almos_mem_t *")
         self.cmem.chunk_win = self._ctable

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from emulator.memory import PhysicalMemory
+from almos.emulator.memory import PhysicalMemory
 
 PTE_V = 0x8000_0000
 PTE_T = 0x4000_0000

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulator.params import ParamTable
+from almos.emulator.params import ParamTable
 
 
 @dataclass(frozen=True)

@@ -119,5 +119,5 @@ def load_topology(spec: str | None = None, memory: str | None = None,
     """A preset name, a preset file, or 'XxYxP' (the default preset if None); --memory and
     cache geometries override the preset's. The machine's topology alone: its parameters
     come with emulator.config.load_config."""
-    from emulator.config import load_config  # config builds on this module
+    from almos.emulator.config import load_config  # config builds on this module
     return load_config(spec, memory, l1, l2).topology

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from almos.emulator.config import PRESET_DIR, ConfigError, default_preset, presets
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import load_topology
+from almos.kernel.kern.costs import KernelCosts
 from almos.session import Options, build
-from emulator.config import PRESET_DIR, ConfigError, default_preset, presets
-from emulator.timing import TimingParams
-from emulator.topology import load_topology
-from kernel.kern.costs import KernelCosts
 
 ALMOS = Path(sys.executable).parent / "almos"
 TIMEOUT = 60                     # seconds; a refusal takes well under one

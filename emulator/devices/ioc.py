@@ -17,7 +17,7 @@ import fcntl
 import os
 from collections.abc import Callable
 
-from emulator.memory import MemoryError_, PhysicalMemory
+from almos.emulator.memory import MemoryError_, PhysicalMemory
 
 IOC_BUFFER = 0
 IOC_LBA = 1

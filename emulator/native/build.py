@@ -73,7 +73,7 @@ EXTRA_CDEF = HERE / "cachesim.cdef"
 ffibuilder = cffi.FFI()
 ffibuilder.cdef(CDEF + (EXTRA_CDEF.read_text() if EXTRA_CDEF.exists() else ""))
 ffibuilder.set_source(
-    "emulator.native._almos_native",
+    "almos.emulator.native._almos_native",
     '#include "core.h"\n#include "cachesim.h"\n',
     sources=[str(p.relative_to(HERE.parent.parent)) for p in sorted(HERE.glob("*.c"))
              if not p.name.startswith("_")],          # _almos_native.c is cffi output

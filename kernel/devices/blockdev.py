@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from emulator.devices.ioc import lock_image
+from almos.emulator.devices.ioc import lock_image
 
 BLOCK_SIZE = 512  # bytes per block (one disk sector), the only size ALMOS uses
 BytesLike = bytes | bytearray | memoryview   # what a cache write takes

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.libk.errno import EBADF, SysError
+from almos.kernel.libk.errno import EBADF, SysError
 
 SIGINT = 2
 CONSOLE_CHANNEL = 0
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from emulator.devices.tty import HostConsole
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
+    from almos.emulator.core import Core
+    from almos.emulator.devices.tty import HostConsole
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
 
 
 class Console:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.bus import SEG_IOC, SEG_MMC
-from emulator.cache import Kind
-from emulator.devices.ioc import (
+from almos.emulator.bus import SEG_IOC, SEG_MMC
+from almos.emulator.cache import Kind
+from almos.emulator.devices.ioc import (
     IOC_BLOCK_SIZE,
     IOC_BUFFER,
     IOC_BUFFER_EXT,
@@ -34,7 +34,7 @@ from emulator.devices.ioc import (
     STATUS_READ_SUCCESS,
     STATUS_WRITE_SUCCESS,
 )
-from emulator.devices.mmc import (
+from almos.emulator.devices.mmc import (
     CMD_INVAL,
     CMD_SYNC,
     MMC_ADDR_HI,
@@ -42,11 +42,11 @@ from emulator.devices.mmc import (
     MMC_BUF_LENGTH,
     MMC_CMD_TYPE,
 )
-from kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError, check_range
-from kernel.mm.ppm import PAGE_SIZE
+from almos.kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError, check_range
+from almos.kernel.mm.ppm import PAGE_SIZE
 
 if TYPE_CHECKING:
-    from kernel.kern.kernel import Kernel
+    from almos.kernel.kern.kernel import Kernel
 
 BOUNCE_ORDER = 6                              # 2^6 pages = 256 KiB of DMA buffer
 BOUNCE_BYTES = PAGE_SIZE << BOUNCE_ORDER

@@ -87,8 +87,14 @@ from dataclasses import dataclass
 from stat import S_IFDIR, S_IFREG
 from time import gmtime
 
-from kernel.devices.blockdev import BLOCK_SIZE, BlockCache, BlockDevice, BlockDeviceError, BytesLike
-from kernel.libk.errno import (
+from almos.kernel.devices.blockdev import (
+    BLOCK_SIZE,
+    BlockCache,
+    BlockDevice,
+    BlockDeviceError,
+    BytesLike,
+)
+from almos.kernel.libk.errno import (
     EBUSY,
     EEXIST,
     EFBIG,
@@ -102,7 +108,7 @@ from kernel.libk.errno import (
     ENOTEMPTY,
     errno_name,
 )
-from kernel.libk.panic import panic
+from almos.kernel.libk.panic import panic
 
 # Boot sector / BPB field offsets.
 BS_SIGNATURE = 510  # 0x55 0xAA

@@ -28,19 +28,19 @@ from dataclasses import dataclass
 from stat import S_IFCHR, S_IFDIR, S_IFIFO
 from typing import TYPE_CHECKING
 
-from kernel.devices.blockdev import BlockDeviceError
-from kernel.devices.console import Console
-from kernel.fs.fat32 import Fat32, FsError, Inode
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.libk.outcome import BLOCK, NORETURN
-from kernel.libk.panic import panic
+from almos.kernel.devices.blockdev import BlockDeviceError
+from almos.kernel.devices.console import Console
+from almos.kernel.fs.fat32 import Fat32, FsError, Inode
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.libk.outcome import BLOCK, NORETURN
+from almos.kernel.libk.panic import panic
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.devices.iodev import IocBlockDevice
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
+    from almos.emulator.core import Core
+    from almos.kernel.devices.iodev import IocBlockDevice
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
 
 # open() flags (docs/ABI.md)
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2

@@ -14,19 +14,19 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from emulator.elf import ElfError, parse_elf
-from kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError
-from kernel.devices.iodev import IocBlockDevice
-from kernel.fs.fat32 import Fat32, FsError
-from kernel.fs.vfs import TtyFile, Vfs
-from kernel.kern.exec import LoadError
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
+from almos.emulator.elf import ElfError, parse_elf
+from almos.kernel.devices.blockdev import BLOCK_SIZE, BlockDeviceError
+from almos.kernel.devices.iodev import IocBlockDevice
+from almos.kernel.fs.fat32 import Fat32, FsError
+from almos.kernel.fs.vfs import TtyFile, Vfs
+from almos.kernel.kern.exec import LoadError
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
 
 if TYPE_CHECKING:
-    from emulator.machine import Machine
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Process
+    from almos.emulator.machine import Machine
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Process
 
 INIT = "/bin/init"
 CONSOLE_CHANNEL = 0                     # /dev/tty0

@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.mm.ppm import Ppm
+from almos.kernel.mm.ppm import Ppm
 
 if TYPE_CHECKING:
-    from kernel.kern.process import Process, Thread
+    from almos.kernel.kern.process import Process, Thread
 
 ID_SHIFT = 16                      # ids: the owner cluster above these bits, a local index below
 SyncKey = tuple                    # (pid, va), or (pid, ...) for other personalities' objects

@@ -24,14 +24,14 @@ first process's (the program of `almos run`, init for `almos boot`).
 
 from __future__ import annotations
 
-from emulator.core import Core, Trap, TrapKind
-from emulator.gdbregs import RegisterFile
-from emulator.gdbtarget import DebugEvents, ThreadInfo
-from emulator.machine import Machine
-from emulator.topology import xy_of
-from kernel.kern.kernel import _TRAP_SIGNAL, SIGKILL, SIGNAMES, SIGSEGV, Kernel
-from kernel.kern.process import Process, State, Thread
-from kernel.libk.errno import SysError
+from almos.emulator.core import Core, Trap, TrapKind
+from almos.emulator.gdbregs import RegisterFile
+from almos.emulator.gdbtarget import DebugEvents, ThreadInfo
+from almos.emulator.machine import Machine
+from almos.emulator.topology import xy_of
+from almos.kernel.kern.kernel import _TRAP_SIGNAL, SIGKILL, SIGNAMES, SIGSEGV, Kernel
+from almos.kernel.kern.process import Process, State, Thread
+from almos.kernel.libk.errno import SysError
 
 
 class KernelTarget:

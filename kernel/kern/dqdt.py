@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from emulator.topology import Topology, cxy_of, xy_of
-from kernel.libk.panic import panic
+from almos.emulator.topology import Topology, cxy_of, xy_of
+from almos.kernel.libk.panic import panic
 
 USAGE_FULL = 1000          # a core's usage is in thousandths of its cycles spent running threads
 LOAD_UNIT = 1000           # a node's load: threads per core, in thousandths

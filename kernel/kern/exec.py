@@ -11,17 +11,17 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from emulator.codeguard import segment_ranges
-from emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
-from kernel.fs.vfs import vfs_of
-from kernel.kern.process import Process, Thread
-from kernel.libk.errno import E2BIG, ENOEXEC, SysError
-from kernel.libk.trace import EXEC
-from kernel.mm.vmm import Vmm
-from kernel.mm.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
+from almos.emulator.codeguard import segment_ranges
+from almos.emulator.elf import KIND_LINUX, Elf, ElfError, parse_elf
+from almos.kernel.fs.vfs import vfs_of
+from almos.kernel.kern.process import Process, Thread
+from almos.kernel.libk.errno import E2BIG, ENOEXEC, SysError
+from almos.kernel.libk.trace import EXEC
+from almos.kernel.mm.vmm import Vmm
+from almos.kernel.mm.vseg import USTACK_MAX, USTACK_TOP, Vseg, VsegType
 
 if TYPE_CHECKING:
-    from kernel.kern.kernel import Kernel
+    from almos.kernel.kern.kernel import Kernel
 
 # How a Linux program starts (its signal trampoline mapped, then its initial stack: image,
 # stack pointer, offset of argv), registered by the Linux personality

@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core import Core, Trap, TrapKind
-from emulator.devices.xcu import (
+from almos.emulator.core import Core, Trap, TrapKind
+from almos.emulator.devices.xcu import (
     MSK_PTI,
     PRIO,
     PRIO_INDEX,
@@ -46,23 +46,23 @@ from emulator.devices.xcu import (
     WTI_REG,
     reg_offset,
 )
-from emulator.machine import Machine
-from emulator.mmu import PTPR_SHIFT, Access, FaultKind
-from kernel.devices.console import Console, console_keys
-from kernel.kern.cluster import ClusterKernel, Owned, SyncKey, id_cluster
-from kernel.kern.costs import KernelCosts
-from kernel.kern.dqdt import USAGE_FULL, Dqdt
-from kernel.kern.exec import load
-from kernel.kern.ktime import KernelTime
-from kernel.kern.process import Process, State, Thread
-from kernel.kern.rpc import RpcCounters
-from kernel.libk.errno import EAGAIN, EBADF, SysError
-from kernel.libk.outcome import BLOCK
-from kernel.libk.panic import panic
-from kernel.libk.trace import EXEC, FAULTS, SCHED, Observer
-from kernel.mm.placement import POLICIES
-from kernel.mm.ppm import Ppm
-from kernel.mm.vmm import Vmm
+from almos.emulator.machine import Machine
+from almos.emulator.mmu import PTPR_SHIFT, Access, FaultKind
+from almos.kernel.devices.console import Console, console_keys
+from almos.kernel.kern.cluster import ClusterKernel, Owned, SyncKey, id_cluster
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.kern.dqdt import USAGE_FULL, Dqdt
+from almos.kernel.kern.exec import load
+from almos.kernel.kern.ktime import KernelTime
+from almos.kernel.kern.process import Process, State, Thread
+from almos.kernel.kern.rpc import RpcCounters
+from almos.kernel.libk.errno import EAGAIN, EBADF, SysError
+from almos.kernel.libk.outcome import BLOCK
+from almos.kernel.libk.panic import panic
+from almos.kernel.libk.trace import EXEC, FAULTS, SCHED, Observer
+from almos.kernel.mm.placement import POLICIES
+from almos.kernel.mm.ppm import Ppm
+from almos.kernel.mm.vmm import Vmm
 
 MAX_LOCAL_ID = 0xFFFF             # thread and process ids: cxy << 16 | 1..0xFFFF
 TICK = 100_000                     # cycles between scheduler ticks (1 ms at CLOCK_HZ)

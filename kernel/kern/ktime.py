@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator.cache import CacheGeometry, Kind
-from kernel.kern.costs import KernelCosts
-from kernel.libk.trace import RPC
+from almos.emulator.cache import CacheGeometry, Kind
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.libk.trace import RPC
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
 
 TIMING_MODE = 2               # Machine.attach_cache's mode in which the model's stalls count
 

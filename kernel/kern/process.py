@@ -14,8 +14,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kernel.mm.vmm import Vmm
-    from kernel.mm.vseg import Vseg
+    from almos.kernel.mm.vmm import Vmm
+    from almos.kernel.mm.vseg import Vseg
 
 
 class State(Enum):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.topology import xy_of
-from kernel.mm.vmm import frames_of
+from almos.emulator.topology import xy_of
+from almos.kernel.mm.vmm import frames_of
 
 if TYPE_CHECKING:
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
 
 
 def thread_summary(k: Kernel, t: Thread) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from kernel.kern.process import Thread
+from almos.kernel.kern.process import Thread
 
 
 @dataclass(eq=False)

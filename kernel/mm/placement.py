@@ -11,7 +11,7 @@ to ALMOS-MKH's, is in docs/TSAR.md ("Page placement") and the README.
 
 from __future__ import annotations
 
-from kernel.mm.vseg import Vseg, VsegType
+from almos.kernel.mm.vseg import Vseg, VsegType
 
 
 class Policy:

@@ -38,8 +38,8 @@ import bisect
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from emulator.cache import Kind
-from emulator.mmu import (
+from almos.emulator.cache import Kind
+from almos.emulator.mmu import (
     PT1_SIZE,
     PTE_C,
     PTE_T,
@@ -52,10 +52,10 @@ from emulator.mmu import (
     ix1,
     ix2,
 )
-from kernel.libk.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
-from kernel.libk.panic import panic
-from kernel.mm.ppm import PAGE_SIZE
-from kernel.mm.vseg import (
+from almos.kernel.libk.errno import EAGAIN, EFAULT, EINVAL, ENOENT, ENOMEM, SysError
+from almos.kernel.libk.panic import panic
+from almos.kernel.mm.ppm import PAGE_SIZE
+from almos.kernel.mm.vseg import (
     DEFAULT_THREAD_STACK,
     GUARD,
     MMAP_BASE,
@@ -69,8 +69,8 @@ from kernel.mm.vseg import (
 )
 
 if TYPE_CHECKING:
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Process
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Process
 
 PAGE_MASK = PAGE_SIZE - 1
 ADDRESS_SPACE = 1 << 32

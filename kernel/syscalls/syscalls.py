@@ -13,19 +13,19 @@ import struct
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from emulator.bus import SEG_MMC
-from emulator.core import Core
-from emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
-from emulator.topology import xy_of
-from kernel.kern.kernel import Kernel, Services
-from kernel.kern.process import State, Thread
-from kernel.kern.sync import Barrier, Cond, Mutex, RwLock, Semaphore
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.libk.outcome import BLOCK, NORETURN, YIELD
-from kernel.libk.panic import panic
-from kernel.libk.trace import SYSCALLS
-from kernel.mm.vseg import DEFAULT_THREAD_STACK
+from almos.emulator.bus import SEG_MMC
+from almos.emulator.core import Core
+from almos.emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
+from almos.emulator.topology import xy_of
+from almos.kernel.kern.kernel import Kernel, Services
+from almos.kernel.kern.process import State, Thread
+from almos.kernel.kern.sync import Barrier, Cond, Mutex, RwLock, Semaphore
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.libk.outcome import BLOCK, NORETURN, YIELD
+from almos.kernel.libk.panic import panic
+from almos.kernel.libk.trace import SYSCALLS
+from almos.kernel.mm.vseg import DEFAULT_THREAD_STACK
 
 SYS_EXIT, SYS_MMAP, SYS_CREATE, SYS_JOIN, SYS_DETACH, SYS_YIELD = 0, 1, 2, 3, 4, 5
 SYS_SEMAPHORE, SYS_COND_VAR, SYS_BARRIER, SYS_RWLOCK, SYS_SLEEP, SYS_WAKEUP = 6, 7, 8, 9, 10, 11
@@ -727,7 +727,7 @@ def sys_migrate(k: Kernel, th: Thread, core: Core, cpuid, *_):
     k.migrate(th, target)
     return NORETURN
 
-from kernel.syscalls import linux, sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from almos.kernel.syscalls import linux, sysfile, sysproc  # noqa: E402,F401  (they register their services)
 
 SERVICES = Services(dispatch=dispatch, process_exited=sysproc.process_exited,
                     set_result=set_result)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.fs.vfs import (
+from almos.kernel.fs.vfs import (
     O_CREAT,
     O_TRUNC,
     O_WRONLY,
@@ -19,15 +19,15 @@ from kernel.fs.vfs import (
     stat_of,
     vfs_of,
 )
-from kernel.kern.process import Process, Thread
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.mm.ppm import PAGE_SIZE
-from kernel.syscalls.syscalls import put_u32, s32, syscall
+from almos.kernel.kern.process import Process, Thread
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.mm.ppm import PAGE_SIZE
+from almos.kernel.syscalls.syscalls import put_u32, s32, syscall
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
 
 SYS_OPEN, SYS_CREAT, SYS_LSEEK, SYS_CLOSE, SYS_UNLINK, SYS_PIPE = 12, 13, 16, 17, 18, 19
 SYS_CHDIR, SYS_MKDIR, SYS_MKFIFO, SYS_OPENDIR, SYS_READDIR, SYS_CLOSEDIR = 20, 21, 22, 23, 24, 25

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.kern.exec import exec_image, load
-from kernel.kern.process import Process, State, Thread
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.libk.panic import panic
-from kernel.mm.vmm import Vmm
-from kernel.syscalls.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
+from almos.kernel.kern.exec import exec_image, load
+from almos.kernel.kern.process import Process, State, Thread
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.libk.panic import panic
+from almos.kernel.mm.vmm import Vmm
+from almos.kernel.syscalls.syscalls import BLOCK, NORETURN, put_u32, s32, syscall
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
 
 SYS_FORK, SYS_EXEC = 36, 37
 SYS_WAIT = 50                      # the project's own (docs/ABI.md)

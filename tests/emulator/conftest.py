@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from emulator import mmu
-from emulator.baremetal import BareMetal
-from emulator.elf import Elf, parse_elf
-from emulator.machine import Machine
-from emulator.memory import PhysicalMemory
-from emulator.topology import load_topology
+from almos.emulator import mmu
+from almos.emulator.baremetal import BareMetal
+from almos.emulator.elf import Elf, parse_elf
+from almos.emulator.machine import Machine
+from almos.emulator.memory import PhysicalMemory
+from almos.emulator.topology import load_topology
 
 PROGS = Path(__file__).resolve().parent / "progs"
 BIG = 1 << mmu.BIG_PAGE_SHIFT

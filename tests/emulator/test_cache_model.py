@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator import cache_ref as ref
-from emulator.cache import (
+from almos.emulator import cache_ref as ref
+from almos.emulator.cache import (
     DIRECTORY_NAMES,
     FLITS,
     CacheConfig,
@@ -29,8 +29,8 @@ from emulator.cache import (
     cxy_to_index,
     index_to_cxy,
 )
-from emulator.cache_ref import RefCacheSystem
-from emulator.timing import TimingParams
+from almos.emulator.cache_ref import RefCacheSystem
+from almos.emulator.timing import TimingParams
 
 LINE = 64
 T = TimingParams()

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from almos.cli import main
-from emulator.timing import TimingParams
-from kernel.kern.costs import KernelCosts
+from almos.emulator.timing import TimingParams
+from almos.kernel.kern.costs import KernelCosts
 
 ALMOS = Path(sys.executable).parent / "almos"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.codeguard import GUARD_RUN, PAGE, branch_flags, long_runs, segment_ranges
-from emulator.machine import Machine
-from emulator.topology import load_topology
+from almos.emulator.codeguard import GUARD_RUN, PAGE, branch_flags, long_runs, segment_ranges
+from almos.emulator.machine import Machine
+from almos.emulator.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 BRANCH_WORDS = [0x03E00008, 0x0320F809, 0x1000FFFF, 0x0C100000, 0x04110005, 0x45000003,

@@ -10,12 +10,12 @@ import io
 
 import pytest
 
-from emulator import mmu
-from emulator.bus import SEG_IOC, SEG_TTY, SEG_XCU
-from emulator.devices import ioc as I
-from emulator.devices.pic import IRQ_IOC, PIC_ADDRESS, PIC_EXTEND, PIC_SPAN
-from emulator.devices.tty import HostConsole
-from emulator.devices.xcu import (
+from almos.emulator import mmu
+from almos.emulator.bus import SEG_IOC, SEG_TTY, SEG_XCU
+from almos.emulator.devices import ioc as I
+from almos.emulator.devices.pic import IRQ_IOC, PIC_ADDRESS, PIC_EXTEND, PIC_SPAN
+from almos.emulator.devices.tty import HostConsole
+from almos.emulator.devices.xcu import (
     MSK_PTI,
     MSK_WTI,
     PRIO,
@@ -25,8 +25,8 @@ from emulator.devices.xcu import (
     PTI_VAL,
     WTI_REG,
 )
-from emulator.machine import Machine
-from emulator.topology import load_topology
+from almos.emulator.machine import Machine
+from almos.emulator.topology import load_topology
 
 PERIOD = 10_000
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind, is_branch
-from emulator.elf import Elf, parse_elf
-from emulator.gdbtarget import BareMetalTarget
-from emulator.machine import Machine
-from emulator.topology import Topology
+from almos.emulator.debug import CoreDebugger, CoreStop, StopKind, WatchKind, is_branch
+from almos.emulator.elf import Elf, parse_elf
+from almos.emulator.gdbtarget import BareMetalTarget
+from almos.emulator.machine import Machine
+from almos.emulator.topology import Topology
 
 CC = "mipsel-linux-gnu-gcc"
 CFLAGS = ("-g", "-O0", "-static", "-nostdlib", "-fno-pic", "-mno-abicalls")

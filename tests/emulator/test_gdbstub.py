@@ -1,6 +1,6 @@
 """The GDB remote stub against the real gdb-multiarch (batch mode) and a raw socket.
 
-Each test starts `python -m emulator.gdbstub PROGRAM` (a bare-metal run, one thread per core)
+Each test starts `python -m almos.emulator.gdbstub PROGRAM` (a bare-metal run, one thread per core)
 in a subprocess on a free port, then drives it with gdb-multiarch or with hand-made packets.
 Programs are in tests/emulator/gdbprogs/, built -g -O0; the tests find lines by their MARK
 comments. The stub must never write to stderr (no traceback, no Unicorn warning).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.rsp import PACKET_SIZE, checksum
+from almos.emulator.rsp import PACKET_SIZE, checksum
 
 CC = "mipsel-linux-gnu-gcc"
 GDB = "gdb-multiarch"
@@ -73,7 +73,7 @@ def stub_factory() -> Iterator:
 
     def start(prog: Path, cores: str = "0", topology: str = "1x1x2",
               wait: bool = True) -> Stub:
-        cmd = [sys.executable, "-m", "emulator.gdbstub", str(prog), "--cores", cores,
+        cmd = [sys.executable, "-m", "almos.emulator.gdbstub", str(prog), "--cores", cores,
                "--topology", topology]
         if not wait:
             cmd.append("--no-wait")
@@ -490,5 +490,5 @@ def test_no_wait_attach_to_running_program_then_kill(progs, stub_factory) -> Non
 
 
 def _symbol(prog: Path, name: str) -> int:
-    from emulator.elf import parse_elf
+    from almos.emulator.elf import parse_elf
     return parse_elf(prog.read_bytes()).symbols[name]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from emulator.topology import cxy_of, load_topology
+from almos.emulator.topology import cxy_of, load_topology
 
 TOPO = load_topology("16x16x4")
 

@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from emulator import mmu
+from almos.emulator import mmu
 
 ITER = 1000                   # progs/counter.c
 LOG_BASE = 64

@@ -4,9 +4,9 @@ NOP change nothing. Programmed through the physical bus, as a driver does."""
 
 from __future__ import annotations
 
-from emulator.bus import SEG_MMC
-from emulator.cache import CacheConfig, CacheSystem
-from emulator.devices.mmc import (
+from almos.emulator.bus import SEG_MMC
+from almos.emulator.cache import CacheConfig, CacheSystem
+from almos.emulator.devices.mmc import (
     CMD_INVAL,
     CMD_NOP,
     CMD_SYNC,
@@ -15,8 +15,8 @@ from emulator.devices.mmc import (
     MMC_BUF_LENGTH,
     MMC_CMD_TYPE,
 )
-from emulator.machine import Machine
-from emulator.topology import load_topology
+from almos.emulator.machine import Machine
+from almos.emulator.topology import load_topology
 
 LINE = 64
 REMOTE = 0x01                      # the second cluster of a 1x2 mesh

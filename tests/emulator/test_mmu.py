@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import mmu
-from emulator.core import Trap, TrapKind
-from emulator.memory import PhysicalMemory
-from emulator.mmu import Access, FaultKind, Translation, WalkFault
+from almos.emulator import mmu
+from almos.emulator.core import Trap, TrapKind
+from almos.emulator.memory import PhysicalMemory
+from almos.emulator.mmu import Access, FaultKind, Translation, WalkFault
 
 C, W, X, U = mmu.PTE_C, mmu.PTE_W, mmu.PTE_X, mmu.PTE_U
 PT1 = 0x0100_0000

@@ -4,7 +4,7 @@ program never pays a flush. Counted, not timed."""
 
 from __future__ import annotations
 
-from emulator.core import TLB_GROW_FILLS
+from almos.emulator.core import TLB_GROW_FILLS
 
 PAGES, ROUNDS = 1024, 2000             # progs/pagewalk.c
 

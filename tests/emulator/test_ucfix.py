@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cache import CacheConfig, CacheSystem
+from almos.emulator.cache import CacheConfig, CacheSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def _almos_with(patch: str, hello: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(("patch", "says"), [
     ("import unicorn; unicorn.__version__ = '2.1.3'", "unicorn 2.1.3 is installed"),
-    ("import emulator.ucfix as u; u.HFLAGS_OFFSET += 4", "the MIPS CPU state (hflags)"),
+    ("import almos.emulator.ucfix as u; u.HFLAGS_OFFSET += 4", "the MIPS CPU state (hflags)"),
     ("from unicorn import Uc; del Uc._Uc__ctl_w", "the TLB flush control"),
 ])
 def test_another_unicorn_is_one_line(patch: str, says: str) -> None:

@@ -118,7 +118,7 @@ def test_docs_table_is_sorted_and_agrees() -> None:
 def test_every_number_is_registered_with_its_handler() -> None:
     """`@syscall(SYS_X)` on `sys_x`, for every constant, and nothing registered without one
     (the registry is kernel/syscalls/syscalls.py's TABLE, filled when the service modules load)."""
-    from kernel.syscalls.syscalls import TABLE
+    from almos.kernel.syscalls.syscalls import TABLE
     table = {nr: fn.__name__ for nr, fn in TABLE.items()}
     expected = {nr: f"sys_{name.lower()}" for name, nr in kernel_numbers().items()}
     assert table == expected, (f"registered: {sorted(table.items() - expected.items())}; "

@@ -19,10 +19,10 @@ from conftest import ROOT, Disk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almos.emulator.elf import ElfError, parse_elf
+from almos.emulator.topology import load_topology
+from almos.kernel.kern.exec import LoadError
 from almos.session import Options, build
-from emulator.elf import ElfError, parse_elf
-from emulator.topology import load_topology
-from kernel.kern.exec import LoadError
 
 EHDR_FIELDS = {"e_entry": (24, "I"), "e_phoff": (28, "I"), "e_shoff": (32, "I"),
                "e_phentsize": (42, "H"), "e_phnum": (44, "H"), "e_shentsize": (46, "H"),

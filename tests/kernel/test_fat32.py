@@ -18,9 +18,9 @@ from stat import S_IFDIR, S_IFREG
 
 import pytest
 
-from kernel.devices.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
-from kernel.fs.fat32 import Fat32, FsError, NotFat32Error
-from kernel.libk.errno import (
+from almos.kernel.devices.blockdev import BLOCK_SIZE, BlockCache, FileBlockDevice
+from almos.kernel.fs.fat32 import Fat32, FsError, NotFat32Error
+from almos.kernel.libk.errno import (
     EEXIST,
     EINVAL,
     EISDIR,

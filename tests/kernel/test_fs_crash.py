@@ -32,13 +32,13 @@ from conftest import ROOT
 from test_fat32 import FSCK, SMALL_KIB, mkfs, payload
 from test_run import almos_gcc
 
+from almos.emulator.devices.ioc import IOC_COUNT, IOC_LBA, OP_WRITE
+from almos.emulator.elf import parse_elf
+from almos.emulator.topology import load_topology
+from almos.kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
+from almos.kernel.fs.fat32 import FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
+from almos.kernel.libk.errno import EBUSY
 from almos.session import Options, mount, run_machine
-from emulator.devices.ioc import IOC_COUNT, IOC_LBA, OP_WRITE
-from emulator.elf import parse_elf
-from emulator.topology import load_topology
-from kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
-from kernel.fs.fat32 import FIRST_CLUSTER, FSI_UNKNOWN, Fat32, FsError, Inode
-from kernel.libk.errno import EBUSY
 
 # What fsck.fat -n may say about an image cut inside a sync (all of it repaired by our next
 # mount): clusters no entry owns, a chain longer than its file, long-name entries without
@@ -231,7 +231,7 @@ HOST_PAGE = 4096              # Linux copies a write into the page cache a page 
 # the image then holds exactly the N-1 writes before it, and the host pipe every line printed.
 KILL_AT_WRITE = """
 import os, signal, sys
-from emulator.devices import ioc
+from almos.emulator.devices import ioc
 from almos.cli import run_main
 left = int(sys.argv.pop(1))
 transfer = ioc.Ioc._transfer

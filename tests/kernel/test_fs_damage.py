@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, Disk
 
-from emulator.devices.ioc import ImageLockedError
-from kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
-from kernel.fs.fat32 import DIR_FILE_SIZE, DIRENT_SIZE, FAT_ENTRY_SIZE, Fat32
+from almos.emulator.devices.ioc import ImageLockedError
+from almos.kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
+from almos.kernel.fs.fat32 import DIR_FILE_SIZE, DIRENT_SIZE, FAT_ENTRY_SIZE, Fat32
 
 ALMOS = [sys.executable, "-m", "almos.cli"]
 

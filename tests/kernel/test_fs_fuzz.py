@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fat32 import SMALL_KIB, mkfs, payload
 
-from kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
-from kernel.fs.fat32 import DIRENT_SIZE, FAT_ENTRY_SIZE, Fat32, FsError, Inode
+from almos.kernel.devices.blockdev import BLOCK_SIZE, FileBlockDevice
+from almos.kernel.fs.fat32 import DIRENT_SIZE, FAT_ENTRY_SIZE, Fat32, FsError, Inode
 
 T = TypeVar("T")
 WALK_LIMIT = 200              # inodes visited per walk (a damaged tree may loop)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from almos.emulator.core import Core
+from almos.emulator.elf import parse_elf
+from almos.emulator.machine import Machine
+from almos.emulator.topology import load_topology
 from almos.session import Options, build
-from emulator.core import Core
-from emulator.elf import parse_elf
-from emulator.machine import Machine
-from emulator.topology import load_topology
 
 
 def counting(monkeypatch) -> Counter:

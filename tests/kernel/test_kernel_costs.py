@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from test_run import almos, almos_gcc, userland
 
+from almos.emulator.elf import parse_elf
+from almos.emulator.timing import TimingParams
+from almos.emulator.topology import load_topology
+from almos.kernel.kern.costs import KernelCosts
 from almos.session import Options, build
-from emulator.elf import parse_elf
-from emulator.timing import TimingParams
-from emulator.topology import load_topology
-from kernel.kern.costs import KernelCosts
 
 NULL_SYSCALL_MIN = 100             # the acceptance thresholds (README, docs/KERNEL_COSTS.md)
 FIRST_TOUCH_MIN = 200

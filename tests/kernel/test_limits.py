@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
 
+from almos.emulator.elf import parse_elf
+from almos.emulator.topology import load_topology
+from almos.kernel.kern.kernel import CLOCK_HZ, PTI_VAL_MAX, TICK, Kernel
+from almos.kernel.kern.stats import collect
 from almos.session import Options, build
-from emulator.elf import parse_elf
-from emulator.topology import load_topology
-from kernel.kern.kernel import CLOCK_HZ, PTI_VAL_MAX, TICK, Kernel
-from kernel.kern.stats import collect
 
 ALMOS = [sys.executable, "-m", "almos.cli"]
 HANG = 120               # seconds: a run still going then is a hang

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import Disk
 
-from emulator.elf import KIND_ALMOS, KIND_LINUX, parse_elf
+from almos.emulator.elf import KIND_ALMOS, KIND_LINUX, parse_elf
 
 ROOT = Path(__file__).resolve().parents[2]
 ALMOS = [sys.executable, "-m", "almos.cli"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from test_run import almos, almos_gcc, userland
 
-from kernel.kern.costs import KernelCosts
-from kernel.libk.errno import EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.libk.errno import EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS
 
 PAGE = 4096
 FIRST, LAST = 0x00, 0x11           # on 2x2x4: cluster (0,0) and cluster (1,1), 2 hops apart

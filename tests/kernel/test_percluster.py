@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from test_run import almos, almos_gcc, userland
 
-from kernel.kern.costs import KernelCosts
+from almos.kernel.kern.costs import KernelCosts
 
 TOPOLOGY = "2x2x4"
 ROUNDS = 20
@@ -111,9 +111,9 @@ def test_killing_and_reaping_a_process_of_another_cluster(prog: Path, tmp_path: 
 
 
 def test_the_tables_are_per_cluster_behind_the_kernel_s_accessors() -> None:
+    from almos.emulator.elf import parse_elf
+    from almos.emulator.topology import load_topology
     from almos.session import Options, build
-    from emulator.elf import parse_elf
-    from emulator.topology import load_topology
     machine, kernel = build(Options(load_topology(TOPOLOGY), cache="off"))
     elf = parse_elf(Path(userland("hello")).read_bytes())
     p = kernel.spawn(elf, ["hello"], [], gid=13)            # a core of cluster (1,1)

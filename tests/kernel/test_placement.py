@@ -14,10 +14,10 @@ import pytest
 from test_kernel_costs import _in_process
 from test_run import almos, almos_gcc
 
-from emulator.topology import cxy_of, load_topology
-from kernel.kern.costs import KernelCosts
-from kernel.kern.dqdt import USAGE_FULL, Dqdt
-from kernel.libk.errno import EINVAL
+from almos.emulator.topology import cxy_of, load_topology
+from almos.kernel.kern.costs import KernelCosts
+from almos.kernel.kern.dqdt import USAGE_FULL, Dqdt
+from almos.kernel.libk.errno import EINVAL
 
 PAGES = 1000                     # free pages per cluster of the trees below
 SUM = 3 * 4096 * 4095 // 2       # what placement.c's "sum" is: 3 * (0 + ... + 4095)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.mm.ppm import MAX_ORDER, PAGE_SHIFT, Ppm
+from almos.kernel.mm.ppm import MAX_ORDER, PAGE_SHIFT, Ppm
 
 
 class MinPpm:

@@ -6,10 +6,10 @@ cost ten pages' time."""
 
 from __future__ import annotations
 
+from almos.emulator.cache import Kind
+from almos.emulator.topology import load_topology
+from almos.kernel.mm.ppm import PAGE_SIZE
 from almos.session import Options, build
-from emulator.cache import Kind
-from emulator.topology import load_topology
-from kernel.mm.ppm import PAGE_SIZE
 
 CLIENT, SERVER = 0x00, 0x11         # 2x2x1: two clusters 2 hops apart
 PAGES = 4

@@ -199,7 +199,7 @@ def test_more_threads_than_cores_are_preempted() -> None:
 
 def _word_address(elf_path: str, word: int) -> int:
     """Virtual address of the first occurrence of a 32-bit word in the ELF's code."""
-    from emulator.elf import parse_elf
+    from almos.emulator.elf import parse_elf
     elf = parse_elf(Path(elf_path).read_bytes())
     for seg in elf.segments:
         data = elf.segment_bytes(seg)
@@ -285,9 +285,9 @@ def test_thread_ids_wrap_without_collisions(tmp_path: Path) -> None:
 
 def test_dead_threads_and_processes_leave_the_kernel_tables() -> None:
     """A long session must not grow: dead threads keep only a --stats line."""
+    from almos.emulator.elf import parse_elf
+    from almos.emulator.topology import load_topology
     from almos.session import Options, build
-    from emulator.elf import parse_elf
-    from emulator.topology import load_topology
     machine, kernel = build(Options(load_topology("1x1x2"), cache="off"))
     elf = parse_elf(Path(userland("threads64")).read_bytes())
     p = kernel.spawn(elf, ["threads64"], [])

@@ -7,11 +7,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from almos.emulator.config import load_config
+from almos.emulator.elf import parse_elf
+from almos.emulator.topology import load_topology
+from almos.kernel.mm.ppm import PAGE_SIZE
 from almos.session import Options, build
-from emulator.config import load_config
-from emulator.elf import parse_elf
-from emulator.topology import load_topology
-from kernel.mm.ppm import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 

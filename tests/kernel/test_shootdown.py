@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from almos.emulator.elf import parse_elf
+from almos.emulator.topology import load_topology
 from almos.session import Options, build
-from emulator.elf import parse_elf
-from emulator.topology import load_topology
 
 
 def test_exit_flushes_only_the_cores_that_ran_the_process(programs: dict[str, Path]) -> None:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from almos.emulator.topology import load_topology
+from almos.kernel.libk.errno import SysError
+from almos.kernel.mm.vmm import Vmm
+from almos.kernel.mm.vseg import Vseg, VsegType
 from almos.session import Options, build
-from emulator.topology import load_topology
-from kernel.libk.errno import SysError
-from kernel.mm.vmm import Vmm
-from kernel.mm.vseg import Vseg, VsegType
 
 PAGE = 0x1000
 HEAP_BASE = 0x0100_0000

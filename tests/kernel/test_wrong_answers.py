@@ -13,10 +13,10 @@ import pytest
 from conftest import ALMOS_GCC, PROGS, ROOT, Disk
 from test_run import kill_line
 
+from almos.emulator.cache import CacheConfig
+from almos.emulator.topology import load_topology
+from almos.kernel.libk.errno import EFAULT
 from almos.session import Options, mount
-from emulator.cache import CacheConfig
-from emulator.topology import load_topology
-from kernel.libk.errno import EFAULT
 
 LINE = CacheConfig().l2.line
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from emulator.elf import KIND_ALMOS
+from almos.emulator.elf import KIND_ALMOS
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from emulator.elf import Elf
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
-    from kernel.mm.vmm import Vmm
-    from kernel.syscalls.syscalls import Handler
+    from almos.emulator.core import Core
+    from almos.emulator.elf import Elf
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
+    from almos.kernel.mm.vmm import Vmm
+    from almos.kernel.syscalls.syscalls import Handler
 
 TABLE: dict[int, Handler] = {}      # o32 number -> service (kernel/syscalls/linux/abi.py's o32())
 
@@ -75,7 +75,7 @@ def mips_errno(errno: int) -> int:
 
 def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
     """Give th its system call's outcome the o32 way (a futex wait that timed out first)."""
-    from kernel.syscalls.linux.futex import timed_out
+    from almos.kernel.syscalls.linux.futex import timed_out
     if timed_out(th):
         value, errno = -1, 110                     # ETIMEDOUT
     if errno:
@@ -87,10 +87,10 @@ def set_result(core: Core, th: Thread, value: int, errno: int = 0) -> None:
     deliver(th.process.vmm.k, core, th)        # a signal's handler, if one is due
 
 
-from kernel.kern import exec as kexec  # noqa: E402
-from kernel.syscalls.linux import futex, sysfile, sysproc  # noqa: E402,F401  (they register their services)
-from kernel.syscalls.linux.exec import linux_stack_image  # noqa: E402
-from kernel.syscalls.linux.signal import deliver, map_trampoline  # noqa: E402
+from almos.kernel.kern import exec as kexec  # noqa: E402
+from almos.kernel.syscalls.linux import futex, sysfile, sysproc  # noqa: E402,F401  (they register their services)
+from almos.kernel.syscalls.linux.exec import linux_stack_image  # noqa: E402
+from almos.kernel.syscalls.linux.signal import deliver, map_trampoline  # noqa: E402
 
 
 def _start(vmm: Vmm, elf: Elf, argv: list[str], envp: list[str]) -> tuple[bytes, int, int]:

@@ -10,13 +10,13 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kernel.fs.vfs import S_IFCHR, S_IFDIR, Stat
-from kernel.syscalls.linux import BASE, TABLE
-from kernel.syscalls.syscalls import Handler
+from almos.kernel.fs.vfs import S_IFCHR, S_IFDIR, Stat
+from almos.kernel.syscalls.linux import BASE, TABLE
+from almos.kernel.syscalls.syscalls import Handler
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.process import Thread
+    from almos.emulator.core import Core
+    from almos.kernel.kern.process import Thread
 
 # ---- system call numbers (o32; BASE + n) -----------------------------------------------------
 NR = {

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import struct
 
-from emulator.elf import Elf
-from kernel.libk.errno import E2BIG, SysError
-from kernel.mm.vseg import USTACK_TOP
+from almos.emulator.elf import Elf
+from almos.kernel.libk.errno import E2BIG, SysError
+from almos.kernel.mm.vseg import USTACK_TOP
 
 ARG_MAX = 64 << 10
 PAGE = 0x1000

@@ -12,17 +12,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kernel.kern.process import State
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.syscalls.linux import abi
-from kernel.syscalls.linux.abi import o32, stack_arg
-from kernel.syscalls.syscalls import BLOCK, get_u32
+from almos.kernel.kern.process import State
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.syscalls.linux import abi
+from almos.kernel.syscalls.linux.abi import o32, stack_arg
+from almos.kernel.syscalls.syscalls import BLOCK, get_u32
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
 FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10

@@ -11,15 +11,15 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from kernel.mm.vseg import Vseg, VsegType
-from kernel.syscalls.linux.abi import o32
-from kernel.syscalls.syscalls import NORETURN
+from almos.kernel.mm.vseg import Vseg, VsegType
+from almos.kernel.syscalls.linux.abi import o32
+from almos.kernel.syscalls.syscalls import NORETURN
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Thread
-    from kernel.mm.vmm import Vmm
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Thread
+    from almos.kernel.mm.vmm import Vmm
 
 SIGRETURN_PAGE = 0x7FFF_F000           # above the main stack, below user space's end
 PAGE = 0x1000

@@ -9,14 +9,23 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from kernel.devices.console import Console
-from kernel.fs.vfs import DirFile, PipeEnd, RegularFile, Stat, Vfs, fs_errors, make_pipe, stat_of
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.syscalls.linux import abi
-from kernel.syscalls.linux.abi import AT_FDCWD, o32, stack_arg
-from kernel.syscalls.syscalls import YIELD, put_u32, s32, sys_read, sys_write
-from kernel.syscalls.sysfile import (
+from almos.kernel.devices.console import Console
+from almos.kernel.fs.vfs import (
+    DirFile,
+    PipeEnd,
+    RegularFile,
+    Stat,
+    Vfs,
+    fs_errors,
+    make_pipe,
+    stat_of,
+)
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.syscalls.linux import abi
+from almos.kernel.syscalls.linux.abi import AT_FDCWD, o32, stack_arg
+from almos.kernel.syscalls.syscalls import YIELD, put_u32, s32, sys_read, sys_write
+from almos.kernel.syscalls.sysfile import (
     OPEN_MAX,
     _fd,
     _path,
@@ -29,9 +38,9 @@ from kernel.syscalls.sysfile import (
 )
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
-    from kernel.kern.process import Process, Thread
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
+    from almos.kernel.kern.process import Process, Thread
 
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x540D, 0x540E, 0x540F, 0x5410
 TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP = 0x40087468, 0x80087467, 0x40047477, 0x80047476

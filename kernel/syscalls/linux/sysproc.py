@@ -15,17 +15,17 @@ import random
 import struct
 from typing import TYPE_CHECKING
 
-from kernel.kern.process import Thread
-from kernel.libk import errno as E
-from kernel.libk.errno import SysError
-from kernel.mm.vseg import USTACK_MAX, VsegType
-from kernel.syscalls import sysproc
-from kernel.syscalls.linux import LinuxProcess, LinuxThread, abi
-from kernel.syscalls.linux.abi import o32, stack_arg
-from kernel.syscalls.linux.futex import NS, ns_to_cycles, sleep_until, wake
-from kernel.syscalls.linux.signal import post
-from kernel.syscalls.linux.sysfile import close_on_exec
-from kernel.syscalls.syscalls import (
+from almos.kernel.kern.process import Thread
+from almos.kernel.libk import errno as E
+from almos.kernel.libk.errno import SysError
+from almos.kernel.mm.vseg import USTACK_MAX, VsegType
+from almos.kernel.syscalls import sysproc
+from almos.kernel.syscalls.linux import LinuxProcess, LinuxThread, abi
+from almos.kernel.syscalls.linux.abi import o32, stack_arg
+from almos.kernel.syscalls.linux.futex import NS, ns_to_cycles, sleep_until, wake
+from almos.kernel.syscalls.linux.signal import post
+from almos.kernel.syscalls.linux.sysfile import close_on_exec
+from almos.kernel.syscalls.syscalls import (
     NORETURN,
     UNCATCHABLE,
     put_u32,
@@ -34,11 +34,11 @@ from kernel.syscalls.syscalls import (
     sys_kill,
     sys_yield,
 )
-from kernel.syscalls.sysfile import OPEN_MAX
+from almos.kernel.syscalls.sysfile import OPEN_MAX
 
 if TYPE_CHECKING:
-    from emulator.core import Core
-    from kernel.kern.kernel import Kernel
+    from almos.emulator.core import Core
+    from almos.kernel.kern.kernel import Kernel
 
 CLONE_VM, CLONE_VFORK, CLONE_SETTLS, CLONE_PARENT_SETTID = 0x100, 0x4000, 0x80000, 0x100000
 CLONE_THREAD, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x10000, 0x200000, 0x1000000
@@ -512,8 +512,8 @@ def _mmap(k: Kernel, th: Thread, core: Core, addr: int, length: int, prot: int, 
     if flags & MAP_ANONYMOUS:
         return vmm.mmap_anon(length, bool(prot & PROT_WRITE), bool(prot & PROT_EXEC),
                              core.cxy, readable=bool(prot & PROT_READ))
-    from kernel.fs.vfs import RegularFile, fs_errors
-    from kernel.syscalls.sysfile import _fd
+    from almos.kernel.fs.vfs import RegularFile, fs_errors
+    from almos.kernel.syscalls.sysfile import _fd
     f = _fd(th.process, fd)
     if not isinstance(f, RegularFile):
         raise SysError(E.EACCES)
