@@ -139,15 +139,30 @@ def locate_hflags(uc: Uc) -> int | None:
 _SKIP_SYNC_TAIL = 32               # the flag sits in the last bytes of the allocation
 
 
+_skip_sync_offset: int | None = None     # where the last scan found it (one struct layout)
+
+
 def locate_skip_sync(uc: Uc) -> int | None:
-    """Address of this Uc's skip_sync_pc_on_exit byte, or None if not found and verified."""
+    """Address of this Uc's skip_sync_pc_on_exit byte, or None if not found and verified.
+    The whole struct is scanned once per process (~8 ms); later engines only check that
+    the byte at the offset found goes from 0 to 1 when the PC is written."""
+    global _skip_sync_offset
+    base = handle(uc)
+    if not base:
+        return None
+    pc = uc.reg_read(M.UC_MIPS_REG_PC)           # the engine initialises on first use
+    if _skip_sync_offset is not None:
+        flag = ctypes.c_uint8.from_address(base + _skip_sync_offset)
+        if flag.value == 0:
+            uc.reg_write(M.UC_MIPS_REG_PC, pc)
+            if flag.value == 1:
+                flag.value = 0     # uc_emu_start clears it too; leave it as it was
+                return base + _skip_sync_offset
     libc = ctypes.CDLL(None)
     libc.malloc_usable_size.restype = ctypes.c_size_t
     libc.malloc_usable_size.argtypes = [ctypes.c_void_p]
-    base = handle(uc)
-    pc = uc.reg_read(M.UC_MIPS_REG_PC)           # the engine initialises on first use
     size = libc.malloc_usable_size(ctypes.c_void_p(base))
-    if not base or size < _SKIP_SYNC_TAIL:
+    if size < _SKIP_SYNC_TAIL:
         return None
     before = ctypes.string_at(base, size)
     uc.reg_write(M.UC_MIPS_REG_PC, pc)
@@ -158,6 +173,7 @@ def locate_skip_sync(uc: Uc) -> int | None:
         return None
     flag = ctypes.c_uint8.from_address(base + changed[-1])
     flag.value = 0                 # uc_emu_start clears it too; leave it as it was
+    _skip_sync_offset = changed[-1]
     return base + changed[-1]
 
 
