@@ -89,6 +89,17 @@ static inline int is_mem_opcode(uint32_t op)
            || op == 0x30 || op == 0x31 || op == 0x35 || op == 0x38 || op == 0x39 || op == 0x3D;
 }
 
+/* The instruction word at va through the page map into *insn; 0 if its code cannot be read
+ * (not mapped here, not RAM). */
+static inline int code_word(almos_core_t *c, uint32_t va, uint32_t *insn)
+{
+    int64_t ppn = c->mem ? core_pmap_get(c, va >> 12) : -1;
+    const uint8_t *h = ppn < 0 ? NULL : host_of(c->mem, ((uint64_t)ppn << 12) | (va & 0xFFF));
+    if (!h) return 0;
+    memcpy(insn, h, 4);
+    return 1;
+}
+
 /* The LL/SC map of the block at va (2 bits per memory instruction) into kinds[]; returns
  * whether it has any (0 too when its code cannot be read). */
 static int decode_block(almos_core_t *c, uint32_t va, uint32_t size, uint64_t *kinds)
@@ -96,16 +107,9 @@ static int decode_block(almos_core_t *c, uint32_t va, uint32_t size, uint64_t *k
     uint32_t k = 0;
     int any = 0;
     memset(kinds, 0, sizeof(uint64_t) * (CORE_MOPS / 32));
-    if (!c->mem) return 0;
     for (uint32_t off = 0; off < size && k < CORE_MOPS; off += 4) {
-        uint64_t pa;
-        int64_t ppn = core_pmap_get(c, (va + off) >> 12);
-        if (ppn < 0) return 0;
-        pa = ((uint64_t)ppn << 12) | ((va + off) & 0xFFF);
-        const uint8_t *h = host_of(c->mem, pa);
-        if (!h) return 0;
         uint32_t insn;
-        memcpy(&insn, h, 4);
+        if (!code_word(c, va + off, &insn)) return 0;
         uint32_t op = insn >> 26;
         if (!is_mem_opcode(op)) continue;
         uint64_t code = op == 0x30 ? 1 : op == 0x38 ? 2 : 0;
@@ -188,13 +192,9 @@ static int stop_at(void *uc, almos_core_t *c, uint32_t seen)
 {
     stop(uc, c);
     uint32_t n = c->block_size >> 2, k = 0, prev = 0;
-    for (uint32_t i = 0; i < n && c->mem; i++) {
-        int64_t ppn = core_pmap_get(c, (c->block_pc + 4 * i) >> 12);
-        const uint8_t *h = ppn < 0 ? NULL
-            : host_of(c->mem, ((uint64_t)ppn << 12) | ((c->block_pc + 4 * i) & 0xFFF));
-        if (!h) return 0;
+    for (uint32_t i = 0; i < n; i++) {
         uint32_t insn;
-        memcpy(&insn, h, 4);
+        if (!code_word(c, c->block_pc + 4 * i, &insn)) return 0;
         if (is_mem_opcode(insn >> 26) && k++ == seen) {
             if (i ? is_branch(prev) : c->block_ds) {
                 c->stop_pending = 1;
