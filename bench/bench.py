@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import ctypes
+import importlib
 import io
 import mmap
 import pstats
@@ -408,28 +409,21 @@ SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kern
             "slices": section_slices, "cache": section_cache, "scale": section_scale}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 PLACEMENT = "placement"         # printed by bench/placement.py itself
+# sections that print their own tables: the module (bench/NAME.py) and the section's title
+REPORTS = {FIDELITY: "almos's cycles next to TSAR's",
+           PLACEMENT: "policies and the load balancer"}
 
 
-def section_fidelity(args: argparse.Namespace) -> bool:
-    """Prints the fidelity tables; False (and the reason on stderr) if a run failed."""
+def section_report(name: str, args: argparse.Namespace) -> bool:
+    """Runs bench/NAME.py's report (its own tables); False (and the reason on stderr) if a
+    run failed."""
     import fidelity
-    print("\n== fidelity: almos's cycles next to TSAR's (bench/fidelity.py)", flush=True)
+    module = importlib.import_module(name)
+    print(f"\n== {name}: {REPORTS[name]} (bench/{name}.py)", flush=True)
     try:
-        fidelity.report(quick=args.quick)
+        module.report(quick=args.quick)
     except fidelity.RunError as e:
-        print(f"bench: fidelity: {e}", file=sys.stderr)
-        return False
-    return True
-
-
-def section_placement(args: argparse.Namespace) -> bool:
-    """Prints the placement table; False (and the reason on stderr) if a run failed."""
-    import placement
-    print("\n== placement: policies and the load balancer (bench/placement.py)", flush=True)
-    try:
-        placement.report(quick=args.quick)
-    except placement.RunError as e:
-        print(f"bench: placement: {e}", file=sys.stderr)
+        print(f"bench: {name}: {e}", file=sys.stderr)
         return False
     return True
 
@@ -462,10 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="almos-bench-") as tmp:
         for name in names:
-            if name == FIDELITY:
-                ok = section_fidelity(args) and ok
-            elif name == PLACEMENT:
-                ok = section_placement(args) and ok
+            if name in REPORTS:
+                ok = section_report(name, args) and ok
             else:
                 print_table(*SECTIONS[name](args, Path(tmp)))
     return 0 if ok else 1
