@@ -413,20 +413,23 @@ def sys_clock_gettime64(k, th, core, clock, out, *_):
     return 0
 
 
-@o32("clock_getres")
-def sys_clock_getres(k, th, core, clock, out, *_):
+def _getres(k, th, core, clock, out, layout) -> int:
+    """clock_getres in either timespec layout: one cycle of the clock (EINVAL: no such
+    clock)."""
     now_ns(k, th, core, clock)
     if out:
-        _put_ts(th, core, out, max(1, NS // k.clock_hz), abi.TIMESPEC32)
+        _put_ts(th, core, out, max(1, NS // k.clock_hz), layout)
     return 0
+
+
+@o32("clock_getres")
+def sys_clock_getres(k, th, core, clock, out, *_):
+    return _getres(k, th, core, clock, out, abi.TIMESPEC32)
 
 
 @o32("clock_getres_time64")
 def sys_clock_getres64(k, th, core, clock, out, *_):
-    now_ns(k, th, core, clock)
-    if out:
-        _put_ts(th, core, out, max(1, NS // k.clock_hz), abi.TIMESPEC64)
-    return 0
+    return _getres(k, th, core, clock, out, abi.TIMESPEC64)
 
 
 @o32("gettimeofday")
