@@ -186,6 +186,11 @@ def _common(fn):
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT),
                      default=None, metavar="SECONDS", show_default="no limit",
                      help="kill every process after this much host (wall-clock) time"),
+        click.option("--host-threads", "-j", "host_threads", type=click.IntRange(1, 256),
+                     default=1, metavar="N",
+                     help="run the cores in N host threads (0 < N <= 256); 1 is exactly "
+                     "repeatable, more is faster only for long parallel phases (README: "
+                     "host threads)"),
         click.option("--gdb", "gdb", type=click.IntRange(0, 65535), default=None,
                      metavar="PORT", show_default="no stub",
                      help="serve gdb (gdb-multiarch: target remote :PORT) on "
@@ -200,7 +205,8 @@ def _common(fn):
 
 def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stats,
              max_instructions, max_cycles=None, timeout=None, gdb=None, gdb_wait=False,
-             balance="off", stats_csv=None, quiet=False, trace=None, trace_file=None):
+             balance="off", stats_csv=None, quiet=False, trace=None, trace_file=None,
+             host_threads=1):
     from almos.session import Options
     from almos.trace import TraceError, parse_categories
     config = _config(topology, memory, l1, l2, settings, quantum)
@@ -224,7 +230,8 @@ def _options(topology, memory, l1, l2, settings, quantum, placement, cache, stat
     return Options(config.topology, placement, cache, stats, max_instructions,
                    max_cycles=max_cycles, timeout=timeout, gdb_port=gdb, gdb_wait=gdb_wait,
                    timing=config.timing, costs=config.params["kernel"], balance=balance == "on",
-                   stats_csv=stats_csv, quiet=quiet, trace=categories, trace_file=trace_file)
+                   stats_csv=stats_csv, quiet=quiet, trace=categories, trace_file=trace_file,
+                   host_threads=host_threads)
 
 
 @main.command(context_settings={"ignore_unknown_options": True,

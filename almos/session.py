@@ -54,15 +54,20 @@ class Options:
     console: HostConsole | None = None  # the guest's console (None: the host's stdin, stdout)
     stderr: BinaryIO | None = None      # the guest's stderr and the kernel's lines (None: ours)
     on_kernel: Callable[[Kernel], None] | None = None   # told the kernel build() made
+    host_threads: int = 1               # --host-threads: 1 is exactly repeatable (machine.py)
+
 
 
 def build(opts: Options, disk: str | None = None) -> tuple[Machine, Kernel]:
     topo, timing = opts.topology, opts.timing
     console = opts.console if opts.console is not None else HostConsole()
-    machine = Machine(topo, disk=disk, console=console, timing=timing)
+    # a debugger stops and steps the machine as a whole: one host thread under --gdb
+    threads = 1 if opts.gdb_port is not None else opts.host_threads
+    machine = Machine(topo, disk=disk, console=console, timing=timing, host_threads=threads)
     if opts.cache != "off":
         cfg = CacheConfig.from_strings(l1=topo.l1, l2=topo.l2, timing=timing)
-        cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores)
+        cache = CacheSystem(cfg, topo.x_size, topo.y_size, topo.cores_per_cluster, topo.ncores,
+                            serialize=threads > 1)
         machine.attach_cache(cache, CACHE_MODES[opts.cache])
     kernel = Kernel(machine, opts.placement, stderr=opts.stderr, costs=opts.costs,
                     balance=opts.balance, services=SERVICES)

@@ -29,6 +29,10 @@ Section "scale": bench/spread.c (one thread per core, all alive at once) on 16-c
 up to 16x16x16 (4096 cores), each machine in its own process: cores started, peak host RSS
 and wall time.
 
+Section "threads": the same runs with one host thread and with the host's CPUs
+(--host-threads): 64 bare-metal cores computing, and fft under the kernel with the cache model
+off and on.
+
 Section "cache": the matrix multiply under the kernel (`almos run`) with the cache model off,
 counting statistics, and counting stalls (timing): what the model costs in guest MIPS.
 
@@ -49,6 +53,7 @@ import ctypes
 import importlib
 import io
 import mmap
+import os
 import pstats
 import shutil
 import subprocess
@@ -230,12 +235,14 @@ def profile(elf: Elf) -> str:
     return out.getvalue()
 
 
-def run_kernel(elf: Elf, cache: str = "off", topology: str = "1x1x1") -> tuple[float, int, int]:
+def run_kernel(elf: Elf, cache: str = "off", topology: str = "1x1x1", host_threads: int = 1,
+               argv: tuple[str, ...] = ()) -> tuple[float, int, int]:
     """(seconds, instructions, exit status) of `almos run` of elf, in this process."""
     from almos.session import Options, exit_code
     from almos.session import build as build_session
-    machine, kernel = build_session(Options(load_topology(topology), cache=cache))
-    p = kernel.spawn(elf, [elf_name(elf)], [])
+    machine, kernel = build_session(Options(load_topology(topology), cache=cache,
+                                            host_threads=host_threads))
+    p = kernel.spawn(elf, [elf_name(elf), *argv], [])
     t0 = time.perf_counter()
     machine.run()
     dt = time.perf_counter() - t0
@@ -405,8 +412,50 @@ def section_cache(args: argparse.Namespace, work: Path) -> tuple[str, list[Row],
     return "cache: the cache and mesh model's cost", rows, notes
 
 
+def host_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+
+
+def run_bare_cores(elf: Elf, topology: str, host_threads: int) -> tuple[float, int]:
+    """(seconds, instructions) of elf on every core of `topology`, bare metal."""
+    m = Machine(load_topology(topology), host_threads=host_threads)
+    bm = BareMetal(m, elf, list(range(m.topology.ncores)))
+    t = time.perf_counter()
+    bm.run()
+    dt = time.perf_counter() - t
+    return dt, sum(c.instructions for c in m.started_cores())
+
+
+def section_threads(args: argparse.Namespace, work: Path) -> tuple[str, list[Row], list[str]]:
+    """The same runs in one host thread and in N (the host's CPUs, at least 2): --host-threads."""
+    n = max(2, host_cpus())
+    rows: list[Row] = []
+    size = 60 if args.quick else 120
+    mm = parse_elf(build(HERE / "mm.c", work, {"N": size}).read_bytes(), "mm")
+    fft = parse_elf((ROOT / "userland" / "build" / "fft").read_bytes(), "fft")
+    m = "14" if args.quick else "16"
+    runs: list[tuple[str, Callable[[int], tuple[float, int]]]] = [
+        (f"bare metal: {size}x{size} matmul on 64 cores", lambda j: run_bare_cores(mm, "4x4x4", j)),
+        (f"fft -m {m} -p 16, 4x4x4, --cache off",
+         lambda j: run_kernel(fft, "off", "4x4x4", j, ("-m", m, "-p", "16"))[:2]),
+        (f"fft -m {m} -p 16, 4x4x4, --cache timing",
+         lambda j: run_kernel(fft, "timing", "4x4x4", j, ("-m", m, "-p", "16"))[:2]),
+    ]
+    for name, fn in runs:
+        one = min((fn(1) for _ in range(1 if args.quick else 2)), key=lambda r: r[0])
+        many = min((fn(n) for _ in range(1 if args.quick else 2)), key=lambda r: r[0])
+        rows.append(Row(f"{name}, -j 1", one[0], one[1], ref=one[0]))
+        rows.append(Row(f"{name}, -j {n}", many[0], many[1], ref=one[0]))
+    notes = [f"{n} host threads against 1, the same program and machine; kernel runs from the "
+             "program's start (its sequential set-up included), machine built beforehand",
+             "speed ratio: relative to the -j 1 row above it; target >= 1.6x for fft -m 16"]
+    return "threads: cores in several host threads (--host-threads)", rows, notes
+
+
 SECTIONS = {"cpu": section_cpu, "matmul": section_matmul, "kernel": section_kernel,
-            "slices": section_slices, "cache": section_cache, "scale": section_scale}
+            "slices": section_slices, "cache": section_cache, "scale": section_scale,
+            "threads": section_threads}
 FIDELITY = "fidelity"           # printed by bench/fidelity.py itself, not by print_table
 PLACEMENT = "placement"         # printed by bench/placement.py itself
 # sections that print their own tables: the module (bench/NAME.py) and the section's title

@@ -107,11 +107,34 @@ def merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-class CodeGuard:
-    """The guarded ranges of a machine, hooked on each of its cores (created or to come)."""
+SC_MERGE = 64            # bytes: SC sites closer than this share one atomic-SC hook
 
-    def __init__(self) -> None:
+
+def sc_ranges(base: int, code: bytes | memoryview) -> list[tuple[int, int]]:
+    """The ranges [sc, sc + 8) of every SC instruction (major opcode 0x38) in `code` loaded
+    at `base`, and the instruction after it, merged: where cores running in several host
+    threads need the atomic-SC hook (emulator/native/core.c's sc_hook). A data word that
+    looks like an SC only costs a hook that finds no SC when it runs."""
+    top = bytes(code[3::INSN])
+    out = [(base + i * INSN, base + i * INSN + 2 * INSN)
+           for i, b in enumerate(top) if b & 0xFC == 0xE0]
+    merged: list[tuple[int, int]] = []
+    for a, b in out:
+        if merged and a - merged[-1][1] < SC_MERGE:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+class CodeGuard:
+    """The guarded ranges of a machine, hooked on each of its cores (created or to come);
+    with `atomics` (several host threads), the SC sites too."""
+
+    def __init__(self, atomics: bool = False) -> None:
         self.ranges: list[tuple[int, int]] = []    # sorted, disjoint: hooked on every core
+        self.atomics = atomics
+        self.sc_sites: set[tuple[int, int]] = set()   # atomic-SC hooks on every core
         self._cores: list[Core] = []
 
     def install(self, core: Core) -> None:
@@ -119,6 +142,18 @@ class CodeGuard:
         self._cores.append(core)
         for a, b in self.ranges:
             core.guard_code(a, b)
+        for a, b in sorted(self.sc_sites):
+            core.atomic_sc(a, b)
+
+    def add_code(self, base: int, code: bytes | memoryview) -> None:
+        """Code loaded at base: with `atomics`, hook its SCs on every core."""
+        if not self.atomics:
+            return
+        for r in sc_ranges(base, code):
+            if r not in self.sc_sites:
+                self.sc_sites.add(r)
+                for core in self._cores:
+                    core.atomic_sc(*r)
 
     def add(self, ranges: list[tuple[int, int]]) -> None:
         """Guard these ranges too, on every core (the parts not guarded yet)."""

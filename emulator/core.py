@@ -11,7 +11,9 @@ the core: system calls and page faults synchronously, other exceptions when the 
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
@@ -175,7 +177,11 @@ def py_tlb_fill(handle, va: int, uc_access: int, paddr, perms) -> int:
     """The native TLB fill's slow path (emulator/native/core.c)."""
     core = ffi.from_handle(handle)
     try:
-        r = core._fill(va, uc_access)
+        if core.lock is None:
+            r = core._fill(va, uc_access)
+        else:
+            with core.entered():
+                r = core._fill(va, uc_access)
     except BaseException as e:           # raised again once the slice has ended (Core.run)
         core._callback_error = e
         return 0
@@ -195,6 +201,11 @@ class Core:
         self.mem = bus.memory
         self.gid, self.cxy, self.lid = gid, cxy, lid
         self.handler: TrapHandler | None = None
+        # the machine's big lock when cores run in several host threads (emulator/machine.py):
+        # held by the thread that runs this core except inside emu_start, taken by the hooks
+        # that call Python
+        self.lock: threading.Lock | None = None
+        self.tls: threading.local | None = None     # ... and its record of the core running
         # TSAR CP2 (MMU) registers
         self._ptpr = 0
         self._mmu_on = False
@@ -237,6 +248,11 @@ class Core:
         # them directly (the binding's reg_read costs microseconds; see emulator/ucfix.py)
         self._gprs = (ctypes.c_uint32 * 32).from_address(hflags - HFLAGS_OFFSET)
         self.state.hflags = ffi.cast("uint32_t *", hflags)
+        self.state.gprs = ffi.cast("uint32_t *", hflags - HFLAGS_OFFSET)
+        if ucfix.LL_OFFSET is not None:        # (the atomic SC hook, atomic_sc)
+            self.state.lladdr = ffi.cast("uint32_t *", hflags - HFLAGS_OFFSET + ucfix.LL_OFFSET)
+            self.state.llval = ffi.cast("uint32_t *",
+                                        hflags - HFLAGS_OFFSET + ucfix.LL_OFFSET + 4)
         skip = locate_skip_sync(uc)
         self._skip_sync = ctypes.c_uint8.from_address(skip) if skip is not None else None
         if skip is not None:
@@ -280,6 +296,16 @@ class Core:
         self.guarded.append((begin, end))
 
     # ---- counters -----------------------------------------------------------------------
+    def atomic_sc(self, begin: int, end: int) -> None:
+        """Make the SCs in [begin, end) atomic against cores of other host threads (the
+        native SC hook, emulator/native/core.c)."""
+        self._native_hook(UCC.UC_HOOK_CODE, lib.core_sc_hook_addr(), begin, end - 4)
+
+    @property
+    def atomic_scs(self) -> int:
+        """SCs the atomic SC hook did (several host threads)."""
+        return int(self.state.atomic_scs)
+
     @property
     def instructions(self) -> int:
         return self.state.instructions
@@ -463,13 +489,42 @@ class Core:
 
     # ---- MMIO and traps -------------------------------------------------------------------
     def _mmio_read(self, uc, offset, size, _ud) -> int:
-        value = self.bus.mmio_read(offset)
+        if self.lock is None:
+            value = self.bus.mmio_read(offset)
+        else:
+            with self.entered():
+                value = self.bus.mmio_read(offset)
         return (value >> ((offset & 3) * 8)) & ((1 << (size * 8)) - 1)
 
     def _mmio_write(self, uc, offset, size, value, _ud) -> None:
-        self.bus.mmio_write(offset, value)
+        if self.lock is None:
+            self.bus.mmio_write(offset, value)
+        else:
+            with self.entered():
+                self.bus.mmio_write(offset, value)
 
     def _intr(self, uc, intno, _ud) -> None:
+        if self.lock is None:
+            self._trap(uc, intno)
+        else:
+            with self.entered():
+                self._trap(uc, intno)
+
+    @contextmanager
+    def entered(self) -> Iterator[None]:
+        """A hook of this core calls Python (several host threads): under the machine's
+        big lock, with this core as this host thread's running core."""
+        assert self.lock is not None and self.tls is not None
+        with self.lock:
+            self.state.py_touched = 1
+            before = getattr(self.tls, "core", None)
+            self.tls.core = self
+            try:
+                yield
+            finally:
+                self.tls.core = before
+
+    def _trap(self, uc, intno) -> None:
         if intno == EXCP_SYSCALL and self.handler is not None:
             self.handler.on_syscall(self)
             return
@@ -546,6 +601,13 @@ class Core:
         base, imm = (insn >> 21) & 31, insn & 0xFFFF
         return (self.gpr(base) + (imm - 0x10000 if imm & 0x8000 else imm)) & 0xFFFF_FFFF
 
+    def stop_soon(self) -> None:
+        """End the current slice at the next block it enters: what another host thread does
+        (stop() is for the core's own hooks: from elsewhere, the block hook could set
+        Unicorn's skip-sync flag again before the exit, which then resumes at a stale PC)."""
+        self.state.deadline = 0
+        self.state.chain_break = 1
+
     def stop(self) -> None:
         """End the current slice after the running hook returns."""
         if self._skip_sync is not None:
@@ -593,7 +655,47 @@ class Core:
 
     def run(self, deadline: int, spin: bool = False) -> Trap | None:
         """Run from PC until the cycle counter reaches deadline, a stop, or a trap. With
-        `spin`, also until the core spins on an unchanged word (then `spinning` is true)."""
+        `spin`, also until the core spins on an unchanged word (then `spinning` is true).
+        With the machine's big lock (several host threads), other threads run meanwhile."""
+        self.prepare(deadline, spin)
+        status = UCC.UC_ERR_OK
+        lock = self.lock
+        pc = self.uc.reg_read(REG_PC)
+        if lock is not None:
+            lock.release()
+        try:
+            self.uc.emu_start(pc, 0)
+        except UcError as e:
+            status = e.errno
+        finally:
+            if lock is not None:
+                lock.acquire()
+        return self.finish(status)
+
+    @staticmethod
+    def run_batch(cores: list[Core], limits: list[int], others: list[Core], others_min,
+                  quantum: int, max_rounds: int) -> tuple[list[int], int]:
+        """Run the prepared slices of `cores` one after the other in C, in rounds while
+        nothing needs Python (emulator/native/core.c's core_run_batch: later rounds end a
+        quantum past the least clock of `others` and *others_min, never past limits[i]),
+        without the GIL: several host threads run batches at once. The Unicorn status of
+        each core's last slice (for finish()), and the rounds run. The caller holds no lock."""
+        n = len(cores)
+        states = ffi.new("almos_core_t *[]", [c.state for c in cores])
+        out = ffi.new("int32_t[]", n)
+        lim = ffi.new("uint64_t[]", limits)
+        oth = ffi.new("almos_core_t *[]", [c.state for c in others] or [ffi.NULL])
+        for c in cores:
+            ucfix.clear_hook_exception(c.uc)
+            c.state.py_touched = 0
+            c.state.chain_break = 0
+        rounds = lib.core_run_batch(states, n, out, ucfix.emu_start_address(),
+                                    ucfix.reg_read_address(), REG_PC, lim, oth, len(others),
+                                    others_min, quantum, max_rounds)
+        return list(out), int(rounds)
+
+    def prepare(self, deadline: int, spin: bool = False) -> None:
+        """The state of a slice about to run (run(), run_batch())."""
         self.state.deadline = deadline
         self.state.spin_stop = 0
         self.state.stop_pending = 0
@@ -604,16 +706,19 @@ class Core:
         self._pending_fault = None
         self._exception = None
         self.trap = None
-        try:
-            self.uc.emu_start(self.uc.reg_read(REG_PC), 0)
-        except UcError as e:
+
+    def finish(self, status: int) -> Trap | None:
+        """After the slice: what ended it (Unicorn's status), as a trap for the handler."""
+        if self.state.sc_post_pc:               # it stopped right after an atomic SC
+            lib.core_sc_settle(self.state)
+        if status != UCC.UC_ERR_OK:
             f = self._pending_fault
             pc = self.uc.reg_read(REG_PC)
             if f is not None:
                 kind = TrapKind.BUS_ERROR if f.kind == FaultKind.BUS else TrapKind.PAGE_FAULT
                 self.trap = Trap(kind, pc, self._fault_address(f, pc), f.access, f.kind)
-            elif e.errno in (UCC.UC_ERR_READ_UNALIGNED, UCC.UC_ERR_WRITE_UNALIGNED,
-                             UCC.UC_ERR_FETCH_UNALIGNED):
+            elif status in (UCC.UC_ERR_READ_UNALIGNED, UCC.UC_ERR_WRITE_UNALIGNED,
+                            UCC.UC_ERR_FETCH_UNALIGNED):
                 self.trap = Trap(TrapKind.ADDRESS_ERROR, pc, self._access_address(pc))
             else:
                 self.trap = Trap(TrapKind.UNKNOWN, pc)
@@ -621,6 +726,9 @@ class Core:
         if self._callback_error is not None:
             err, self._callback_error = self._callback_error, None
             raise err
+        hook_error = ucfix.take_hook_exception(self.uc)
+        if hook_error is not None:
+            raise hook_error
         if self._exception is not None:
             self.trap = self._exception
             self.uc.reg_write(REG_PC, self.trap.pc)    # Unicorn leaves a stale PC behind

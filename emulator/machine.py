@@ -7,6 +7,16 @@ other and the same program and configuration give the same interleaving. A halte
 no host time; it is woken by an unmasked interrupt of its XCU (timer, IPI, device line). Cores
 (Unicorn instances) are created on first use, so a 16x16x4 machine is cheap until its cores run.
 
+Several host threads (host_threads=N, `--host-threads`): each thread takes the cores with the
+least clocks from the run queue and runs their slices in C (Core.run_batch), in rounds while
+none needs Python, each round ending a quantum past the least clock of the cores other threads
+run or have queued; slices of different threads overlap. Python code (the kernel, the devices,
+this scheduler) runs under `lock`, one thread at a time; the hooks of a running core take it.
+Work on a core that another thread is running waits for the end of its batch (on_core), frames
+it may still reach are given back after that (after_slices), and it is stopped by moving its
+deadline (Core.stop_soon). SCs are made atomic across threads (codeguard.py's SC hooks). Runs
+are then no longer repeatable to the cycle (docs/TIMING.md).
+
 Spinning (docs/TIMING.md): with a cache model on, a core that keeps reading the same unchanged
 word while another core could change it ends its slice and is parked: it runs again when the
 word changes (at no earlier time than the start of the slice that changed it; the cache model
@@ -19,8 +29,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from almos.emulator.native._almos_native import ffi
 
 from almos.emulator.bus import SEG_IOC, SEG_MMC, SEG_PIC, SEG_TTY, SEG_XCU, Bus
 from almos.emulator.codeguard import CodeGuard
@@ -34,7 +47,10 @@ from almos.emulator.memory import PhysicalMemory
 from almos.emulator.timing import TimingParams
 from almos.emulator.topology import Topology, xy_of
 
+NEVER = (1 << 64) - 1             # a clock no event reaches
 SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
+BATCH_MAX = 64                    # cores a host thread runs in one batch (several host threads)
+BATCH_ROUNDS = 16                 # ... and rounds of slices it runs them for, at most
 TTY_CHANNELS = 4
 
 
@@ -56,8 +72,14 @@ class Machine:
 
     def __init__(self, topology: Topology, disk: str | None = None,
                  console: HostConsole | None = None, quantum: int | None = None,
-                 tb_size: int | None = None, timing: TimingParams | None = None) -> None:
+                 tb_size: int | None = None, timing: TimingParams | None = None,
+                 host_threads: int = 1) -> None:
         self.topology = topology
+        # --host-threads: the cores run in this many host threads (module docstring); with
+        # more than one, `lock` is the machine's big lock: Python code (the kernel, the
+        # devices, the scheduler) runs holding it, a core's emulated code without it
+        self.host_threads = max(1, host_threads)
+        self.lock: threading.Lock | None = threading.Lock() if self.host_threads > 1 else None
         self.timing = timing or TimingParams()   # the hardware's costs (emulator/timing.py)
         self.quantum = quantum if quantum is not None else self.timing.quantum
         self.tb_size = tb_size or (DEFAULT_TB_SIZE if topology.ncores <= LARGE_MACHINE
@@ -97,7 +119,8 @@ class Machine:
         self.bus.attach(io.cxy, SEG_TTY, self.tty)
         self.bus.attach(io.cxy, SEG_IOC, self.ioc)
         self.code_frames: set[int] = set()     # physical pages instructions were fetched from
-        self.code_guard = CodeGuard()          # long straight-line runs, hooked on every core
+        # long straight-line runs (and SCs, with several host threads), hooked on every core
+        self.code_guard = CodeGuard(atomics=self.host_threads > 1)
         self._tb_flush_pending = False
         self._after_flush: list[Callable[[], None]] = []
         self._raised: dict[int, int] = {}      # cluster index -> time an IPI/HWI arrived
@@ -116,6 +139,20 @@ class Machine:
         self.running = False
         self.slices = 0
         self.parks = 0                         # times a spinning core was parked
+        # several host threads: the cores inside a slice, each thread's own, the work put off
+        # until a core's slice ends (on_core), and until every slice running now has ended
+        # (after_slices); slices run by each host thread
+        self._busy: dict[int, Core] = {}
+        self._claimed: set[int] = set()        # taken from the run queue, not in a slice yet
+        self._queue_min = ffi.new("uint64_t *", NEVER)   # a bound of the run queue's least clock
+        self._tls = threading.local()
+        self._cv = threading.Condition(self.lock) if self.lock is not None else None
+        self._deferred: dict[int, list[Callable[[], None]]] = {}
+        self._grace: list[tuple[set[int], Callable[[], None]]] = []
+        self._quit = False
+        self._threads_on = False               # inside _run_threads (the lock is held)
+        self._error: BaseException | None = None
+        self.thread_slices: list[int] = [0] * self.host_threads
 
     # ---- structure --------------------------------------------------------------------------
     def cluster(self, cxy: int) -> Cluster:
@@ -129,9 +166,7 @@ class Machine:
         def raised() -> None:
             t = self.now()
             self._raised[cluster_index] = min(self._raised.get(cluster_index, t), t)
-            r = self._running_core
-            if r is not None:                   # delivered within a quantum
-                r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
+            self._end_within_quantum(None, interrupt=True)     # delivered within a quantum
         return raised
 
     def cycles_of(self, gid: int) -> int:
@@ -152,6 +187,7 @@ class Machine:
             c.halted = True
             c.on_halt_change = self._core_timer_fn(gid)
             c.state.spin_reads = self.timing.spin_reads
+            c.lock, c.tls = self.lock, self._tls
             self.code_guard.install(c)
             if self.cache is not None:
                 c.attach_cache(self.cache.ptr, self.cache_mode)
@@ -208,6 +244,8 @@ class Machine:
         self._tb_flush_pending = True
         if then is not None:
             self._after_flush.append(then)
+        for c in self._busy.values():          # (several host threads) all stop for it
+            c.stop_soon()
 
     def _flush_tbs(self) -> None:
         for c in self.started_cores():
@@ -220,30 +258,89 @@ class Machine:
 
     # ---- scheduling -------------------------------------------------------------------------
     def wake(self, core: Core, at_least: int | None = None) -> None:
-        """Make a halted (or parked) core runnable; its clock catches up with `at_least`."""
-        if at_least is not None and core.cycles < at_least:
+        """Make a halted (or parked) core runnable; its clock catches up with `at_least`.
+        (Several host threads: a core inside a slice is only marked runnable; its thread
+        queues it when the slice ends, its clock as it is then.)"""
+        busy = core.gid in self._busy
+        if at_least is not None and core.cycles < at_least and not busy:
             core.cycles = at_least
         core.halted = False                     # (a change makes the timer cache stale)
         if self.on_wake is not None:
             self.on_wake(core)
         if self._parked.pop(core.gid, None) is not None:
             self._timer_dirty.add(core.gid)
-        if core.gid not in self._in_heap:
+        if core.gid not in self._in_heap and not busy and core.gid not in self._claimed:
             self._in_heap.add(core.gid)
             heapq.heappush(self._heap, (core.cycles, core.gid))
-        r = self._running_core
-        if r is not None and r is not core:     # a long solo slice ends within a quantum
-            r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
+            if core.cycles < self._queue_min[0]:
+                self._queue_min[0] = core.cycles     # (batches in C read it: core.c)
+            if self._threads_on and self._cv is not None:
+                self._cv.notify()               # (a thread may wait for work)
+        self._end_within_quantum(core)          # a long solo slice ends within a quantum
+
+    def _end_within_quantum(self, woken: Core | None, interrupt: bool = False) -> None:
+        """The cores inside a slice (but `woken`) stop within a quantum of their clock; for
+        an interrupt, cores of other host threads also leave their batch's rounds then."""
+        if self.lock is None:
+            r = self._running_core
+            if r is not None and r is not woken:
+                r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
+            return
+        for r in self._busy.values():
+            if r is not woken:
+                r.state.deadline = min(r.state.deadline, r.cycles + self.quantum)
+                if interrupt:
+                    r.state.chain_break = 1
+
+    def on_core(self, core: Core, fn: Callable[[], None]) -> None:
+        """Do fn, work on `core`'s state (its TLB, its clock), now, or, when the core is
+        inside a slice in another host thread, when that thread's batch of slices ends."""
+        if self.lock is None or core.gid not in self._busy or self.running_core is core:
+            fn()
+            return
+        self._deferred.setdefault(core.gid, []).append(fn)
+
+    def stop_core(self, core: Core) -> None:
+        """End `core`'s slice: at once from its own hooks, at its next block from another
+        host thread (Core.stop_soon)."""
+        if self.running_core is core:
+            core.stop()
+        else:
+            core.stop_soon()
+
+    def running_cores(self) -> list[Core]:
+        """The cores inside a slice now, in any host thread (several host threads; call it
+        holding `lock`)."""
+        return list(self._busy.values())
+
+    def busy_elsewhere(self, core: Core) -> bool:
+        """Whether `core` is inside a slice run by another host thread (see on_core)."""
+        return self.lock is not None and core.gid in self._busy and self.running_core is not core
+
+    def after_slices(self, fn: Callable[[], None]) -> None:
+        """Do fn once every slice other host threads are running now has ended (with one
+        host thread: now). A frame freed while another core may still hold a translation
+        to it (until its slice ends, on_core) is given back this way."""
+        me = self.running_core
+        waiting = {g for g, c in self._busy.items() if c is not me}
+        if not waiting:
+            fn()
+        else:
+            self._grace.append((waiting, fn))
 
     @property
     def running_core(self) -> Core | None:
-        """The core inside a slice (its hooks and traps are running), else None."""
-        return self._running_core
+        """The core inside a slice (its hooks and traps are running), else None; with
+        several host threads, the one this host thread runs."""
+        if self.lock is None:
+            return self._running_core
+        return getattr(self._tls, "core", None)
 
     def now(self) -> int:
         """The machine's notion of the present: the clock of the core running, else the least."""
-        if self._running_core is not None:
-            return self._running_core.cycles
+        r = self.running_core
+        if r is not None:
+            return r.cycles
         if self._heap:
             return self._heap[0][0]             # the least clock queued (a heap's first)
         return max((c.cycles for c in self.started_cores()), default=0)
@@ -290,6 +387,9 @@ class Machine:
 
     def run(self) -> None:
         """Interleave the cores until power-off or until nothing can ever run again."""
+        if self.lock is not None:
+            self._run_threads()
+            return
         self.running = True
         while self.running:
             if self.stop_requested:
@@ -297,39 +397,16 @@ class Machine:
                 break
             if self._tb_flush_pending:
                 self._flush_tbs()
-            if self._raised:
-                self._deliver_raised()
-            if self._parked:
-                self._wake_parked()
+            self._wake_waiting()
             if not self._heap:
                 if not self._advance_idle():
                     break
                 continue
-            cycles, gid = heapq.heappop(self._heap)
-            self._in_heap.discard(gid)
-            core = self._cores[gid]
-            if core is None or core.halted:
+            core = self._next_core()
+            if core is None:
                 continue
-            if cycles != core.cycles:          # clock moved while queued: requeue
-                self.wake(core)
-                continue
-            self._wake_due_timers(core.cycles)
-            if self._interrupt_pending(core) and self.on_interrupt is not None:
-                self.on_interrupt(core)
-                if core.halted or not self.running:
-                    continue
-            deadline = core.cycles + self.quantum
             others = bool(self._heap or self._parked)  # a core that could see its writes
-            if not others:
-                # alone: fewer, longer slices (each costs ~10 us of host time), up to the
-                # next timer of a halted core, or until another core is woken (wake())
-                deadline = core.cycles + self.quantum * SOLO_FACTOR
-                ht = self._next_halted_timer()
-                if ht is not None:
-                    deadline = max(min(deadline, ht), core.cycles + self.quantum)
-            nt = self._next_timer(core)
-            if nt is not None and nt < deadline:
-                deadline = max(nt, core.cycles + 1)
+            deadline = self._deadline(core, others)
             self._running_core = core
             self._slice_start = core.cycles
             core.run(deadline, spin=others and self.slices >= self._spin_quiet_until)
@@ -337,14 +414,43 @@ class Machine:
             self.slices += 1
             if self.on_slice_end is not None:
                 self.on_slice_end(core)
-            if core.spinning and not core.halted and self.running:
-                self._parked[core.gid] = core
-                self._timer_dirty.add(core.gid)
-                self.parks += 1
-            elif not core.halted:
-                self.wake(core)
-            else:
-                self._timer_dirty.add(core.gid)
+            self._requeue(core)
+
+    def _deadline(self, core: Core, others: bool) -> int:
+        """Where core's next slice ends: a quantum on; alone (no other core that could see
+        its writes), fewer, longer slices (each costs ~10 us of host time), up to the next
+        timer of a halted core, or until another core is woken (wake()); never past its own
+        next timer."""
+        deadline = core.cycles + self.quantum
+        if not others:
+            deadline = core.cycles + self.quantum * SOLO_FACTOR
+            ht = self._next_halted_timer()
+            if ht is not None:
+                deadline = max(min(deadline, ht), core.cycles + self.quantum)
+        nt = self._next_timer(core)
+        if nt is not None and nt < deadline:
+            deadline = max(nt, core.cycles + 1)
+        return deadline
+
+    def _requeue(self, core: Core, interrupted: bool = False) -> None:
+        """After core's slice: parked if it spins, queued if it can run (or, `interrupted`,
+        has an interrupt pending), else left to its timer."""
+        if core.spinning and not core.halted and self.running:
+            self._parked[core.gid] = core
+            self._timer_dirty.add(core.gid)
+            self.parks += 1
+        elif not core.halted or interrupted:
+            self.wake(core)
+        else:
+            self._timer_dirty.add(core.gid)
+
+    def _wake_waiting(self) -> None:
+        """Between slices: the halted cores an interrupt arrived for, the parked cores whose
+        word changed, run again."""
+        if self._raised:
+            self._deliver_raised()
+        if self._parked:
+            self._wake_parked()
 
     def _core_timer_fn(self, gid: int) -> Callable[[], None]:
         return lambda: self._timer_dirty.add(gid)
@@ -402,7 +508,8 @@ class Machine:
             del self._parked[gid]                # the software halted it meanwhile
         for c in Core.watch_changed(list(self._parked.values())):
             self.wake(c, self._slice_start)
-        if self._parked and not self._heap and self._next_halted_timer() is None:
+        if self._parked and not self._heap and not self._busy \
+                and self._next_halted_timer() is None:
             for c in list(self._parked.values()):
                 self.wake(c)
             self._spin_quiet_until = self.slices + 64
@@ -418,3 +525,170 @@ class Machine:
         if self.on_idle is not None:
             return self.on_idle()
         return False
+
+    # ---- several host threads -----------------------------------------------------------------
+    def _run_threads(self) -> None:
+        """run() with several host threads: each takes the core with the least clock from the
+        run queue, as run() does, and runs its slice; the slices of different threads overlap
+        (module docstring)."""
+        assert self.lock is not None and self._cv is not None
+        self.running = True
+        self._quit = False
+        self._error = None
+        workers = [threading.Thread(target=self._worker, args=(i,), name=f"almos-host-{i}",
+                                    daemon=True) for i in range(1, self.host_threads)]
+        self._threads_on = True
+        for w in workers:
+            w.start()
+        try:
+            self._worker(0)
+        finally:
+            with self.lock:
+                self._quit = True
+                for c in self._busy.values():
+                    c.stop_soon()
+                self._cv.notify_all()
+            for w in workers:
+                w.join()
+            self._threads_on = False
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+
+    def _worker(self, index: int) -> None:
+        assert self.lock is not None and self._cv is not None
+        with self.lock:
+            try:
+                while self.running and not self._quit:
+                    core = self._claim()
+                    if core is None:
+                        continue
+                    batch = [core]
+                    # the next cores in clock order too, this thread's share of the queue:
+                    # their slices run one after the other in C (Core.run_batch), so that
+                    # the threads contend for the lock (and the GIL) once a batch
+                    share = min(BATCH_MAX, -(-(len(self._heap) + 1) // self.host_threads))
+                    while len(batch) < share and self._heap and not self._quit:
+                        more = self._claim(wait=False)
+                        if more is not None:
+                            batch.append(more)
+                    self._threaded_batch(batch, index)
+            except BaseException as e:          # the first error ends the run, in run()
+                if self._error is None:
+                    self._error = e
+                self._quit = True
+                for c in self._busy.values():
+                    c.stop_soon()
+            finally:
+                self._cv.notify_all()
+
+    def _claim(self, wait: bool = True) -> Core | None:
+        """The next core to run a slice, else None (after waiting a little when other
+        threads' slices may change what can run)."""
+        assert self._cv is not None
+        if self.stop_requested:
+            self.stop_requested = False
+            self._quit = True
+            for c in self._busy.values():
+                c.stop_soon()
+            return None
+        if self._tb_flush_pending:
+            if self._busy:
+                if wait:
+                    self._cv.wait(0.05)
+                return None
+            self._flush_tbs()
+        self._wake_waiting()
+        if not self._heap:
+            if self._busy:
+                if wait:
+                    self._cv.wait(0.05)
+            elif not self._advance_idle():
+                self._quit = True
+            return None
+        return self._next_core()
+
+    def _next_core(self) -> Core | None:
+        """The queued core with the least clock, its due timers woken and a pending
+        interrupt taken, ready for a slice; None if it cannot run (queue it again, or not)."""
+        cycles, gid = heapq.heappop(self._heap)
+        self._in_heap.discard(gid)
+        core = self._cores[gid]
+        if core is None or core.halted:
+            return None
+        if cycles != core.cycles:              # clock moved while queued: requeue
+            self.wake(core)
+            return None
+        self._claimed.add(gid)                 # (not queued again meanwhile: wake())
+        try:
+            self._wake_due_timers(core.cycles)
+            if self._interrupt_pending(core) and self.on_interrupt is not None:
+                self.on_interrupt(core)
+                if core.halted or not self.running:
+                    return None
+        finally:
+            self._claimed.discard(gid)
+        return core
+
+    def _threaded_batch(self, batch: list[Core], index: int) -> None:
+        """The slices of `batch` in this host thread: prepared, run in C without the lock
+        (in rounds while nothing needs Python, Core.run_batch), then each core's finished as
+        run() finishes a slice (its trap handled, its clock queued)."""
+        assert self.lock is not None and self._cv is not None
+        others = len(batch) > 1 or bool(self._heap or self._parked or self._busy)
+        spin = others and self.slices >= self._spin_quiet_until
+        starts, limits = [], []
+        halted_timer = self._next_halted_timer()
+        for core in batch:
+            core.prepare(self._deadline(core, others), spin)
+            self._busy[core.gid] = core
+            starts.append(core.cycles)
+            nt = self._next_timer(core)
+            limits.append(min(t for t in (nt, halted_timer, NEVER) if t is not None))
+        running = [c for c in self._busy.values() if c not in batch]
+        self._queue_min[0] = self._heap[0][0] if self._heap else NEVER
+        statuses = None
+        self.lock.release()
+        try:
+            statuses, rounds = Core.run_batch(batch, limits, running, self._queue_min,
+                                              self.quantum, BATCH_ROUNDS)
+        finally:
+            self.lock.acquire()
+            if statuses is None:                # (the batch failed: nothing of it runs)
+                for core in batch:
+                    self._busy.pop(core.gid, None)
+        assert statuses is not None
+        self.slices += (rounds - 1) * len(batch)
+        self.thread_slices[index] += (rounds - 1) * len(batch)
+        for core, status, start in zip(batch, statuses, starts, strict=True):
+            self._tls.core = core
+            try:
+                core.finish(status)
+            finally:
+                self._tls.core = None
+                del self._busy[core.gid]
+            self._after_slice(core, start, index)
+        self._cv.notify_all()
+
+    def _after_slice(self, core: Core, start: int, index: int) -> None:
+        """What follows a slice run by a host thread (run() does the same after its slice),
+        and the work put off until it ended."""
+        gid = core.gid
+        self._slice_start = start
+        self.slices += 1
+        self.thread_slices[index] += 1
+        for fn in self._deferred.pop(gid, ()):
+            fn()
+        if self._grace:
+            done = []
+            for waiting, fn in self._grace:
+                waiting.discard(gid)
+                if not waiting:
+                    done.append(fn)
+            self._grace = [g for g in self._grace if g[0]]
+            for fn in done:
+                fn()
+        if self.on_slice_end is not None:
+            self.on_slice_end(core)
+        # (an interrupt raised while it was busy: its thread may have missed the wake-up)
+        self._requeue(core, interrupted=core.halted and self._interrupt_pending(core))

@@ -120,6 +120,14 @@ class PhysicalMemory:
     def write32(self, pa: int, value: int) -> None:
         _U32.pack_into(self.view, self.window_offset(pa), value & 0xFFFF_FFFF)
 
+    def cas32(self, pa: int, expected: int, desired: int) -> int:
+        """Atomically: the word at pa becomes `desired` if it holds `expected`; the value it
+        held (a host compare-and-swap, atomic against cores running in other host threads,
+        whose SCs are host compare-and-swaps too)."""
+        from almos.emulator.native._almos_native import ffi, lib
+        host = ffi.cast("uint8_t *", self.host_address + self.window_offset(pa))
+        return int(lib.core_cas32(host, expected & 0xFFFF_FFFF, desired & 0xFFFF_FFFF))
+
     def read16(self, pa: int) -> int:
         return _U16.unpack_from(self.view, self.window_offset(pa))[0]
 

@@ -1,12 +1,14 @@
 """Everything that reaches into Unicorn's private parts, in one place, checked at start-up.
 
-The emulator needs four things the unicorn 2.1.4 Python binding does not offer: the engine's
-C handle and its `uc_emu_stop` (for the native hooks of emulator/native/core.c), hooks whose
-callback is a C function (`uc_hook_add` through the binding's ctypes library), a TLB flush
-(`UC_CTL_TLB_FLUSH`, reached through the binding's name-mangled `__ctl_w`), and QEMU's
-`env->hflags` word of the MIPS CPU state (for the work-around below; the GPRs open that state,
-and the system call path reads them there). These depend on one Unicorn version: `check()`
-exercises every one of them on a scratch engine once, before the first core is made, and
+The emulator needs five things the unicorn 2.1.4 Python binding does not offer: the engine's
+C handle and its `uc_emu_start` and `uc_emu_stop` (for emulator/native/core.c's hooks and
+batches), hooks whose callback is a C function (`uc_hook_add` through the binding's ctypes
+library), a TLB flush (`UC_CTL_TLB_FLUSH`, reached through the binding's name-mangled
+`__ctl_w`), QEMU's `env->hflags` word of the MIPS CPU state (for the work-around below; the
+GPRs open that state, and the system call path reads them there), and where in that state
+an LL leaves its address and value (for atomic SCs when cores run in several host threads).
+These depend on one Unicorn version: `check()` exercises every one of them on a scratch
+engine once, before the first core is made, and
 raises UnicornMismatch (the CLI's one `almos:` line) if any is missing or misbehaves.
 
 The work-around (a Unicorn 2.1.4 MIPS bug): stale delay-slot flags after a hook.
@@ -127,6 +129,41 @@ def locate_hflags(uc: Uc) -> int | None:
         uc.reg_write(M.UC_MIPS_REG_CP0_STATUS, status)
 
 
+# ---- LL/SC ------------------------------------------------------------------------------------
+# QEMU's env->lladdr and env->llval (the address and the value an LL loaded), which an SC
+# compares: with cores in several host threads the native SC hook (emulator/native/core.c)
+# does the SC itself as a host compare-and-swap. Found by running an LL on a scratch engine.
+
+_LL_CODE = 0x1000                    # where the scratch LL runs, and its data (page-relative)
+_LL_DATA = 0x100
+_LL_SCAN = 1 << 15                   # bytes of the CPU state scanned from the GPRs
+LL_OFFSET: int | None = None         # offsetof(CPUMIPSState, lladdr); llval follows it
+
+
+def _run_ll(uc: Uc, env: int, data: int, value: int) -> bytes:
+    uc.mem_write(_LL_CODE, struct.pack("<I", 0xC0880000 | _LL_DATA))   # ll $t0, DATA($a0)
+    uc.mem_write(data, struct.pack("<I", value))
+    uc.reg_write(M.UC_MIPS_REG_A0, data - _LL_DATA)
+    uc.emu_start(_LL_CODE, _LL_CODE + 4)
+    return ctypes.string_at(env, _LL_SCAN)
+
+
+def locate_ll(uc: Uc, hflags: int) -> int | None:
+    """offsetof(CPUMIPSState, lladdr) (the env starts at hflags - HFLAGS_OFFSET), found on a
+    scratch engine whose page _LL_CODE is mapped, and checked with a second LL."""
+    env = hflags - HFLAGS_OFFSET
+    first = _run_ll(uc, env, _LL_CODE + 0x800, 0x5A5A_1234)
+    pair = struct.pack("<2I", _LL_CODE + 0x800, 0x5A5A_1234)
+    j = first.find(pair)
+    while j >= 0:
+        if j % 4 == 0:
+            second = _run_ll(uc, env, _LL_CODE + 0xC00, 0x0BAD_C0DE)
+            if second[j:j + 8] == struct.pack("<2I", _LL_CODE + 0xC00, 0x0BAD_C0DE):
+                return j
+        j = first.find(pair, j + 4)
+    return None
+
+
 # ---- skip_sync_pc_on_exit -------------------------------------------------------------------
 # Before each memory hook Unicorn restores the exact CPU state of the access (it looks the
 # translated block up by host address and re-decodes it), unless the last field of its
@@ -194,6 +231,28 @@ def emu_stop_address() -> int:
     return ctypes.cast(_binding().uclib.uc_emu_stop, ctypes.c_void_p).value or 0
 
 
+def emu_start_address() -> int:
+    """The address of the C function uc_emu_start (emulator/native/core.c's batches)."""
+    return ctypes.cast(_binding().uclib.uc_emu_start, ctypes.c_void_p).value or 0
+
+
+def reg_read_address() -> int:
+    """The address of the C function uc_reg_read."""
+    return ctypes.cast(_binding().uclib.uc_reg_read, ctypes.c_void_p).value or 0
+
+
+def clear_hook_exception(uc: Uc) -> None:
+    """Forget an exception a Python hook left (the binding's emu_start does it first)."""
+    uc._hook_exception = None
+
+
+def take_hook_exception(uc: Uc) -> BaseException | None:
+    """The exception a Python hook raised during the last run (the binding stores it and
+    stops the engine; its emu_start raises it: a run from C must take it here)."""
+    e, uc._hook_exception = uc._hook_exception, None
+    return e
+
+
 def native_hook(uc: Uc, kind: int, fn: int, userdata: int, begin: int, end: int) -> int:
     """Hook the C function at address fn (UC_HOOK_* kind) over [begin, end] (inclusive;
     begin > end: every address), called with userdata; returns the hook's handle."""
@@ -233,14 +292,27 @@ def check() -> None:
         uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
         uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)
         step = "its C handle"
-        if not handle(uc) or not emu_stop_address():
+        if not handle(uc) or not emu_stop_address() or not emu_start_address() \
+                or not reg_read_address():
+            raise UnicornMismatch(step)
+        step = "the binding's record of a hook's exception"
+        if take_hook_exception(uc) is not None:
             raise UnicornMismatch(step)
         step = "uc_hook_add"
         native_hook(uc, UCC.UC_HOOK_BLOCK, emu_stop_address(), 0, 1, 0)
         step = "the TLB flush control"
         flush_tlb(uc)
         step = "the MIPS CPU state (hflags)"
-        if locate_hflags(uc) is None:
+        hflags = locate_hflags(uc)
+        if hflags is None:
+            raise UnicornMismatch(step)
+        step = "the LL/SC state (lladdr, llval)"
+        global LL_OFFSET
+        uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+        uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)       # (a fresh one: the first stops at once)
+        hflags = locate_hflags(uc)
+        LL_OFFSET = locate_ll(uc, hflags) if hflags is not None else None
+        if LL_OFFSET is None:
             raise UnicornMismatch(step)
         step = "the skip_sync_pc_on_exit flag"
         if locate_skip_sync(uc) is None:

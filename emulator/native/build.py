@@ -51,6 +51,10 @@ typedef struct almos_core {
     uint32_t stop_pending;
     uint32_t replay_armed;
     uint64_t uncounted;
+    uint32_t *gprs, *lladdr, *llval;
+    uint32_t sc_post_pc;
+    uint64_t atomic_scs;
+    uint32_t py_touched, chain_break;
     ...;
 } almos_core_t;
 
@@ -64,6 +68,13 @@ uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
 uintptr_t core_tlb_fill_addr(void);
 uintptr_t core_guard_hook_addr(void);
+uintptr_t core_sc_hook_addr(void);
+void core_sc_settle(almos_core_t *c);
+uint32_t core_cas32(uint8_t *p, uint32_t expected, uint32_t desired);
+int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
+                   uintptr_t reg_read, int pc_reg, const uint64_t *limit,
+                   almos_core_t **others, int nothers, const volatile uint64_t *others_min,
+                   uint64_t quantum, int max_rounds);
 extern "Python+C" int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr,
                                   int *perms);
 """

@@ -327,16 +327,50 @@ static inline uint8_t *host_of(const almos_mem_t *m, uint64_t pa)
     return w < 0 ? NULL : m->window + w + (local & 0xFFFFF);
 }
 
-/* The TLB fill of a data access: TSAR's two-level walk, as emulator/mmu.py's walk() does it
- * (V, U and W checked, L/R and D set), when everything it touches is placed RAM. Fetches
- * (which record code frames), faults and everything unusual go to the Python side. */
+/* TSAR's two-level walk of va for an access of Unicorn type `type`, as emulator/mmu.py's
+ * walk() does it (V, U and W checked, L/R and D set), when everything it touches is placed
+ * RAM: the host address of va's page, its 40-bit physical page in *page and the entry's flags
+ * (L/R and D included) in *flags; NULL when the Python side must decide (a fault, a device).
+ * With several host threads the kernel writes entries meanwhile: the flags word, which holds
+ * V, is written last and read first (kernel/mm/vmm.py), and the bits are set atomically. */
+static uint8_t *walk(almos_core_t *c, uint64_t va, int type, uint64_t *page, uint32_t *flags)
+{
+    const almos_mem_t *m = c->mem;
+    uint8_t *p1 = host_of(m, ((uint64_t)c->ptpr << PTPR_SHIFT) + (va >> 21) * 4);
+    if (!p1) return NULL;
+    uint32_t *fp = (uint32_t *)p1, f = __atomic_load_n(fp, __ATOMIC_ACQUIRE);
+    if (!(f & PTE_V)) return NULL;
+    if (f & PTE_T) {
+        uint64_t pt2 = (uint64_t)(f & PPN_MASK) << 12;
+        uint8_t *p2 = host_of(m, pt2 + ((va >> 12) & 0x1FF) * 8);
+        if (!p2) return NULL;
+        fp = (uint32_t *)p2;
+        f = __atomic_load_n(&fp[0], __ATOMIC_ACQUIRE);
+        if (!(f & PTE_V)) return NULL;
+        *page = (uint64_t)(__atomic_load_n(&fp[1], __ATOMIC_RELAXED) & PPN_MASK) << 12;
+    } else {
+        *page = ((uint64_t)(f & BIG_PPN_MASK) << 21) | (va & 0x1FF000);
+    }
+    if ((c->user_mode && !(f & PTE_U)) || (type == UC_MEM_WRITE && !(f & PTE_W)))
+        return NULL;
+    uint8_t *host = host_of(m, *page);
+    if (!host) return NULL;
+    uint32_t nf = f | ((*page >> 32) == c->cxy ? PTE_L : PTE_R)
+                  | (type == UC_MEM_WRITE ? PTE_D : 0);
+    if (nf != f) __atomic_fetch_or(fp, nf & ~f, __ATOMIC_RELAXED);
+    *flags = nf;
+    return host;
+}
+
+/* The TLB fill of a data access (walk()). Fetches (which record code frames), faults and
+ * everything unusual go to the Python side. */
 static bool tlb_fill(void *uc, uint64_t va, int type, almos_tlb_entry_t *e, void *user_data)
 {
     almos_core_t *c = (almos_core_t *)user_data;
     const almos_mem_t *m = c->mem;
     uint64_t page;
     uint8_t *host;
-    uint32_t perms;
+    uint32_t perms, flags;
     (void)uc;
     if (type == UC_MEM_FETCH || !m)
         goto slow;
@@ -345,29 +379,9 @@ static bool tlb_fill(void *uc, uint64_t va, int type, almos_tlb_entry_t *e, void
         if (!(host = host_of(m, page))) goto slow;
         perms = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
     } else {
-        uint8_t *p1 = host_of(m, ((uint64_t)c->ptpr << PTPR_SHIFT) + (va >> 21) * 4);
-        if (!p1) goto slow;
-        uint32_t *fp = (uint32_t *)p1, flags = *fp;
-        if (!(flags & PTE_V)) goto slow;
-        if (flags & PTE_T) {
-            uint64_t pt2 = (uint64_t)(flags & PPN_MASK) << 12;
-            uint8_t *p2 = host_of(m, pt2 + ((va >> 12) & 0x1FF) * 8);
-            if (!p2) goto slow;
-            fp = (uint32_t *)p2;
-            flags = fp[0];
-            if (!(flags & PTE_V)) goto slow;
-            page = (uint64_t)(fp[1] & PPN_MASK) << 12;
-        } else {
-            page = ((uint64_t)(flags & BIG_PPN_MASK) << 21) | (va & 0x1FF000);
-        }
-        if ((c->user_mode && !(flags & PTE_U)) || (type == UC_MEM_WRITE && !(flags & PTE_W)))
-            goto slow;
-        if (!(host = host_of(m, page))) goto slow;
-        uint32_t nf = flags | ((page >> 32) == c->cxy ? PTE_L : PTE_R)
-                      | (type == UC_MEM_WRITE ? PTE_D : 0);
-        if (nf != flags) *fp = nf;
-        perms = UC_PROT_READ | ((nf & PTE_W) && (nf & PTE_D) ? UC_PROT_WRITE : 0)
-                | (nf & PTE_X ? UC_PROT_EXEC : 0);
+        if (!(host = walk(c, va, type, &page, &flags))) goto slow;
+        perms = UC_PROT_READ | ((flags & PTE_W) && (flags & PTE_D) ? UC_PROT_WRITE : 0)
+                | (flags & PTE_X ? UC_PROT_EXEC : 0);
     }
     e->paddr = (uint64_t)(host - m->window);
     e->perms = (int)perms;
@@ -388,6 +402,144 @@ slow:
 }
 
 uintptr_t core_tlb_fill_addr(void) { return (uintptr_t)&tlb_fill; }
+
+/* Atomic SC (cores in several host threads; emulator/codeguard.py hooks the code around
+ * every SC). Unicorn's SC is a load, a compare and a store, atomic only while one host thread
+ * runs guest code. The hook runs before the SC: when the SC's address is the LL's, it does
+ * the SC's compare-and-swap itself on the host word (the value the LL loaded against the
+ * register's), then gives Unicorn's SC another address to compare, so that it writes
+ * nothing and sets rt to 0; the hook on the next instruction puts the SC's result in rt
+ * (core_sc_settle does it if the slice ends between the two). An SC in a delay slot, one
+ * whose page the walk cannot reach (a fault, copy-on-write), or an unaligned one is left to
+ * Unicorn. */
+static inline uint8_t *user_word(almos_core_t *c, uint32_t va, int type)
+{
+    uint64_t page;
+    uint32_t flags;
+    if (!c->mmu_on || !c->mem) return NULL;
+    uint8_t *host = walk(c, va, type, &page, &flags);
+    if (!host || (type == UC_MEM_WRITE && !(flags & PTE_W))) return NULL;
+    return host + (va & 0xFFF);
+}
+
+void core_sc_settle(almos_core_t *c)
+{
+    if (c->sc_post_pc) {
+        c->gprs[c->sc_rt] = c->sc_result;
+        c->sc_post_pc = 0;
+    }
+}
+
+static void sc_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    almos_core_t *c = (almos_core_t *)user_data;
+    uint32_t pc = (uint32_t)address, insn, prev;
+    (void)uc;
+    (void)size;
+    if (c->sc_post_pc == pc)
+        core_sc_settle(c);
+    c->sc_post_pc = 0;
+    const uint8_t *h = user_word(c, pc, UC_MEM_READ);
+    if (!h || !c->lladdr) return;
+    memcpy(&insn, h, 4);
+    if (insn >> 26 != 0x38) return;
+    if ((pc & 0xFFF) && (memcpy(&prev, h - 4, 4), is_branch(prev))) return;
+    uint32_t rt = (insn >> 16) & 31, base = (insn >> 21) & 31;
+    uint32_t addr = c->gprs[base] + (uint32_t)(int32_t)(int16_t)(insn & 0xFFFF);
+    if (rt == 0 || (addr & 3) || addr != *c->lladdr) return;
+    uint8_t *w = user_word(c, addr, UC_MEM_WRITE);
+    if (!w) return;
+    uint32_t expected = *c->llval;
+    int ok = __atomic_compare_exchange_n((uint32_t *)w, &expected, c->gprs[rt], 0,
+                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    if (c->cs) {                           /* the model sees the SC Unicorn now skips */
+        uint64_t off = (uint64_t)(w - c->mem->window), base = c->window_pa[off >> 20];
+        c->mem_seen++;
+        if (c->mop_any) c->mop_idx++;
+        if (base != ~(uint64_t)0) {
+            uint64_t stall = cachesim_access(c->cs, c->core_id, base | (off & 0xFFFFF), 4,
+                                             CS_SC, c->cycles);
+            if (c->cache_mode == 2) c->cycles += stall;
+        }
+    }
+    *c->lladdr = addr ^ 1;                 /* Unicorn's SC: no longer the LL's address */
+    c->sc_rt = rt;
+    c->sc_result = (uint32_t)ok;
+    c->sc_post_pc = pc + 4;
+    c->atomic_scs++;
+}
+
+uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
+
+/* Run the prepared slices of cores[0..n) one after the other (emulator/core.py's run_batch),
+ * each from its PC until its deadline or a trap, in rounds: while every slice of a round
+ * ended at its deadline with nothing for Python to do (no trap, no Python hook ran for the
+ * core, no stop asked from elsewhere, no spin), each core runs another slice, to a deadline
+ * a quantum past the least clock of the cores not in this batch (*others_min and others[],
+ * the cores of the other host threads' batches), never past limit[i] (its next timer event),
+ * up to max_rounds rounds. Unicorn's status of each core's last slice goes to status[];
+ * returns the rounds run. Called without the GIL: the hooks that need Python take it. */
+typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
+                               size_t count);
+typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
+
+int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
+                   uintptr_t reg_read, int pc_reg, const uint64_t *limit,
+                   almos_core_t **others, int nothers, const volatile uint64_t *others_min,
+                   uint64_t quantum, int max_rounds)
+{
+    uc_emu_start_fn start = (uc_emu_start_fn)emu_start;
+    uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
+    int rounds = 0;
+    for (;;) {
+        int more = 1;
+        for (int i = 0; i < n; i++) {
+            almos_core_t *c = cores[i];
+            uint64_t pc = 0;
+            read(c->uc, pc_reg, &pc);
+            status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
+            core_sc_settle(c);
+            if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
+                || c->cycles < c->deadline)
+                more = 0;
+        }
+        rounds++;
+        if (!more || rounds >= max_rounds) return rounds;
+        uint64_t low = *others_min;
+        for (int j = 0; j < nothers; j++) {
+            uint64_t t = __atomic_load_n(&others[j]->cycles, __ATOMIC_RELAXED);
+            if (t < low) low = t;
+        }
+        for (int i = 0; i < n; i++)
+            if (cores[i]->cycles < low) low = cores[i]->cycles;
+        for (int i = 0; i < n; i++) {
+            almos_core_t *c = cores[i];
+            uint64_t d = c->cycles + quantum;
+            if (low + quantum < d) d = low + quantum;
+            if (limit[i] < d) d = limit[i];
+            if (d <= c->cycles) return rounds;      /* (no core of the batch moves on) */
+        }
+        for (int i = 0; i < n; i++) {
+            almos_core_t *c = cores[i];
+            uint64_t d = c->cycles + quantum;
+            if (low + quantum < d) d = low + quantum;
+            if (limit[i] < d) d = limit[i];
+            if (c->chain_break) return rounds;
+            c->deadline = d;
+            c->slice_start = c->cycles;
+            c->stop_pending = 0;
+            c->spin_count = 0;
+        }
+    }
+}
+
+/* A host compare-and-swap of the 32-bit word at host address p: the value it held. */
+uint32_t core_cas32(uint8_t *p, uint32_t expected, uint32_t desired)
+{
+    __atomic_compare_exchange_n((uint32_t *)p, &expected, desired, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return expected;
+}
 
 /* The code hook of guarded ranges (emulator/codeguard.py): it does nothing, but Unicorn adds
  * a dozen TCG ops to each hooked instruction, which cuts a long straight-line run into blocks

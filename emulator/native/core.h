@@ -95,6 +95,14 @@ typedef struct almos_core {
     /* ~100 KiB that only a cache model uses: given when one is attached (core_model_mem),
      * so that thousands of cores without a model stay small */
     struct almos_model_mem *mm;
+    /* Atomic SC with several host threads (core.c's sc_hook): QEMU's GPRs, env->lladdr and
+     * env->llval (emulator/ucfix.py), and an SC's result waiting for the next instruction */
+    uint32_t *gprs, *lladdr, *llval;
+    uint32_t sc_post_pc, sc_rt, sc_result;
+    uint64_t atomic_scs;     /* SCs done so (statistics) */
+    /* Rounds of slices in C (core_run_batch): a Python hook ran for the core (py_touched),
+     * or another host thread asked it to stop (chain_break): back to Python */
+    uint32_t py_touched, chain_break;
 } almos_core_t;
 
 /* The decoded blocks and the VA -> PA page map of a core with a cache model. */
@@ -118,6 +126,13 @@ uintptr_t core_block_hook_addr(void);
 uintptr_t core_mem_hook_addr(void);
 uintptr_t core_tlb_fill_addr(void);
 uintptr_t core_guard_hook_addr(void);
+uintptr_t core_sc_hook_addr(void);
+void core_sc_settle(almos_core_t *c);
+uint32_t core_cas32(uint8_t *p, uint32_t expected, uint32_t desired);
+int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
+                   uintptr_t reg_read, int pc_reg, const uint64_t *limit,
+                   almos_core_t **others, int nothers, const volatile uint64_t *others_min,
+                   uint64_t quantum, int max_rounds);
 /* the Python side of a TLB fill (emulator/core.py): page faults, fetches, devices */
 int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr, int *perms);
 

@@ -90,6 +90,7 @@ def build_image(vmm: Vmm, elf: Elf) -> None:
         if seg.executable:
             vmm.k.machine.code_guard.add(segment_ranges(base, end, seg.vaddr, data,
                                                         seg.writable))
+            vmm.k.machine.code_guard.add_code(seg.vaddr & ~3, data)
         top = max(top, end)
     vmm.set_heap(top)
 

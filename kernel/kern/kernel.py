@@ -154,6 +154,7 @@ class Kernel:
         self.enosys: dict[int, int] = {}          # system call number -> ENOSYS answers
         self.first_process: Process | None = None
         self.quarantine: list[int] = []
+        self._poll_at = 256                    # on_slice_end polls host input every 256 slices
         self.max_instructions: int | None = None
         self.max_cycles: int | None = None        # --max-cycles: on any core's clock
         self.timeout: float | None = None         # --timeout: seconds of host time, and
@@ -192,6 +193,14 @@ class Kernel:
         A remote frame costs what a local one does, without an RPC (ALMOS-MK gives a dying
         process's frames back in bulk, not by one RPC a page)."""
         self.ktime.work(self.costs.frame_free)
+        if self.machine.host_threads > 1:
+            # a core inside a slice in another host thread may still translate to it (its
+            # TLB is flushed when the slice ends): given back once those slices have ended
+            self.machine.after_slices(lambda: self._give_back(pa))
+        else:
+            self._give_back(pa)
+
+    def _give_back(self, pa: int) -> None:
         page = pa & ~0xFFF
         if page in self.machine.code_frames:
             self.quarantine.append(pa)
@@ -219,7 +228,7 @@ class Kernel:
         ptprs = {pa >> PTPR_SHIFT for pa in vmm.pt1.values()}
         here = self.ktime.executing
         for core in self.machine.cores_with_ptpr(ptprs):
-            core.flush_tlb()
+            self.machine.on_core(core, core.flush_tlb)
             if here is not None and core.gid == here.gid:
                 self.ktime.work(self.costs.tlb_flush)
             else:                               # an IPI makes that core flush its TLB
@@ -342,7 +351,10 @@ class Kernel:
         core = self.machine.core(th.gid)
         running = self.machine.running_core
         self.ktime.work(self.costs.wakeup)
-        if s.current is None and (running is None or running.gid != core.gid):
+        if s.current is None and self.machine.busy_elsewhere(core):
+            s.resched = True                   # its slice is ending: it takes it then
+            self.machine.stop_core(core)
+        elif s.current is None and (running is None or running.gid != core.gid):
             self._timer(s, True)
             now = self.machine.now()
             waker = self.ktime.executing
@@ -457,9 +469,10 @@ class Kernel:
         """Make core gid re-pick its thread: now if it is not inside a slice, else after it."""
         s = self.sched[gid]
         running = self.machine.running_core
-        if running is not None and running.gid == gid:
-            s.resched = True
-            running.stop()
+        core = self.machine.core(gid)
+        if running is not None and running.gid == gid or self.machine.busy_elsewhere(core):
+            s.resched = True                   # (in another host thread: at its slice's end)
+            self.machine.stop_core(core)
         else:
             here = self.ktime.executing
             if here is not None and here.gid != gid:     # an IPI tells that core
@@ -477,7 +490,8 @@ class Kernel:
             return
         if s.resched or s.current is None or s.current.state != State.RUNNING:
             self.schedule(core)
-        if self.machine.slices & 255 == 0:
+        if self.machine.slices >= self._poll_at:   # (several host threads: in steps)
+            self._poll_at = self.machine.slices + 256
             self.poll_input(0.0)
 
     def on_interrupt(self, core: Core) -> None:
@@ -649,13 +663,26 @@ class Kernel:
 
     # ---- traps ----------------------------------------------------------------------------
     def on_syscall(self, core: Core) -> None:
+        if self._ended_elsewhere(core):
+            return
         with self.ktime.running(core, "syscall"):
             self.ktime.work(self.costs.syscall_entry + self.costs.syscall_service)
             self.services.dispatch(self, core)
 
+    def _ended_elsewhere(self, core: Core) -> bool:
+        """The core's thread was ended (its process exited, killed, exec'd) by the kernel
+        working for another host thread while this core was inside its slice: the core stops
+        and leaves it at the slice's end (on_slice_end), its trap unhandled."""
+        th = self.sched[core.gid].current
+        if th is None or th.alive:
+            return False
+        core.stop()
+        return True
+
     def on_page_fault(self, core: Core, vaddr: int, access: Access, kind: FaultKind) -> bool:
         th = self.sched[core.gid].current
-        if th is None or kind not in (FaultKind.UNMAPPED, FaultKind.PROTECTION):
+        if th is None or kind not in (FaultKind.UNMAPPED, FaultKind.PROTECTION) \
+                or self._ended_elsewhere(core):
             return False                  # PROTECTION: a write to a copy-on-write page
         self.current_cxy = core.cxy
         self.oom = False                  # set by Vmm.fault when no frame is left
@@ -678,6 +705,8 @@ class Kernel:
         oom = core.gid in self._oom_cores and trap.kind == TrapKind.PAGE_FAULT
         self._oom_cores.discard(core.gid)
         th = self.sched[core.gid].current
+        if self._ended_elsewhere(core):
+            return
         if th is None:
             self.log(f"core {core.gid}: {trap.describe()} with no thread")
             core.halted = True

@@ -64,6 +64,9 @@ class KernelTime:
     # ---- the one place cycles are charged -----------------------------------------------
     def charge(self, core: Core, cycles: int, activity: str) -> None:
         """Move core's clock by `cycles` of kernel work done for its current thread."""
+        if self.machine.busy_elsewhere(core):   # its clock moves once its slice ends
+            self.machine.on_core(core, lambda: self.charge(core, cycles, activity))
+            return
         th = self.k.sched[core.gid].current
         if th is None or cycles <= 0:
             return                      # an idle core: the work fits in its idle time

@@ -173,12 +173,15 @@ class Vmm:
         entry = pt2 + ix2(va) * 8
         self.kt.work(self.costs.pte_update)
         self.kt.memory(entry, 8, Kind.WRITE)
+        # The flags word (V) goes last when an entry is made and first when one goes: a
+        # core walking the table meanwhile (emulator/native/core.c, with several host
+        # threads) sees a whole entry or none
         if frame is None:
             self.mem.write32(entry, 0)
             self.mem.write32(entry + 4, 0)
         else:
-            self.mem.write32(entry, flags)
             self.mem.write32(entry + 4, frame >> 12)
+            self.mem.write32(entry, flags)
 
     def _map(self, vpn: int, frame: int, vseg: Vseg, copies: list[int]) -> None:
         """Entries for vpn -> frame in the given copies (an RPC each for a remote one). A code

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from almos.emulator.bus import SEG_MMC
+from almos.emulator.cache import Kind
 from almos.emulator.core import Core
 from almos.emulator.devices.mmc import INSTRM_BASE, INSTRM_NAMES
 from almos.emulator.topology import xy_of
@@ -132,6 +133,21 @@ def put_u32(th: Thread, core: Core, va: int, value: int) -> None:
 
 def get_u32(th: Thread, core: Core, va: int) -> int:
     return struct.unpack("<I", th.process.vmm.copy_in(va, 4, core.cxy))[0]
+
+
+def swap_u32(th: Thread, core: Core, va: int, new: Callable[[int], int]) -> int:
+    """Replace the user word at va (aligned) by new(old), atomically against the process's
+    threads on other cores (with several host threads, their SCs run meanwhile); returns
+    old. Charged as a copy in and a copy out."""
+    vmm = th.process.vmm
+    pa = vmm.user_pa(va, True, core.cxy)
+    vmm.kt.copy(pa, 4, Kind.READ)
+    vmm.kt.copy(pa, 4, Kind.WRITE)
+    mem = vmm.k.machine.memory
+    old = mem.read32(pa)
+    while (seen := mem.cas32(pa, old, new(old))) != old:
+        old = seen
+    return old
 
 
 # ---- processes and threads -------------------------------------------------------------------
@@ -492,10 +508,10 @@ def _destroy(k: Kernel, th: Thread, va: int) -> int:
 
 def mutex_lock(k: Kernel, th: Thread, core: Core, va: int):
     with _owned(k, th, va, Mutex) as m:
-        if get_u32(th, core, va) == 0:
-            put_u32(th, core, va, 2 if m.waiters else 1)
+        # (one atomic step: the owner's unlock may be a compare-and-swap on another core)
+        taken = 2 if m.waiters else 1
+        if swap_u32(th, core, va, lambda v: taken if v == 0 else 2) == 0:
             return 0
-        put_u32(th, core, va, 2)
         m.waiters.append(th)
     th.waiting_on = f"mutex {va:#x}"
     return BLOCK
@@ -535,11 +551,10 @@ def _requeue_on_mutex(k: Kernel, w: Thread, mva: int) -> None:
     """A woken condition waiter must own the mutex again before it returns."""
     core = k.machine.core(w.gid)
     with _owned(k, w, mva, Mutex) as m:
-        if get_u32(w, core, mva) == 0:
-            put_u32(w, core, mva, 2 if m.waiters else 1)
+        taken = 2 if m.waiters else 1
+        if swap_u32(w, core, mva, lambda v: taken if v == 0 else 2) == 0:
             k.make_runnable(w, (0, 0))
         else:
-            put_u32(w, core, mva, 2)
             m.waiters.append(w)
             w.waiting_on = f"mutex {mva:#x}"
 

@@ -184,7 +184,7 @@ def forget_translations(k: Kernel, vmm: Vmm) -> None:
     one would then translate through stale entries to frames that are no longer its own.
     """
     for c in k.machine.cores_with_ptpr(vmm.released_ptprs):
-        c.flush_tlb()
+        k.machine.on_core(c, c.flush_tlb)
 
 
 def process_exited(k: Kernel, p: Process) -> None:

@@ -72,7 +72,7 @@ def deliver(k: Kernel, core: Core, th: Thread) -> None:
                        (REG_SP, sp), (REG_T9, handler), (REG_RA, SIGRETURN_PAGE)):
         core.set_gpr(reg, value)
     core.pc = handler
-    if k.machine._running_core is core:         # inside the syscall hook: restart there
+    if k.machine.running_core is core:         # inside the syscall hook: restart there
         core.stop()
         k.sched[core.gid].resched = True
 

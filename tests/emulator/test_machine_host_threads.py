@@ -1,0 +1,48 @@
+"""Cores in several host threads (Machine(host_threads=N), emulator/machine.py): a core whose
+slice another host thread ends (stop_core, as the kernel does to wake or stop it) resumes
+exactly where it stopped, and the results equal those of one host thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+LOCAL = 0x0040_0000           # progs/fpstress.c's pages, at this local address of each cluster
+
+
+def _run(bare, threads: int, interrupt: bool) -> tuple[bytes, int]:
+    gids = [0, 1, 2, 3]
+    m, bm = bare("fpstress", "2x2x1", gids, {g: {"a3": LOCAL} for g in gids},
+                 host_threads=threads)
+    stops = [0]
+    done = threading.Event()
+
+    def stopper() -> None:            # another host thread ends the running slices, often
+        assert m.lock is not None
+        while not done.is_set():
+            with m.lock:
+                for c in m.running_cores():
+                    m.stop_core(c)
+                    stops[0] += 1
+            time.sleep(0.0002)
+
+    t = threading.Thread(target=stopper) if interrupt else None
+    if t is not None:
+        t.start()
+    try:
+        codes = bm.run()
+    finally:
+        done.set()
+        if t is not None:
+            t.join()
+    assert bm.traps == {}
+    assert codes == {g: 0 for g in gids}
+    return bytes(bm.output), stops[0]
+
+
+def test_slices_stopped_from_another_host_thread_resume_exactly(bare):
+    expected, _ = _run(bare, 1, False)
+    assert expected.count(b"hi") == 4 and len(set(expected.split(b"\n")) - {b""}) == 2
+    out, stops = _run(bare, 2, True)
+    assert stops > 100                 # (it did stop them, many times)
+    assert sorted(out.split(b"\n")) == sorted(expected.split(b"\n"))
