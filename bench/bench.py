@@ -238,10 +238,12 @@ def profile(elf: Elf) -> str:
 def run_kernel(elf: Elf, cache: str = "off", topology: str = "1x1x1", host_threads: int = 1,
                argv: tuple[str, ...] = ()) -> tuple[float, int, int]:
     """(seconds, instructions, exit status) of `almos run` of elf, in this process."""
+    from almos.emulator.devices.tty import HostConsole
     from almos.session import Options, exit_code
     from almos.session import build as build_session
+    quiet = HostConsole(infd=-1, out=io.BytesIO())          # (the program's output: not here)
     machine, kernel = build_session(Options(load_topology(topology), cache=cache,
-                                            host_threads=host_threads))
+                                            host_threads=host_threads, console=quiet))
     p = kernel.spawn(elf, [elf_name(elf), *argv], [])
     t0 = time.perf_counter()
     machine.run()
