@@ -238,7 +238,7 @@ class Core:
         uc.ctl_set_tcg_buffer_size(tb_size)
         uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
         uc.mem_map_ptr(0, WINDOW_SIZE, UC_PROT_ALL, self.mem.host_address)
-        uc.mmio_map(MMIO_BASE, bus.mmio_size(), self._mmio_read, None, self._mmio_write, None)
+        self._devices_mapped = False      # the devices' pages: mapped at the first access
         self.state.uc = ffi.cast("void *", ucfix.handle(uc))
         hflags = locate_hflags(uc)
         if hflags is None:                     # (ucfix.check found it on its scratch engine)
@@ -477,6 +477,8 @@ class Core:
         if win is None:
             self._pending_fault = WalkFault(FaultKind.BUS, va, access)
             return None
+        if win >= MMIO_BASE and not self._devices_mapped:
+            self.map_devices()
         perms = UC_PROT_READ | (UC_PROT_WRITE if t.writable else 0) \
             | (UC_PROT_EXEC if t.executable else 0)
         if self.state.cs:
@@ -488,6 +490,15 @@ class Core:
         return win, perms
 
     # ---- MMIO and traps -------------------------------------------------------------------
+    def map_devices(self) -> None:
+        """Map the devices' pages into this core's Unicorn (on the first TLB fill that reaches
+        one: most cores never touch a device, and the mapping costs ~47 KiB of host memory
+        a core; docs/UNICORN.md)."""
+        if not self._devices_mapped:
+            self.uc.mmio_map(MMIO_BASE, self.bus.mmio_size(), self._mmio_read, None,
+                             self._mmio_write, None)
+            self._devices_mapped = True
+
     def _mmio_read(self, uc, offset, size, _ud) -> int:
         if self.lock is None:
             value = self.bus.mmio_read(offset)
@@ -673,25 +684,27 @@ class Core:
         return self.finish(status)
 
     @staticmethod
-    def run_batch(cores: list[Core], limits: list[int], others: list[Core], others_min,
-                  quantum: int, max_rounds: int) -> tuple[list[int], int]:
+    def run_batch(cores: list[Core], limits: list[int], published, thread: int, queue_min,
+                  quantum: int, max_rounds: int, wait_ns: int) -> tuple[list[int], int]:
         """Run the prepared slices of `cores` one after the other in C, in rounds while
         nothing needs Python (emulator/native/core.c's core_run_batch: later rounds end a
-        quantum past the least clock of `others` and *others_min, never past limits[i]),
-        without the GIL: several host threads run batches at once. The Unicorn status of
-        each core's last slice (for finish()), and the rounds run. The caller holds no lock."""
+        quantum past the least clock of the other host threads' batches, published[j], and of
+        the run queue, *queue_min, never past limits[i]), without the GIL: several host
+        threads run batches at once. This thread's slot of `published` is kept up to date.
+        The Unicorn status of each core's last slice (for finish()), and the rounds run. The
+        caller holds no lock."""
         n = len(cores)
         states = ffi.new("almos_core_t *[]", [c.state for c in cores])
         out = ffi.new("int32_t[]", n)
         lim = ffi.new("uint64_t[]", limits)
-        oth = ffi.new("almos_core_t *[]", [c.state for c in others] or [ffi.NULL])
         for c in cores:
             ucfix.clear_hook_exception(c.uc)
             c.state.py_touched = 0
             c.state.chain_break = 0
         rounds = lib.core_run_batch(states, n, out, ucfix.emu_start_address(),
-                                    ucfix.reg_read_address(), REG_PC, lim, oth, len(others),
-                                    others_min, quantum, max_rounds)
+                                    ucfix.reg_read_address(), REG_PC, lim, published,
+                                    len(published), thread, queue_min, quantum, max_rounds,
+                                    wait_ns)
         return list(out), int(rounds)
 
     def prepare(self, deadline: int, spin: bool = False) -> None:

@@ -9,9 +9,10 @@ no host time; it is woken by an unmasked interrupt of its XCU (timer, IPI, devic
 
 Several host threads (host_threads=N, `--host-threads`): each thread takes the cores with the
 least clocks from the run queue and runs their slices in C (Core.run_batch), in rounds while
-none needs Python, each round ending a quantum past the least clock of the cores other threads
-run or have queued; slices of different threads overlap. Python code (the kernel, the devices,
-this scheduler) runs under `lock`, one thread at a time; the hooks of a running core take it.
+none needs Python, a core's slice ending at most 4 quanta past the least clock of the cores
+other threads run or have queued; slices of different threads overlap. Python code (the
+kernel, the devices, this scheduler) runs under `lock`, one thread at a time; the hooks of a
+running core take it.
 Work on a core that another thread is running waits for the end of its batch (on_core), frames
 it may still reach are given back after that (after_slices), and it is stopped by moving its
 deadline (Core.stop_soon). SCs are made atomic across threads (codeguard.py's SC hooks). Runs
@@ -50,7 +51,8 @@ from almos.emulator.topology import Topology, xy_of
 NEVER = (1 << 64) - 1             # a clock no event reaches
 SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
 BATCH_MAX = 64                    # cores a host thread runs in one batch (several host threads)
-BATCH_ROUNDS = 16                 # ... and rounds of slices it runs them for, at most
+BATCH_ROUNDS = 64                 # ... and rounds of slices it runs them for, at most
+BATCH_WAIT_NS = 1_000_000         # how long a batch waits for the others to catch up
 TTY_CHANNELS = 4
 
 
@@ -145,6 +147,8 @@ class Machine:
         self._busy: dict[int, Core] = {}
         self._claimed: set[int] = set()        # taken from the run queue, not in a slice yet
         self._queue_min = ffi.new("uint64_t *", NEVER)   # a bound of the run queue's least clock
+        # the least clock of the batch each host thread runs (NEVER: none), for the rounds
+        self._published = ffi.new("uint64_t[]", [NEVER] * self.host_threads)
         self._tls = threading.local()
         self._cv = threading.Condition(self.lock) if self.lock is not None else None
         self._deferred: dict[int, list[Callable[[], None]]] = {}
@@ -299,6 +303,7 @@ class Machine:
             fn()
             return
         self._deferred.setdefault(core.gid, []).append(fn)
+        core.state.chain_break = 1              # (it leaves its batch's rounds)
 
     def stop_core(self, core: Core) -> None:
         """End `core`'s slice: at once from its own hooks, at its next block from another
@@ -567,7 +572,8 @@ class Machine:
                     # the next cores in clock order too, this thread's share of the queue:
                     # their slices run one after the other in C (Core.run_batch), so that
                     # the threads contend for the lock (and the GIL) once a batch
-                    share = min(BATCH_MAX, -(-(len(self._heap) + 1) // self.host_threads))
+                    runnable = len(self._heap) + 1 + len(self._busy)
+                    share = min(BATCH_MAX, -(-runnable // self.host_threads))
                     while len(batch) < share and self._heap and not self._quit:
                         more = self._claim(wait=False)
                         if more is not None:
@@ -645,15 +651,19 @@ class Machine:
             starts.append(core.cycles)
             nt = self._next_timer(core)
             limits.append(min(t for t in (nt, halted_timer, NEVER) if t is not None))
-        running = [c for c in self._busy.values() if c not in batch]
+        # this batch's least clock is published before the queue's least clock may rise
+        # past it: the other threads' rounds always see every core that has not run yet
+        self._published[index] = min(starts)
         self._queue_min[0] = self._heap[0][0] if self._heap else NEVER
         statuses = None
         self.lock.release()
         try:
-            statuses, rounds = Core.run_batch(batch, limits, running, self._queue_min,
-                                              self.quantum, BATCH_ROUNDS)
+            statuses, rounds = Core.run_batch(batch, limits, self._published, index,
+                                              self._queue_min, self.quantum, BATCH_ROUNDS,
+                                              BATCH_WAIT_NS)
         finally:
             self.lock.acquire()
+            self._published[index] = NEVER
             if statuses is None:                # (the batch failed: nothing of it runs)
                 for core in batch:
                     self._busy.pop(core.gid, None)

@@ -306,16 +306,19 @@ def check() -> None:
         hflags = locate_hflags(uc)
         if hflags is None:
             raise UnicornMismatch(step)
-        step = "the LL/SC state (lladdr, llval)"
-        global LL_OFFSET
-        uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-        uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)       # (a fresh one: the first stops at once)
-        hflags = locate_hflags(uc)
-        LL_OFFSET = locate_ll(uc, hflags) if hflags is not None else None
-        if LL_OFFSET is None:
-            raise UnicornMismatch(step)
         step = "the skip_sync_pc_on_exit flag"
         if locate_skip_sync(uc) is None:
+            again = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+            again.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)    # (once more, on a fresh engine)
+            if locate_skip_sync(again) is None:
+                raise UnicornMismatch(step)
+        step = "the LL/SC state (lladdr, llval)"
+        global LL_OFFSET
+        ll_uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+        ll_uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)    # (a fresh one: the first stops at once)
+        ll_hflags = locate_hflags(ll_uc)
+        LL_OFFSET = locate_ll(ll_uc, ll_hflags) if ll_hflags is not None else None
+        if LL_OFFSET is None:
             raise UnicornMismatch(step)
     except (AttributeError, ImportError, TypeError, ValueError, UcError) as e:
         raise UnicornMismatch(f"{where}: {step} is not where it should be ({e})") from None

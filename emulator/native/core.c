@@ -1,8 +1,11 @@
 /* Native hooks of an emulated core: the hot path that runs for every translated block
  * (instruction and cycle accounting, end of slice) and, when a cache model is on, for
  * every load and store (virtual to 40-bit physical, then the cache model). */
+#define _POSIX_C_SOURCE 200809L      /* clock_gettime, sched_yield under -std=c11 */
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
+#include <sched.h>
 #include "core.h"
 #include "cachesim.h"
 
@@ -474,61 +477,112 @@ uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
 /* Run the prepared slices of cores[0..n) one after the other (emulator/core.py's run_batch),
  * each from its PC until its deadline or a trap, in rounds: while every slice of a round
  * ended at its deadline with nothing for Python to do (no trap, no Python hook ran for the
- * core, no stop asked from elsewhere, no spin), each core runs another slice, to a deadline
- * a quantum past the least clock of the cores not in this batch (*others_min and others[],
- * the cores of the other host threads' batches), never past limit[i] (its next timer event),
- * up to max_rounds rounds. Unicorn's status of each core's last slice goes to status[];
- * returns the rounds run. Called without the GIL: the hooks that need Python take it. */
+ * core, no stop asked from elsewhere, no spin), each core runs another slice, up to
+ * max_rounds rounds. A round's slices end a quantum past the least clock of the machine's
+ * other running cores (published[j]: the least clock of the batch host thread j runs, kept up
+ * to date by each thread after each round; *queue_min: the run queue's), and never past
+ * limit[i] (core i's next timer event). When the others lag so far behind that no core may
+ * move on, it waits for them (they run meanwhile in other host threads), up to wait_ns.
+ * Unicorn's status of each core's last slice goes to status[]; returns the rounds run.
+ * Called without the GIL: the hooks that need Python take it. */
 typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
                                size_t count);
 typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
 
+#define WINDOW_QUANTA 4
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The least clock of the cores the other host threads run or have queued. */
+static uint64_t others_low(volatile uint64_t *published, int nthreads, int self,
+                           const volatile uint64_t *queue_min)
+{
+    uint64_t low = __atomic_load_n(queue_min, __ATOMIC_RELAXED);
+    for (int j = 0; j < nthreads; j++) {
+        uint64_t t = __atomic_load_n(&published[j], __ATOMIC_RELAXED);
+        if (j != self && t < low) low = t;
+    }
+    return low;
+}
+
 int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
                    uintptr_t reg_read, int pc_reg, const uint64_t *limit,
-                   almos_core_t **others, int nothers, const volatile uint64_t *others_min,
-                   uint64_t quantum, int max_rounds)
+                   volatile uint64_t *published, int nthreads, int self,
+                   const volatile uint64_t *queue_min, uint64_t quantum, int max_rounds,
+                   uint64_t wait_ns)
 {
     uc_emu_start_fn start = (uc_emu_start_fn)emu_start;
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
-    int rounds = 0;
+    uint8_t done[256];                          /* (batches are at most 64 cores) */
+    uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the others' least clock */
+    int active = n, rounds = 0;
+    memset(done, 0, sizeof done);
     for (;;) {
-        int more = 1;
+        uint64_t mine = ~(uint64_t)0;
         for (int i = 0; i < n; i++) {
             almos_core_t *c = cores[i];
-            uint64_t pc = 0;
-            read(c->uc, pc_reg, &pc);
-            status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
-            core_sc_settle(c);
-            if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
-                || c->cycles < c->deadline)
-                more = 0;
+            if (!done[i]) {
+                uint64_t pc = 0;
+                read(c->uc, pc_reg, &pc);
+                status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
+                core_sc_settle(c);
+                /* A Python hook may have changed what the core must run next (a system
+                 * call that blocked its thread stops the slice, maybe past its deadline, and
+                 * leaves the switch to the slice's end): Python has to see it first */
+                if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
+                    || c->cycles < c->deadline) {
+                    done[i] = 1;                /* it runs no more in this batch */
+                    active--;
+                }
+            }
+            if (!done[i] && c->cycles < mine) mine = c->cycles;
         }
+        /* (a core out of the rounds holds no one back: blocked, or its timer due) */
+        __atomic_store_n(&published[self], mine, __ATOMIC_RELAXED);
         rounds++;
-        if (!more || rounds >= max_rounds) return rounds;
-        uint64_t low = *others_min;
-        for (int j = 0; j < nothers; j++) {
-            uint64_t t = __atomic_load_n(&others[j]->cycles, __ATOMIC_RELAXED);
-            if (t < low) low = t;
-        }
-        for (int i = 0; i < n; i++)
-            if (cores[i]->cycles < low) low = cores[i]->cycles;
-        for (int i = 0; i < n; i++) {
-            almos_core_t *c = cores[i];
-            uint64_t d = c->cycles + quantum;
-            if (low + quantum < d) d = low + quantum;
-            if (limit[i] < d) d = limit[i];
-            if (d <= c->cycles) return rounds;      /* (no core of the batch moves on) */
-        }
-        for (int i = 0; i < n; i++) {
-            almos_core_t *c = cores[i];
-            uint64_t d = c->cycles + quantum;
-            if (low + quantum < d) d = low + quantum;
-            if (limit[i] < d) d = limit[i];
-            if (c->chain_break) return rounds;
-            c->deadline = d;
-            c->slice_start = c->cycles;
-            c->stop_pending = 0;
-            c->spin_count = 0;
+        /* back to Python once half the cores wait for it (their timer, a trap) */
+        if (2 * active < n || !active || rounds >= max_rounds) return rounds;
+        uint64_t t0 = 0;
+        for (;;) {                              /* the next deadlines, once they move on */
+            uint64_t low = others_low(published, nthreads, self, queue_min);
+            if (mine < low) low = mine;
+            int moves = 1;
+            for (int i = 0; i < n && moves; i++) {
+                if (done[i]) continue;
+                if (cores[i]->chain_break) return rounds;
+                uint64_t d = cores[i]->cycles + quantum;
+                if (low + window < d) d = low + window;
+                if (limit[i] < d) d = limit[i];
+                if (d <= cores[i]->cycles && limit[i] <= cores[i]->cycles) {
+                    done[i] = 1;                /* its timer is due */
+                    active--;
+                } else if (d <= cores[i]->cycles) {
+                    moves = 0;
+                }
+            }
+            if (2 * active < n || !active) return rounds;
+            if (moves) {
+                for (int i = 0; i < n; i++) {
+                    almos_core_t *c = cores[i];
+                    if (done[i]) continue;
+                    uint64_t d = c->cycles + quantum;
+                    if (low + window < d) d = low + window;
+                    if (limit[i] < d) d = limit[i];
+                    c->deadline = d;
+                    c->slice_start = c->cycles;
+                    c->stop_pending = 0;
+                    c->spin_count = 0;
+                }
+                break;
+            }
+            if (!t0) t0 = now_ns();
+            else if (now_ns() - t0 > wait_ns) return rounds;
+            sched_yield();
         }
     }
 }
