@@ -684,13 +684,15 @@ class Core:
         return self.finish(status)
 
     @staticmethod
-    def run_batch(cores: list[Core], limits: list[int], published, thread: int, queue_min,
-                  quantum: int, max_rounds: int, wait_ns: int) -> tuple[list[int], int]:
+    def run_batch(cores: list[Core], limits: list[int], published, progress, thread: int,
+                  queue_min, quantum: int, max_rounds: int, wait_ns: int,
+                  stall_ns: int) -> tuple[list[int], int]:
         """Run the prepared slices of `cores` one after the other in C, in rounds while
         nothing needs Python (emulator/native/core.c's core_run_batch: later rounds end a
         quantum past the least clock of the other host threads' batches, published[j], and of
-        the run queue, *queue_min, never past limits[i]), without the GIL: several host
-        threads run batches at once. This thread's slot of `published` is kept up to date.
+        the run queue, *queue_min, never past limits[i]; waiting for the others while they
+        run slices, progress[j]), without the GIL: several host threads run batches at once.
+        This thread's slots of `published` and `progress` are kept up to date.
         The Unicorn status of each core's last slice (for finish()), and the rounds run. The
         caller holds no lock."""
         n = len(cores)
@@ -702,9 +704,9 @@ class Core:
             c.state.py_touched = 0
             c.state.chain_break = 0
         rounds = lib.core_run_batch(states, n, out, ucfix.emu_start_address(),
-                                    ucfix.reg_read_address(), REG_PC, lim, published,
+                                    ucfix.reg_read_address(), REG_PC, lim, published, progress,
                                     len(published), thread, queue_min, quantum, max_rounds,
-                                    wait_ns)
+                                    wait_ns, stall_ns)
         return list(out), int(rounds)
 
     def prepare(self, deadline: int, spin: bool = False) -> None:

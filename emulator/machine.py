@@ -52,7 +52,8 @@ NEVER = (1 << 64) - 1             # a clock no event reaches
 SOLO_FACTOR = 8                   # a core alone in the run queue runs slices this much longer
 BATCH_MAX = 64                    # cores a host thread runs in one batch (several host threads)
 BATCH_ROUNDS = 64                 # ... and rounds of slices it runs them for, at most
-BATCH_WAIT_NS = 1_000_000         # how long a batch waits for the others to catch up
+BATCH_WAIT_NS = 2_000_000         # how long a batch waits for the others to catch up
+BATCH_STALL_NS = 150_000          # ... but not once they have ended no slice for this long
 TTY_CHANNELS = 4
 
 
@@ -149,6 +150,7 @@ class Machine:
         self._queue_min = ffi.new("uint64_t *", NEVER)   # a bound of the run queue's least clock
         # the least clock of the batch each host thread runs (NEVER: none), for the rounds
         self._published = ffi.new("uint64_t[]", [NEVER] * self.host_threads)
+        self._progress = ffi.new("uint64_t[]", self.host_threads)   # slices each has run in C
         self._tls = threading.local()
         self._cv = threading.Condition(self.lock) if self.lock is not None else None
         self._deferred: dict[int, list[Callable[[], None]]] = {}
@@ -658,9 +660,9 @@ class Machine:
         statuses = None
         self.lock.release()
         try:
-            statuses, rounds = Core.run_batch(batch, limits, self._published, index,
-                                              self._queue_min, self.quantum, BATCH_ROUNDS,
-                                              BATCH_WAIT_NS)
+            statuses, rounds = Core.run_batch(batch, limits, self._published, self._progress,
+                                              index, self._queue_min, self.quantum,
+                                              BATCH_ROUNDS, BATCH_WAIT_NS, BATCH_STALL_NS)
         finally:
             self.lock.acquire()
             self._published[index] = NEVER

@@ -482,7 +482,8 @@ uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
  * other running cores (published[j]: the least clock of the batch host thread j runs, kept up
  * to date by each thread after each round; *queue_min: the run queue's), and never past
  * limit[i] (core i's next timer event). When the others lag so far behind that no core may
- * move on, it waits for them (they run meanwhile in other host threads), up to wait_ns.
+ * move on, it waits for them while they run slices (progress[j]: the slices thread j has
+ * run), up to wait_ns in all, and no longer than stall_ns without one of theirs ending.
  * Unicorn's status of each core's last slice goes to status[]; returns the rounds run.
  * Called without the GIL: the hooks that need Python take it. */
 typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
@@ -510,11 +511,20 @@ static uint64_t others_low(volatile uint64_t *published, int nthreads, int self,
     return low;
 }
 
+/* The slices the other host threads have run so far (they are running, not in Python). */
+static uint64_t others_progress(volatile uint64_t *progress, int nthreads, int self)
+{
+    uint64_t sum = 0;
+    for (int j = 0; j < nthreads; j++)
+        if (j != self) sum += __atomic_load_n(&progress[j], __ATOMIC_RELAXED);
+    return sum;
+}
+
 int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
                    uintptr_t reg_read, int pc_reg, const uint64_t *limit,
-                   volatile uint64_t *published, int nthreads, int self,
-                   const volatile uint64_t *queue_min, uint64_t quantum, int max_rounds,
-                   uint64_t wait_ns)
+                   volatile uint64_t *published, volatile uint64_t *progress, int nthreads,
+                   int self, const volatile uint64_t *queue_min, uint64_t quantum,
+                   int max_rounds, uint64_t wait_ns, uint64_t stall_ns)
 {
     uc_emu_start_fn start = (uc_emu_start_fn)emu_start;
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
@@ -531,6 +541,7 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 read(c->uc, pc_reg, &pc);
                 status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
                 core_sc_settle(c);
+                __atomic_fetch_add(&progress[self], 1, __ATOMIC_RELAXED);
                 /* A Python hook may have changed what the core must run next (a system
                  * call that blocked its thread stops the slice, maybe past its deadline, and
                  * leaves the switch to the slice's end): Python has to see it first */
@@ -547,7 +558,7 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
         rounds++;
         /* back to Python once half the cores wait for it (their timer, a trap) */
         if (2 * active < n || !active || rounds >= max_rounds) return rounds;
-        uint64_t t0 = 0;
+        uint64_t t0 = 0, t_moved = 0, last = 0;
         for (;;) {                              /* the next deadlines, once they move on */
             uint64_t low = others_low(published, nthreads, self, queue_min);
             if (mine < low) low = mine;
@@ -580,8 +591,16 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 }
                 break;
             }
-            if (!t0) t0 = now_ns();
-            else if (now_ns() - t0 > wait_ns) return rounds;
+            /* wait while the others run slices; not for a thread stuck in Python */
+            uint64_t now = now_ns(), seen = others_progress(progress, nthreads, self);
+            if (!t0) {
+                t0 = t_moved = now;
+                last = seen;
+            } else if (seen != last) {
+                t_moved = now;
+                last = seen;
+            }
+            if (now - t0 > wait_ns || now - t_moved > stall_ns) return rounds;
             sched_yield();
         }
     }

@@ -131,9 +131,9 @@ void core_sc_settle(almos_core_t *c);
 uint32_t core_cas32(uint8_t *p, uint32_t expected, uint32_t desired);
 int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_start,
                    uintptr_t reg_read, int pc_reg, const uint64_t *limit,
-                   volatile uint64_t *published, int nthreads, int self,
-                   const volatile uint64_t *queue_min, uint64_t quantum, int max_rounds,
-                   uint64_t wait_ns);
+                   volatile uint64_t *published, volatile uint64_t *progress, int nthreads,
+                   int self, const volatile uint64_t *queue_min, uint64_t quantum,
+                   int max_rounds, uint64_t wait_ns, uint64_t stall_ns);
 /* the Python side of a TLB fill (emulator/core.py): page faults, fetches, devices */
 int py_tlb_fill(void *py_core, uint64_t vaddr, int type, uint64_t *paddr, int *perms);
 

@@ -44,5 +44,5 @@ def test_slices_stopped_from_another_host_thread_resume_exactly(bare):
     expected, _ = _run(bare, 1, False)
     assert expected.count(b"hi") == 4 and len(set(expected.split(b"\n")) - {b""}) == 2
     out, stops = _run(bare, 2, True)
-    assert stops > 100                 # (it did stop them, many times)
+    assert stops > 50                  # (it did stop them, many times)
     assert sorted(out.split(b"\n")) == sorted(expected.split(b"\n"))

@@ -1,11 +1,11 @@
-/* Floating point over many pages: 40 passes over 512 pages from local address a3 (one double
+/* Floating point over many pages: 100 passes over 512 pages from local address a3 (one double
  * read and written a page), a running sum carried through them; the result's bits printed.
  * The same on every core, whatever stops its slices: a core resumed at a stale PC after a
  * stop (emulator/machine.py, stop_core) would redo part of a block and print other bits. */
 #include "bm.h"
 
 #define PAGES 512
-#define PASSES 40
+#define PASSES 100
 
 int bm_main(int gid, int index, int ncores, unsigned base)
 {
