@@ -206,7 +206,8 @@ class Machine:
                  l1: str | None = None, l2: str | None = None,
                  settings: Mapping[str, Any] | Iterable[str] = (), placement: str = "almos",
                  cache: str = "timing", balance: bool = False,
-                 max_instructions: int | None = None, trace: Iterable[str] = ()) -> None:
+                 max_instructions: int | None = None, trace: Iterable[str] = (),
+                 host_threads: int = 1) -> None:
         if isinstance(settings, Mapping):
             settings = [f"{k}={v}" for k, v in settings.items()]
         if placement not in POLICIES:
@@ -214,6 +215,8 @@ class Machine:
                              f"{', '.join(sorted(POLICIES))})")
         if cache not in CACHE_MODES:
             raise AlmosError(f"unknown cache mode '{cache}' (one of {', '.join(CACHE_MODES)})")
+        if not isinstance(host_threads, int) or not 1 <= host_threads <= 256:
+            raise AlmosError(f"bad host_threads {host_threads!r}: from 1 to 256")
         from almos.trace import TraceError, parse_categories
         trace = list(trace)
         try:
@@ -225,7 +228,7 @@ class Machine:
                              max_instructions=max_instructions, timing=self.config.timing,
                              costs=self.config.params["kernel"],  # type: ignore[arg-type]
                              balance=balance, quiet=True,
-                             trace=categories)
+                             trace=categories, host_threads=host_threads)
 
     @property
     def topology(self):

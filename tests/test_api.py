@@ -46,9 +46,18 @@ def test_trace_lines_are_captured() -> None:
     assert re.search(r" write\(1, \"hello", r.err), r.err
 
 
+def test_host_threads_reach_the_machine() -> None:
+    r = Machine("2x2x4", cache="off", host_threads=2).run(
+        ROOT / "userland" / "build" / "fft", ["-m", "10", "-p", "8"])
+    assert r.status == 0 and "OK" in r.out
+    assert r.stats.machine.host_threads == 2
+    assert len(r.stats.summary.slices_per_host_thread) == 2
+
+
 @pytest.mark.parametrize("kwargs", [{"topology": "nosuch"}, {"memory": "12Q"},
                                     {"placement": "random"}, {"cache": "lru"},
-                                    {"settings": {"timing.bogus": 1}}, {"trace": ["nothing"]}])
+                                    {"settings": {"timing.bogus": 1}}, {"trace": ["nothing"]},
+                                    {"host_threads": 0}])
 def test_bad_machines_are_one_line_errors(kwargs: dict) -> None:
     with pytest.raises(AlmosError) as e:
         Machine(**kwargs)
