@@ -31,6 +31,9 @@ class BareMetal:
         machine.set_handler(self)
         ram = machine.topology.ram_per_cluster
         loaded: set[int] = set()
+        for seg in elf.segments:                # (SCs made atomic across host threads)
+            if seg.executable:
+                machine.code_guard.add_code(seg.vaddr & ~3, elf.segment_bytes(seg))
         for n, gid in enumerate(gids):
             core = machine.core(gid)
             if core.cxy not in loaded:

@@ -415,11 +415,13 @@ uintptr_t core_tlb_fill_addr(void) { return (uintptr_t)&tlb_fill; }
  * (core_sc_settle does it if the slice ends between the two). An SC in a delay slot, one
  * whose page the walk cannot reach (a fault, copy-on-write), or an unaligned one is left to
  * Unicorn. */
-static inline uint8_t *user_word(almos_core_t *c, uint32_t va, int type)
+static inline uint8_t *user_word(almos_core_t *c, uint32_t va, int type, int code)
 {
     uint64_t page;
     uint32_t flags;
-    if (!c->mmu_on || !c->mem) return NULL;
+    if (!c->mem) return NULL;
+    if (!c->mmu_on)                             /* local addresses of the core's cluster */
+        return host_of(c->mem, ((uint64_t)(code ? c->cxy : c->data_ext) << 32) | va);
     uint8_t *host = walk(c, va, type, &page, &flags);
     if (!host || (type == UC_MEM_WRITE && !(flags & PTE_W))) return NULL;
     return host + (va & 0xFFF);
@@ -442,7 +444,7 @@ static void sc_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
     if (c->sc_post_pc == pc)
         core_sc_settle(c);
     c->sc_post_pc = 0;
-    const uint8_t *h = user_word(c, pc, UC_MEM_READ);
+    const uint8_t *h = user_word(c, pc, UC_MEM_READ, 1);
     if (!h || !c->lladdr) return;
     memcpy(&insn, h, 4);
     if (insn >> 26 != 0x38) return;
@@ -450,7 +452,7 @@ static void sc_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
     uint32_t rt = (insn >> 16) & 31, base = (insn >> 21) & 31;
     uint32_t addr = c->gprs[base] + (uint32_t)(int32_t)(int16_t)(insn & 0xFFFF);
     if (rt == 0 || (addr & 3) || addr != *c->lladdr) return;
-    uint8_t *w = user_word(c, addr, UC_MEM_WRITE);
+    uint8_t *w = user_word(c, addr, UC_MEM_WRITE, 0);
     if (!w) return;
     uint32_t expected = *c->llval;
     int ok = __atomic_compare_exchange_n((uint32_t *)w, &expected, c->gprs[rt], 0,

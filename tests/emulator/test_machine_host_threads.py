@@ -46,3 +46,18 @@ def test_slices_stopped_from_another_host_thread_resume_exactly(bare):
     out, stops = _run(bare, 2, True)
     assert stops > 50                  # (it did stop them, many times)
     assert sorted(out.split(b"\n")) == sorted(expected.split(b"\n"))
+
+
+def test_llsc_counter_exact_across_host_threads(bare):
+    """progs/counter.c's LL/SC increments by 4 cores of one cluster (MMU off), run by 2 host
+    threads: the SCs are host compare-and-swaps (the native SC hook), none is lost."""
+    from test_machine_smp import ITER, SHARED_LOCAL, read_shared
+    gids = [0, 1, 2, 3]
+    m, bm = bare("counter", "1x1x4", gids, {g: {"a3": SHARED_LOCAL} for g in gids},
+                 host_threads=2)
+    codes = bm.run()
+    assert bm.traps == {} and codes == {g: g for g in gids}
+    counter, _, log = read_shared(m, SHARED_LOCAL, 4)
+    assert counter == 4 * ITER
+    assert [log.count(g + 1) for g in range(4)] == [ITER] * 4
+    assert sum(c.atomic_scs for c in m.started_cores()) >= 4 * ITER
