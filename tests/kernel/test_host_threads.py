@@ -73,3 +73,14 @@ def test_bad_thread_count_is_one_line() -> None:
         r = almos("run", "-j", bad, userland("hello"))
         assert r.returncode == 2
         assert len(r.stderr.strip().splitlines()) == 1 and "--host-threads" in r.stderr
+
+
+def test_barriers_hold_with_short_slices(tmp_path: Path) -> None:
+    """A barrier call that blocks its thread may end the core's slice past its deadline; the
+    core must not go on running that thread in C (emulator/native/core.c's rounds)."""
+    exe = almos_gcc(tmp_path, "barrier_check")
+    for _ in range(2):
+        r = almos("run", "-q", "-j", "2", "-t", "2x2x1", "--cache", "off", "--quantum", "200",
+                  str(exe), "4")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.split() == ["early", "0"]
