@@ -121,18 +121,21 @@ def run_machine(elf: Elf) -> tuple[float, int, int, Machine]:
     return dt, m.core(0).instructions, codes.get(0, -1), m
 
 
-def run_raw_unicorn(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
-    """(seconds, exit status): the ELF on a bare Unicorn, TLB_VIRTUAL + identity TLB fill."""
+def run_raw_unicorn(elf: Elf, ram: int = 64 << 20, tlb_fill: bool = True) -> tuple[float, int]:
+    """(seconds, exit status): the ELF on a bare Unicorn, nothing but the exit hook and,
+    with `tlb_fill`, TLB_VIRTUAL with an identity TLB fill in Python; without it, Unicorn's
+    default TLB mode (identity mapping, no hook): Unicorn's own speed."""
     buf = mmap.mmap(-1, ram)
     host = ctypes.addressof(ctypes.c_char.from_buffer(buf))
     uc = unicorn.Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-    uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
+    if tlb_fill:
+        uc.ctl_set_tlb_mode(UCC.UC_TLB_VIRTUAL)
     uc.mem_map_ptr(0, ram, unicorn.UC_PROT_ALL, host)
     for seg in elf.segments:
         buf[seg.vaddr:seg.vaddr + seg.filesz] = elf.segment_bytes(seg)
     status = [-1]
 
-    def tlb_fill(uc_, va, _access, entry, _ud) -> bool:
+    def fill(uc_, va, _access, entry, _ud) -> bool:
         entry.paddr = va & ~0xFFF
         entry.perms = unicorn.UC_PROT_ALL
         return True
@@ -141,32 +144,8 @@ def run_raw_unicorn(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
         status[0] = uc_.reg_read(M.UC_MIPS_REG_A0) & 0xFF
         uc_.emu_stop()
 
-    uc.hook_add(UCC.UC_HOOK_TLB_FILL, tlb_fill)
-    uc.hook_add(UCC.UC_HOOK_INTR, intr)
-    uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
-    t = time.perf_counter()
-    uc.emu_start(elf.entry, 0)
-    dt = time.perf_counter() - t
-    del uc
-    buf.close()
-    return dt, status[0]
-
-
-def run_raw_unicorn_nohook(elf: Elf, ram: int = 64 << 20) -> tuple[float, int]:
-    """(seconds, exit status): the ELF on a bare Unicorn in its default TLB mode (identity
-    mapping, no TLB fill hook, nothing but the exit hook): Unicorn's own speed."""
-    buf = mmap.mmap(-1, ram)
-    host = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-    uc = unicorn.Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-    uc.mem_map_ptr(0, ram, unicorn.UC_PROT_ALL, host)
-    for seg in elf.segments:
-        buf[seg.vaddr:seg.vaddr + seg.filesz] = elf.segment_bytes(seg)
-    status = [-1]
-
-    def intr(uc_, intno, _ud) -> None:
-        status[0] = uc_.reg_read(M.UC_MIPS_REG_A0) & 0xFF
-        uc_.emu_stop()
-
+    if tlb_fill:
+        uc.hook_add(UCC.UC_HOOK_TLB_FILL, fill)
     uc.hook_add(UCC.UC_HOOK_INTR, intr)
     uc.reg_write(M.UC_MIPS_REG_SP, ram - 64)
     t = time.perf_counter()
@@ -294,7 +273,7 @@ def section_matmul(args: argparse.Namespace, work: Path) -> tuple[str, list[Row]
         elf = parse_elf(binary.read_bytes(), binary.name)
         kelf = parse_elf(build(HERE / "mm.c", work, {"N": n, "EXIT_NR": 0}).read_bytes(), "mm")
         t_q, st_q = run_qemu(binary) if shutil.which(QEMU) else (0.0, -1)
-        t_raw, st_raw = run_raw_unicorn_nohook(elf)
+        t_raw, st_raw = run_raw_unicorn(elf, tlb_fill=False)
         t_m, insns, st_m, m = run_machine(elf)
         t_k, _, st_k = run_kernel(kelf)
         ref = t_q or t_raw

@@ -301,7 +301,7 @@ class Machine:
     def on_core(self, core: Core, fn: Callable[[], None]) -> None:
         """Do fn, work on `core`'s state (its TLB, its clock), now, or, when the core is
         inside a slice in another host thread, when that thread's batch of slices ends."""
-        if self.lock is None or core.gid not in self._busy or self.running_core is core:
+        if not self.busy_elsewhere(core):
             fn()
             return
         self._deferred.setdefault(core.gid, []).append(fn)
@@ -319,6 +319,11 @@ class Machine:
         """The cores inside a slice now, in any host thread (several host threads; call it
         holding `lock`)."""
         return list(self._busy.values())
+
+    @property
+    def slices_per_host_thread(self) -> list[int]:
+        """The slices each host thread has run (one host thread: all of them)."""
+        return list(self.thread_slices) if self.lock is not None else [self.slices]
 
     def busy_elsewhere(self, core: Core) -> bool:
         """Whether `core` is inside a slice run by another host thread (see on_core)."""

@@ -279,6 +279,13 @@ class UnicornMismatch(RuntimeError):
 _SCRATCH_PAGE = 0x1000
 
 
+def _scratch() -> Uc:
+    """A MIPS engine with one page mapped at _SCRATCH_PAGE, for check()."""
+    uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
+    uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)
+    return uc
+
+
 @functools.cache
 def check() -> None:
     """Exercise every private part above on a scratch MIPS engine (once per process)."""
@@ -289,8 +296,7 @@ def check() -> None:
     where = f"this unicorn {found} is not the build almos knows"
     step = "its engine"
     try:
-        uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-        uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)
+        uc = _scratch()
         step = "its C handle"
         if not handle(uc) or not emu_stop_address() or not emu_start_address() \
                 or not reg_read_address():
@@ -307,15 +313,11 @@ def check() -> None:
         if hflags is None:
             raise UnicornMismatch(step)
         step = "the skip_sync_pc_on_exit flag"
-        if locate_skip_sync(uc) is None:
-            again = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-            again.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)    # (once more, on a fresh engine)
-            if locate_skip_sync(again) is None:
-                raise UnicornMismatch(step)
+        if locate_skip_sync(uc) is None and locate_skip_sync(_scratch()) is None:
+            raise UnicornMismatch(step)         # (tried once more, on a fresh engine)
         step = "the LL/SC state (lladdr, llval)"
         global LL_OFFSET
-        ll_uc = Uc(unicorn.UC_ARCH_MIPS, unicorn.UC_MODE_MIPS32 | unicorn.UC_MODE_LITTLE_ENDIAN)
-        ll_uc.mem_map(_SCRATCH_PAGE, _SCRATCH_PAGE)    # (a fresh one: the first stops at once)
+        ll_uc = _scratch()                      # (a fresh one: the first stops at once)
         ll_hflags = locate_hflags(ll_uc)
         LL_OFFSET = locate_ll(ll_uc, ll_hflags) if ll_hflags is not None else None
         if LL_OFFSET is None:

@@ -531,6 +531,7 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
     uc_emu_start_fn start = (uc_emu_start_fn)emu_start;
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
     uint8_t done[256];                          /* (batches are at most 64 cores) */
+    uint64_t next[256];                         /* the deadlines of the next round */
     uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the others' least clock */
     int active = n, rounds = 0;
     memset(done, 0, sizeof done);
@@ -566,15 +567,17 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
             if (mine < low) low = mine;
             int moves = 1;
             for (int i = 0; i < n && moves; i++) {
+                almos_core_t *c = cores[i];
                 if (done[i]) continue;
-                if (cores[i]->chain_break) return rounds;
-                uint64_t d = cores[i]->cycles + quantum;
+                if (c->chain_break) return rounds;
+                uint64_t d = c->cycles + quantum;
                 if (low + window < d) d = low + window;
                 if (limit[i] < d) d = limit[i];
-                if (d <= cores[i]->cycles && limit[i] <= cores[i]->cycles) {
+                next[i] = d;
+                if (limit[i] <= c->cycles) {
                     done[i] = 1;                /* its timer is due */
                     active--;
-                } else if (d <= cores[i]->cycles) {
+                } else if (d <= c->cycles) {
                     moves = 0;
                 }
             }
@@ -583,10 +586,7 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 for (int i = 0; i < n; i++) {
                     almos_core_t *c = cores[i];
                     if (done[i]) continue;
-                    uint64_t d = c->cycles + quantum;
-                    if (low + window < d) d = low + window;
-                    if (limit[i] < d) d = limit[i];
-                    c->deadline = d;
+                    c->deadline = next[i];
                     c->slice_start = c->cycles;
                     c->stop_pending = 0;
                     c->spin_count = 0;

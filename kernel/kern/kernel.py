@@ -193,12 +193,10 @@ class Kernel:
         A remote frame costs what a local one does, without an RPC (ALMOS-MK gives a dying
         process's frames back in bulk, not by one RPC a page)."""
         self.ktime.work(self.costs.frame_free)
-        if self.machine.host_threads > 1:
-            # a core inside a slice in another host thread may still translate to it (its
-            # TLB is flushed when the slice ends): given back once those slices have ended
-            self.machine.after_slices(lambda: self._give_back(pa))
-        else:
-            self._give_back(pa)
+        # a core inside a slice in another host thread may still translate to it (its TLB
+        # is flushed when the slice ends): given back once those slices have ended (now,
+        # with one host thread)
+        self.machine.after_slices(lambda: self._give_back(pa))
 
     def _give_back(self, pa: int) -> None:
         page = pa & ~0xFFF

@@ -80,8 +80,7 @@ def collect(k: Kernel, wall_seconds: float, cache_mode: str) -> dict[str, Any]:
                     "migrations": k.migrations, "ticks": k.ticks,
                     "cow_copies": frames_of(k).cow_copies,
                     "slices": m.slices,
-                    "slices_per_host_thread": list(m.thread_slices) if m.host_threads > 1
-                    else [m.slices],
+                    "slices_per_host_thread": m.slices_per_host_thread,
                     "atomic_scs": sum(c.atomic_scs for c in m.started_cores()),
                     "spin_parks": m.parks,
                     "busy_yields": sum(c.busy_yields for c in m.started_cores())},
