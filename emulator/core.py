@@ -687,14 +687,16 @@ class Core:
     def run_batch(cores: list[Core], limits: list[int], published, progress, thread: int,
                   queue_min, quantum: int, max_rounds: int, wait_ns: int,
                   stall_ns: int) -> tuple[list[int], int]:
-        """Run the prepared slices of `cores` one after the other in C, in rounds while
-        nothing needs Python (emulator/native/core.c's core_run_batch: later rounds end a
-        quantum past the least clock of the other host threads' batches, published[j], and of
-        the run queue, *queue_min, never past limits[i]; waiting for the others while they
-        run slices, progress[j]), without the GIL: several host threads run batches at once.
-        This thread's slots of `published` and `progress` are kept up to date.
-        The Unicorn status of each core's last slice (for finish()), and the rounds run. The
-        caller holds no lock."""
+        """Run the prepared slices of `cores` one after the other in C, in rounds
+        (emulator/native/core.c's core_run_batch): a core that needs Python (a trap, a Python
+        hook ran, its timer limits[i]) runs no more, the others go on; no slice ends more than
+        4 quanta past the least clock of the batch's cores, of the other host threads'
+        batches (published[j]) and of the run queue (*queue_min); when none may move on, it
+        waits for the other threads while they run slices (progress[j]), or returns. Without
+        the GIL: several host threads run batches at once. This thread's slots of `published`
+        and `progress` are kept up to date.
+        The Unicorn status of each core's last slice (for finish(); 0 if it ran none), and the
+        slices run. The caller holds no lock."""
         n = len(cores)
         states = ffi.new("almos_core_t *[]", [c.state for c in cores])
         out = ffi.new("int32_t[]", n)
@@ -703,11 +705,11 @@ class Core:
             ucfix.clear_hook_exception(c.uc)
             c.state.py_touched = 0
             c.state.chain_break = 0
-        rounds = lib.core_run_batch(states, n, out, ucfix.emu_start_address(),
+        slices = lib.core_run_batch(states, n, out, ucfix.emu_start_address(),
                                     ucfix.reg_read_address(), REG_PC, lim, published, progress,
                                     len(published), thread, queue_min, quantum, max_rounds,
                                     wait_ns, stall_ns)
-        return list(out), int(rounds)
+        return list(out), int(slices)
 
     def prepare(self, deadline: int, spin: bool = False) -> None:
         """The state of a slice about to run (run(), run_batch())."""

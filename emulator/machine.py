@@ -8,9 +8,10 @@ no host time; it is woken by an unmasked interrupt of its XCU (timer, IPI, devic
 (Unicorn instances) are created on first use, so a 16x16x4 machine is cheap until its cores run.
 
 Several host threads (host_threads=N, `--host-threads`): each thread takes the cores with the
-least clocks from the run queue and runs their slices in C (Core.run_batch), in rounds while
-none needs Python, a core's slice ending at most 4 quanta past the least clock of the cores
-other threads run or have queued; slices of different threads overlap. Python code (the
+least clocks from the run queue and runs their slices in C (Core.run_batch), in rounds: a
+core that needs Python (a trap, its timer) waits for the end of the batch while the others go
+on, and no slice ends more than 4 quanta past the least clock of the machine (that core's
+included); slices of different threads overlap. Python code (the
 kernel, the devices, this scheduler) runs under `lock`, one thread at a time; the hooks of a
 running core take it.
 Work on a core that another thread is running waits for the end of its batch (on_core), frames
@@ -157,6 +158,7 @@ class Machine:
         self._grace: list[tuple[set[int], Callable[[], None]]] = []
         self._quit = False
         self._threads_on = False               # inside _run_threads (the lock is held)
+        self._requeuing = False                # a batch's cores are queued again (no wake-ups)
         self._error: BaseException | None = None
         self.thread_slices: list[int] = [0] * self.host_threads
 
@@ -280,7 +282,7 @@ class Machine:
             heapq.heappush(self._heap, (core.cycles, core.gid))
             if core.cycles < self._queue_min[0]:
                 self._queue_min[0] = core.cycles     # (batches in C read it: core.c)
-            if self._threads_on and self._cv is not None:
+            if self._threads_on and self._cv is not None and not self._requeuing:
                 self._cv.notify()               # (a thread may wait for work)
         self._end_within_quantum(core)          # a long solo slice ends within a quantum
 
@@ -665,27 +667,37 @@ class Machine:
         statuses = None
         self.lock.release()
         try:
-            statuses, rounds = Core.run_batch(batch, limits, self._published, self._progress,
+            statuses, ran = Core.run_batch(batch, limits, self._published, self._progress,
                                               index, self._queue_min, self.quantum,
                                               BATCH_ROUNDS, BATCH_WAIT_NS, BATCH_STALL_NS)
         finally:
             self.lock.acquire()
-            self._published[index] = NEVER
             if statuses is None:                # (the batch failed: nothing of it runs)
+                self._published[index] = NEVER
                 for core in batch:
                     self._busy.pop(core.gid, None)
         assert statuses is not None
-        self.slices += (rounds - 1) * len(batch)
-        self.thread_slices[index] += (rounds - 1) * len(batch)
-        for core, status, start in zip(batch, statuses, starts, strict=True):
-            self._tls.core = core
-            try:
-                core.finish(status)
-            finally:
-                self._tls.core = None
-                del self._busy[core.gid]
-            self._after_slice(core, start, index)
-        self._cv.notify_all()
+        self.slices += ran - len(batch)         # (_after_slice counts one for each core)
+        self.thread_slices[index] += ran - len(batch)
+        self._requeuing = True
+        try:
+            for core, status, start in zip(batch, statuses, starts, strict=True):
+                self._tls.core = core
+                try:
+                    core.finish(status)
+                finally:
+                    self._tls.core = None
+                    del self._busy[core.gid]
+                self._after_slice(core, start, index)
+        finally:
+            self._requeuing = False
+        # The batch's least clock held the other threads' rounds back until now: its cores
+        # are queued again (wake() lowers the queue's least clock), or halted
+        self._published[index] = NEVER
+        # This thread takes a runnable core next: another thread is woken (a wake-up costs
+        # both of them a hand-over of the GIL) only for more, or when the run may end
+        if len(self._heap) > 1 or not self._heap and not self._busy:
+            self._cv.notify_all()
 
     def _after_slice(self, core: Core, start: int, index: int) -> None:
         """What follows a slice run by a host thread (run() does the same after its slice),

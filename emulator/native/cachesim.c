@@ -52,6 +52,7 @@ struct cstate {
     uint32_t wb_newest;           /* index of the newest entry */
     uint64_t wb_block;            /* its block address (pa >> wb_shift), or ~0 */
     uint64_t pend_max;            /* latest time in pend[] */
+    int contended;                /* its last access met a busy resource (cachesim_contended) */
     struct { uint64_t word, time; } pend[CS_PEND];
 };
 
@@ -64,7 +65,6 @@ struct cachesys {
     struct cs_timing t;
     uint32_t ncores, nclusters, mesh_y, uncached_from;
     int counting, serialize;
-    int contended;              /* the last access met a busy resource (cachesim_contended) */
     uint64_t queued;            /* cycles the current access queued, over its reservations */
     atomic_flag lock;
     uint64_t stray;
@@ -751,23 +751,22 @@ static uint64_t access_one(struct cachesys *cs, uint32_t core, uint64_t pa, uint
     return stall;
 }
 
-int cachesim_contended(struct cachesys *cs) { return cs->contended; }
+int cachesim_contended(struct cachesys *cs, int core)
+{
+    return (uint32_t)core < cs->ncores && cs->cst[core].contended;
+}
 
 uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t size, int kind,
                          uint64_t now)
 {
-    if (!cs->serialize) {
-        cs->queued = 0;
-        uint64_t stall = access_one(cs, (uint32_t)core, pa, size, kind, now);
-        cs->contended = stall >= CS_BIN && cs->queued >= CS_BIN;
-        return stall;
-    }
-    while (atomic_flag_test_and_set_explicit(&cs->lock, memory_order_acquire))
-        ;
+    if (cs->serialize)
+        while (atomic_flag_test_and_set_explicit(&cs->lock, memory_order_acquire))
+            ;
     cs->queued = 0;
     uint64_t stall = access_one(cs, (uint32_t)core, pa, size, kind, now);
-    cs->contended = stall >= CS_BIN && cs->queued >= CS_BIN;
-    atomic_flag_clear_explicit(&cs->lock, memory_order_release);
+    if ((uint32_t)core < cs->ncores)
+        cs->cst[core].contended = stall >= CS_BIN && cs->queued >= CS_BIN;
+    if (cs->serialize) atomic_flag_clear_explicit(&cs->lock, memory_order_release);
     return stall;
 }
 

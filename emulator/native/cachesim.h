@@ -117,10 +117,10 @@ void cachesim_free(struct cachesys *cs);
  * `now`; returns the stall cycles beyond the 1 cycle per instruction. */
 uint64_t cachesim_access(struct cachesys *cs, int core, uint64_t pa, uint32_t size, int kind,
                          uint64_t now);
-/* Whether the last access stalled its core for a queue of a bin (CS_BIN cycles) or more:
- * the core should let the others catch up (end its slice), so that requests reach busy
+/* Whether core's last access stalled it for a queue of a bin (CS_BIN cycles) or more: the
+ * core should let the others catch up (end its slice), so that requests reach busy
  * resources roughly in time order (docs/TIMING.md, "Contention"). */
-int cachesim_contended(struct cachesys *cs);
+int cachesim_contended(struct cachesys *cs, int core);
 /* Accesses [pa, pa + len) for core `core` from time `now` (the kernel zeroing or copying
  * memory): reads a line at a time, writes a full write-buffer entry at a time, each access
  * when the previous one ended. Returns the cycles taken (one per access, plus stalls). */

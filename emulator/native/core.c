@@ -294,7 +294,7 @@ static void mem_hook(void *uc, int type, uint64_t address, int size, int64_t val
     uint64_t stall = cachesim_access(c->cs, c->core_id, pa, (uint32_t)size, kind, c->cycles);
     if (c->cache_mode == 2) {
         c->cycles += stall;
-        if (c->yield_busy && cachesim_contended(c->cs)
+        if (c->yield_busy && cachesim_contended(c->cs, c->core_id)
             && c->cycles >= c->slice_start + CORE_MIN_SLICE) {   /* let the others catch up */
             c->busy_yields++;
             if (stop_at(uc, c, seen)) {
@@ -477,17 +477,20 @@ static void sc_hook(void *uc, uint64_t address, uint32_t size, void *user_data)
 uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
 
 /* Run the prepared slices of cores[0..n) one after the other (emulator/core.py's run_batch),
- * each from its PC until its deadline or a trap, in rounds: while every slice of a round
- * ended at its deadline with nothing for Python to do (no trap, no Python hook ran for the
- * core, no stop asked from elsewhere, no spin), each core runs another slice, up to
- * max_rounds rounds. A round's slices end a quantum past the least clock of the machine's
- * other running cores (published[j]: the least clock of the batch host thread j runs, kept up
- * to date by each thread after each round; *queue_min: the run queue's), and never past
- * limit[i] (core i's next timer event). When the others lag so far behind that no core may
- * move on, it waits for them while they run slices (progress[j]: the slices thread j has
- * run), up to wait_ns in all, and no longer than stall_ns without one of theirs ending.
- * Unicorn's status of each core's last slice goes to status[]; returns the rounds run.
- * Called without the GIL: the hooks that need Python take it. */
+ * each from its PC until its deadline or a trap, in rounds, up to max_rounds. A core whose
+ * slice needs Python (a trap, a Python hook ran for it, a stop asked from elsewhere, a spin,
+ * its next timer event limit[i] reached) runs no more in this batch; the others run another
+ * slice in each round. A round's slices end a quantum on, but never more than the window
+ * past the least clock of the machine (the batch's cores, those out of the rounds included;
+ * published[j]: the least clock of the batch host thread j runs, kept up to date by each
+ * thread after each round; *queue_min: the run queue's). A core already that far ahead sits
+ * the round out. When no core may move on: back to Python if a core of this batch holds
+ * them back; else it waits for the other threads while they run slices (progress[j]: the
+ * slices thread j has run), up to wait_ns in all, and no longer than stall_ns without one of
+ * theirs ending. Also back to Python when no core runs on, or another thread asks
+ * (chain_break). The first round's slices end at the deadlines Python set, within the same
+ * bounds. Unicorn's status of each core's last slice goes to status[] (0 if it ran none);
+ * returns the slices run. Called without the GIL: the hooks that need Python take it. */
 typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
                                size_t count);
 typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
@@ -531,19 +534,70 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
     uc_emu_start_fn start = (uc_emu_start_fn)emu_start;
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
     uint8_t done[256];                          /* (batches are at most 64 cores) */
-    uint64_t next[256];                         /* the deadlines of the next round */
-    uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the others' least clock */
-    int active = n, rounds = 0;
+    uint8_t runs[256];                          /* it runs a slice in the next round */
+    uint64_t cap[256];                          /* where its next slice ends at the latest */
+    uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the least clock */
+    uint64_t mine = ~(uint64_t)0;               /* the least clock of the batch's cores */
+    int active = n, rounds = 0, slices = 0;
     memset(done, 0, sizeof done);
+    for (int i = 0; i < n; i++) {
+        status[i] = 0;
+        cap[i] = cores[i]->deadline;            /* (the first round: Python's deadlines) */
+        if (cores[i]->cycles < mine) mine = cores[i]->cycles;
+    }
     for (;;) {
-        uint64_t mine = ~(uint64_t)0;
+        uint64_t t0 = 0, t_moved = 0, last = 0;
+        for (;;) {                              /* this round's deadlines, once they move on */
+            uint64_t others = others_low(published, nthreads, self, queue_min);
+            uint64_t low = mine < others ? mine : others;
+            int moves = 0;
+            for (int i = 0; i < n; i++) {
+                almos_core_t *c = cores[i];
+                if (done[i]) continue;
+                if (c->chain_break) return slices;
+                if (limit[i] <= c->cycles) {
+                    done[i] = 1;                /* its timer is due */
+                    active--;
+                    continue;
+                }
+                uint64_t d = cap[i];
+                if (low + window < d) d = low + window;
+                if (limit[i] < d) d = limit[i];
+                runs[i] = d > c->cycles;        /* (too far ahead: it sits this round out) */
+                if (runs[i]) {
+                    moves = 1;
+                    c->deadline = d;
+                    c->slice_start = c->cycles;
+                    c->stop_pending = 0;
+                    c->spin_count = 0;
+                }
+            }
+            if (!active) return slices;
+            if (moves) break;
+            /* every core is a window ahead: of a core of this batch that waits for Python,
+             * back to Python; of the other threads' cores, wait while they run slices (not
+             * for a thread stuck in Python) */
+            if (mine <= others) return slices;
+            uint64_t now = now_ns(), seen = others_progress(progress, nthreads, self);
+            if (!t0) {
+                t0 = t_moved = now;
+                last = seen;
+            } else if (seen != last) {
+                t_moved = now;
+                last = seen;
+            }
+            if (now - t0 > wait_ns || now - t_moved > stall_ns) return slices;
+            sched_yield();
+        }
+        mine = ~(uint64_t)0;
         for (int i = 0; i < n; i++) {
             almos_core_t *c = cores[i];
-            if (!done[i]) {
+            if (!done[i] && runs[i]) {
                 uint64_t pc = 0;
                 read(c->uc, pc_reg, &pc);
                 status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
                 core_sc_settle(c);
+                slices++;
                 __atomic_fetch_add(&progress[self], 1, __ATOMIC_RELAXED);
                 /* A Python hook may have changed what the core must run next (a system
                  * call that blocked its thread stops the slice, maybe past its deadline, and
@@ -554,57 +608,14 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                     active--;
                 }
             }
-            if (!done[i] && c->cycles < mine) mine = c->cycles;
+            cap[i] = c->cycles + quantum;
+            /* (a core out of the rounds still holds the others back: its clock stays where
+             * Python will take it up, and no clock may get further than the window ahead) */
+            if (c->cycles < mine) mine = c->cycles;
         }
-        /* (a core out of the rounds holds no one back: blocked, or its timer due) */
         __atomic_store_n(&published[self], mine, __ATOMIC_RELAXED);
         rounds++;
-        /* back to Python once half the cores wait for it (their timer, a trap) */
-        if (2 * active < n || !active || rounds >= max_rounds) return rounds;
-        uint64_t t0 = 0, t_moved = 0, last = 0;
-        for (;;) {                              /* the next deadlines, once they move on */
-            uint64_t low = others_low(published, nthreads, self, queue_min);
-            if (mine < low) low = mine;
-            int moves = 1;
-            for (int i = 0; i < n && moves; i++) {
-                almos_core_t *c = cores[i];
-                if (done[i]) continue;
-                if (c->chain_break) return rounds;
-                uint64_t d = c->cycles + quantum;
-                if (low + window < d) d = low + window;
-                if (limit[i] < d) d = limit[i];
-                next[i] = d;
-                if (limit[i] <= c->cycles) {
-                    done[i] = 1;                /* its timer is due */
-                    active--;
-                } else if (d <= c->cycles) {
-                    moves = 0;
-                }
-            }
-            if (2 * active < n || !active) return rounds;
-            if (moves) {
-                for (int i = 0; i < n; i++) {
-                    almos_core_t *c = cores[i];
-                    if (done[i]) continue;
-                    c->deadline = next[i];
-                    c->slice_start = c->cycles;
-                    c->stop_pending = 0;
-                    c->spin_count = 0;
-                }
-                break;
-            }
-            /* wait while the others run slices; not for a thread stuck in Python */
-            uint64_t now = now_ns(), seen = others_progress(progress, nthreads, self);
-            if (!t0) {
-                t0 = t_moved = now;
-                last = seen;
-            } else if (seen != last) {
-                t_moved = now;
-                last = seen;
-            }
-            if (now - t0 > wait_ns || now - t_moved > stall_ns) return rounds;
-            sched_yield();
-        }
+        if (!active || rounds >= max_rounds) return slices;
     }
 }
 

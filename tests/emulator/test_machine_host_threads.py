@@ -61,3 +61,23 @@ def test_llsc_counter_exact_across_host_threads(bare):
     assert counter == 4 * ITER
     assert [log.count(g + 1) for g in range(4)] == [ITER] * 4
     assert sum(c.atomic_scs for c in m.started_cores()) >= 4 * ITER
+
+
+def test_clock_skew_bounded_while_a_core_waits_for_python(bare):
+    """With 2 host threads, a core whose slices keep ending for Python (progs/skew.c's
+    index 0, a system call every ~300 instructions) holds the other cores of its batch back:
+    no core's slice ends more than 4 quanta (plus a slice's last block) past the least clock
+    of the cores that can run (docs/TIMING.md)."""
+    gids = [0, 1, 2, 3]
+    m, bm = bare("skew", "1x1x4", gids, host_threads=2)
+    worst = [0]
+
+    def slice_end(core) -> None:               # (called under the machine's lock)
+        live = [c.cycles for c in m.started_cores() if not c.halted]
+        if live and not core.halted:
+            worst[0] = max(worst[0], core.cycles - min(live))
+    m.on_slice_end = slice_end
+    codes = bm.run()
+    assert bm.traps == {} and codes == {g: 0 for g in gids}
+    assert m.slices > 1000                     # (core 0 ended many slices)
+    assert 0 < worst[0] <= 4 * m.quantum + 1000, worst[0]
