@@ -593,7 +593,7 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
         for (int i = 0; i < n; i++) {
             almos_core_t *c = cores[i];
             if (!done[i] && runs[i]) {
-                uint64_t pc = 0;
+                uint64_t pc = 0, yields = c->busy_yields;
                 read(c->uc, pc_reg, &pc);
                 status[i] = start(c->uc, (uint32_t)pc, 0, 0, 0);
                 core_sc_settle(c);
@@ -601,9 +601,11 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 __atomic_fetch_add(&progress[self], 1, __ATOMIC_RELAXED);
                 /* A Python hook may have changed what the core must run next (a system
                  * call that blocked its thread stops the slice, maybe past its deadline, and
-                 * leaves the switch to the slice's end): Python has to see it first */
+                 * leaves the switch to the slice's end): Python has to see it first. A slice
+                 * that ended early to let the others catch up (a busy resource, mem_hook)
+                 * needs nothing from Python: the others run before its next one */
                 if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
-                    || c->cycles < c->deadline) {
+                    || (c->cycles < c->deadline && c->busy_yields == yields)) {
                     done[i] = 1;                /* it runs no more in this batch */
                     active--;
                 }
