@@ -180,8 +180,14 @@ def py_tlb_fill(handle, va: int, uc_access: int, paddr, perms) -> int:
         if core.lock is None:
             r = core._fill(va, uc_access)
         else:
+            before = core.state.py_touched
             with core.entered():
                 r = core._fill(va, uc_access)
+            if r is not None:
+                # a fill that succeeded (a page fault the kernel served) leaves the core
+                # running the same code: its slice, and its batch's rounds, go on (a kernel
+                # that wants the core elsewhere stops it: the slice then ends early)
+                core.state.py_touched = before
     except BaseException as e:           # raised again once the slice has ended (Core.run)
         core._callback_error = e
         return 0
