@@ -11,11 +11,21 @@ int a[N][N], b[N][N], c[N][N];
 
 void _start(void)
 {
+#ifdef SPLIT_INIT                 /* one loop per matrix: under a kernel, each one's pages get
+                                   consecutive frames (first touch), not alternate ones */
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            a[i][j] = i + j;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            b[i][j] = i - j;
+#else
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             a[i][j] = i + j;
             b[i][j] = i - j;
         }
+#endif
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             int s = 0;
