@@ -647,8 +647,8 @@ class Machine:
 
     def _threaded_batch(self, batch: list[Core], index: int) -> None:
         """The slices of `batch` in this host thread: prepared, run in C without the lock
-        (in rounds while nothing needs Python, Core.run_batch), then each core's finished as
-        run() finishes a slice (its trap handled, its clock queued)."""
+        (in rounds, each core until it needs Python, Core.run_batch), then each core's
+        finished as run() finishes a slice (its trap handled, its clock queued)."""
         assert self.lock is not None and self._cv is not None
         others = len(batch) > 1 or bool(self._heap or self._parked or self._busy)
         spin = others and self.slices >= self._spin_quiet_until
@@ -691,9 +691,9 @@ class Machine:
                 self._after_slice(core, start, index)
         finally:
             self._requeuing = False
-        # The batch's least clock held the other threads' rounds back until now: its cores
-        # are queued again (wake() lowers the queue's least clock), or halted
-        self._published[index] = NEVER
+            # The batch's least clock held the other threads' rounds back until now: its
+            # cores are queued again (wake() lowers the queue's least clock), or halted
+            self._published[index] = NEVER
         # This thread takes a runnable core next: another thread is woken (a wake-up costs
         # both of them a hand-over of the GIL) only for more, or when the run may end
         if len(self._heap) > 1 or not self._heap and not self._busy:

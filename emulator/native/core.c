@@ -483,14 +483,17 @@ uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
  * slice in each round. A round's slices end a quantum on, but never more than the window
  * past the least clock of the machine (the batch's cores, those out of the rounds included;
  * published[j]: the least clock of the batch host thread j runs, kept up to date by each
- * thread after each round; *queue_min: the run queue's). A core already that far ahead sits
- * the round out. When no core may move on: back to Python if a core of this batch holds
- * them back; else it waits for the other threads while they run slices (progress[j]: the
- * slices thread j has run), up to wait_ns in all, and no longer than stall_ns without one of
- * theirs ending. Also back to Python when no core runs on, or another thread asks
- * (chain_break). The first round's slices end at the deadlines Python set, within the same
- * bounds. Unicorn's status of each core's last slice goes to status[] (0 if it ran none);
- * returns the slices run. Called without the GIL: the hooks that need Python take it. */
+ * thread after each round; *queue_min: the run queue's), or than a quantum past it for a
+ * core whose slice ended early to let the others catch up (a busy resource): only the last
+ * block of a slice, and the kernel's work in a page fault it served, go further. A core that
+ * far ahead sits the round out. When no core may move on: back to Python if a core of this
+ * batch holds them back; else it waits for the other threads while they run slices
+ * (progress[j]: the slices thread j has run), up to wait_ns in all, and no longer than
+ * stall_ns without one of theirs ending. Also back to Python when no core runs on, or
+ * another thread asks (chain_break). The first round's slices end at the deadlines Python
+ * set, within the same bounds. Unicorn's status of each core's last slice goes to status[]
+ * (0 if it ran none); returns the slices run. Called without the GIL: the hooks that need
+ * Python take it. */
 typedef int (*uc_emu_start_fn)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout,
                                size_t count);
 typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
@@ -535,11 +538,13 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
     uint8_t done[256];                          /* (batches are at most 64 cores) */
     uint8_t runs[256];                          /* it runs a slice in the next round */
+    uint8_t yielded[256];                       /* its last slice let the others catch up */
     uint64_t cap[256];                          /* where its next slice ends at the latest */
     uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the least clock */
     uint64_t mine = ~(uint64_t)0;               /* the least clock of the batch's cores */
     int active = n, rounds = 0, slices = 0;
     memset(done, 0, sizeof done);
+    memset(yielded, 0, sizeof yielded);
     for (int i = 0; i < n; i++) {
         status[i] = 0;
         cap[i] = cores[i]->deadline;            /* (the first round: Python's deadlines) */
@@ -550,19 +555,24 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
         for (;;) {                              /* this round's deadlines, once they move on */
             uint64_t others = others_low(published, nthreads, self, queue_min);
             uint64_t low = mine < others ? mine : others;
-            int moves = 0;
+            int moves = 0, could = 0;           /* could: it would, were the others ahead */
             for (int i = 0; i < n; i++) {
                 almos_core_t *c = cores[i];
                 if (done[i]) continue;
                 if (c->chain_break) return slices;
-                if (limit[i] <= c->cycles) {
-                    done[i] = 1;                /* its timer is due */
+                /* its timer is due (the first round's deadline, Python's, already ends at
+                 * it, at least a block on) */
+                if (rounds && limit[i] <= c->cycles) {
+                    done[i] = 1;
                     active--;
                     continue;
                 }
-                uint64_t d = cap[i];
-                if (low + window < d) d = low + window;
-                if (limit[i] < d) d = limit[i];
+                /* a core that let the others catch up goes on at most a quantum past the
+                 * least clock, as with one host thread; the others a window past it */
+                uint64_t ahead = yielded[i] ? quantum : window, d = cap[i];
+                if (low + ahead < d) d = low + ahead;
+                if (rounds && limit[i] < d) d = limit[i];
+                if (mine + ahead > c->cycles) could = 1;
                 runs[i] = d > c->cycles;        /* (too far ahead: it sits this round out) */
                 if (runs[i]) {
                     moves = 1;
@@ -570,14 +580,18 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                     c->slice_start = c->cycles;
                     c->stop_pending = 0;
                     c->spin_count = 0;
+                    /* a stop asked from another thread meanwhile (Core.stop_soon: chain_break
+                     * first, then deadline 0) is not overwritten */
+                    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+                    if (__atomic_load_n(&c->chain_break, __ATOMIC_RELAXED)) return slices;
                 }
             }
             if (!active) return slices;
             if (moves) break;
-            /* every core is a window ahead: of a core of this batch that waits for Python,
-             * back to Python; of the other threads' cores, wait while they run slices (not
-             * for a thread stuck in Python) */
-            if (mine <= others) return slices;
+            /* no core may move on: if a core of this batch that waits for Python holds them
+             * back, back to Python; if the other threads' cores do, wait while they run
+             * slices (not for a thread stuck in Python) */
+            if (!could) return slices;
             uint64_t now = now_ns(), seen = others_progress(progress, nthreads, self);
             if (!t0) {
                 t0 = t_moved = now;
@@ -599,13 +613,14 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 core_sc_settle(c);
                 slices++;
                 __atomic_fetch_add(&progress[self], 1, __ATOMIC_RELAXED);
+                yielded[i] = c->busy_yields != yields;
                 /* A Python hook may have changed what the core must run next (a system
                  * call that blocked its thread stops the slice, maybe past its deadline, and
                  * leaves the switch to the slice's end): Python has to see it first. A slice
                  * that ended early to let the others catch up (a busy resource, mem_hook)
-                 * needs nothing from Python: the others run before its next one */
+                 * needs nothing from Python: the core waits within a quantum of the others */
                 if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
-                    || (c->cycles < c->deadline && c->busy_yields == yields)) {
+                    || (c->cycles < c->deadline && !yielded[i])) {
                     done[i] = 1;                /* it runs no more in this batch */
                     active--;
                 }

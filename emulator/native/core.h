@@ -100,8 +100,9 @@ typedef struct almos_core {
     uint32_t *gprs, *lladdr, *llval;
     uint32_t sc_post_pc, sc_rt, sc_result;
     uint64_t atomic_scs;     /* SCs done so (statistics) */
-    /* Rounds of slices in C (core_run_batch): a Python hook ran for the core (py_touched),
-     * or another host thread asked it to stop (chain_break): back to Python */
+    /* Rounds of slices in C (core_run_batch): a Python hook ran for the core (py_touched;
+     * a TLB fill whose page fault the kernel served clears it again, emulator/core.py), or
+     * another host thread asked it to stop (chain_break): it runs no more in its batch */
     uint32_t py_touched, chain_break;
 } almos_core_t;
 
