@@ -696,9 +696,9 @@ class Core:
         """Run the prepared slices of `cores` one after the other in C, in rounds
         (emulator/native/core.c's core_run_batch): a core that needs Python (a trap, a Python
         hook ran, its timer limits[i]) runs no more, the others go on; no slice ends more than
-        4 quanta (a quantum after a busy yield) past the least clock of the batch's cores, of
-        the other host threads' batches (published[j]) and of the run queue (*queue_min), but
-        for its last block and the kernel's work in a page fault it served; when none may move
+        4 quanta past the least clock of the batch's cores, of the other host threads' batches
+        (published[j]) and of the run queue (*queue_min), but for its last block and the
+        kernel's work in a page fault it served; when none may move
         on, it waits for the other threads while they run slices (progress[j]), or returns. Without
         the GIL: several host threads run batches at once. This thread's slots of `published`
         and `progress` are kept up to date.

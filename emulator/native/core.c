@@ -483,10 +483,10 @@ uintptr_t core_sc_hook_addr(void) { return (uintptr_t)&sc_hook; }
  * slice in each round. A round's slices end a quantum on, but never more than the window
  * past the least clock of the machine (the batch's cores, those out of the rounds included;
  * published[j]: the least clock of the batch host thread j runs, kept up to date by each
- * thread after each round; *queue_min: the run queue's), or than a quantum past it for a
- * core whose slice ended early to let the others catch up (a busy resource): only the last
- * block of a slice, and the kernel's work in a page fault it served, go further. A core that
- * far ahead sits the round out. When no core may move on: back to Python if a core of this
+ * thread after each round; *queue_min: the run queue's): only the last block of a slice, and
+ * the kernel's work in a page fault it served, go further. A slice that ended early to let
+ * the others catch up (a busy resource) needs no Python: its core stays in the rounds, within
+ * the same window. A core that far ahead sits the round out. When no core may move on: back to Python if a core of this
  * batch holds them back; else it waits for the other threads while they run slices
  * (progress[j]: the slices thread j has run), up to wait_ns in all, and no longer than
  * stall_ns without one of theirs ending. Also back to Python when no core runs on, or
@@ -538,13 +538,11 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
     uc_reg_read_fn read = (uc_reg_read_fn)reg_read;
     uint8_t done[256];                          /* (batches are at most 64 cores) */
     uint8_t runs[256];                          /* it runs a slice in the next round */
-    uint8_t yielded[256];                       /* its last slice let the others catch up */
     uint64_t cap[256];                          /* where its next slice ends at the latest */
     uint64_t window = WINDOW_QUANTA * quantum;  /* how far ahead of the least clock */
     uint64_t mine = ~(uint64_t)0;               /* the least clock of the batch's cores */
     int active = n, rounds = 0, slices = 0;
     memset(done, 0, sizeof done);
-    memset(yielded, 0, sizeof yielded);
     for (int i = 0; i < n; i++) {
         status[i] = 0;
         cap[i] = cores[i]->deadline;            /* (the first round: Python's deadlines) */
@@ -567,12 +565,10 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                     active--;
                     continue;
                 }
-                /* a core that let the others catch up goes on at most a quantum past the
-                 * least clock, as with one host thread; the others a window past it */
-                uint64_t ahead = yielded[i] ? quantum : window, d = cap[i];
-                if (low + ahead < d) d = low + ahead;
+                uint64_t d = cap[i];
+                if (low + window < d) d = low + window;
                 if (rounds && limit[i] < d) d = limit[i];
-                if (mine + ahead > c->cycles) could = 1;
+                if (mine + window > c->cycles) could = 1;
                 runs[i] = d > c->cycles;        /* (too far ahead: it sits this round out) */
                 if (runs[i]) {
                     moves = 1;
@@ -613,14 +609,13 @@ int core_run_batch(almos_core_t **cores, int n, int32_t *status, uintptr_t emu_s
                 core_sc_settle(c);
                 slices++;
                 __atomic_fetch_add(&progress[self], 1, __ATOMIC_RELAXED);
-                yielded[i] = c->busy_yields != yields;
                 /* A Python hook may have changed what the core must run next (a system
                  * call that blocked its thread stops the slice, maybe past its deadline, and
                  * leaves the switch to the slice's end): Python has to see it first. A slice
                  * that ended early to let the others catch up (a busy resource, mem_hook)
-                 * needs nothing from Python: the core waits within a quantum of the others */
+                 * needs nothing from Python: the core goes on within the window */
                 if (status[i] != 0 || c->py_touched || c->chain_break || c->spin_stop
-                    || (c->cycles < c->deadline && !yielded[i])) {
+                    || (c->cycles < c->deadline && c->busy_yields == yields)) {
                     done[i] = 1;                /* it runs no more in this batch */
                     active--;
                 }
