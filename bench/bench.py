@@ -232,7 +232,7 @@ def run_kernel(elf: Elf, cache: str = "off", topology: str = "1x1x1", host_threa
     machine, kernel = build_session(Options(load_topology(topology), cache=cache,
                                             host_threads=host_threads, console=quiet))
     p = kernel.spawn(elf, [elf_name(elf), *argv], [])
-    others: list[float] = []            # host times of the slice ends of the other cores
+    others: list[float] = []            # host times of the other cores' slice ends
     seen: list[int] = []                # the first core that ended a slice
     if phases is not None:
         then = machine.on_slice_end
@@ -241,7 +241,7 @@ def run_kernel(elf: Elf, cache: str = "off", topology: str = "1x1x1", host_threa
             if not seen:
                 seen.append(core.gid)
             elif core.gid != seen[0]:
-                others[len(others) > 0:] = [time.perf_counter()]   # (the first, the last)
+                others.append(time.perf_counter())
             if then is not None:
                 then(core)
         machine.on_slice_end = slice_end

@@ -542,9 +542,9 @@ class Machine:
 
     # ---- several host threads -----------------------------------------------------------------
     def _run_threads(self) -> None:
-        """run() with several host threads: each takes the core with the least clock from the
-        run queue, as run() does, and runs its slice; the slices of different threads overlap
-        (module docstring)."""
+        """run() with several host threads: each takes its share of the cores with the least
+        clocks from the run queue, as run() takes one, and runs their slices in C; the slices
+        of different threads overlap (module docstring)."""
         assert self.lock is not None and self._cv is not None
         self.running = True
         self._quit = False
